@@ -1,0 +1,197 @@
+/**
+ * The configuration, one YAML file plus environment overrides. Every threshold of the
+ * runbook is here with the runbook's default. Secrets are never literal: they name an
+ * environment variable or a file (`{ env: NAME }` / `{ file: PATH }`).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Secret = Type.Union(
+  [
+    Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  ],
+  { description: 'a secret: { env: VAR } or { file: PATH }, never a literal value', secret: true },
+);
+export type SecretRef = Static<typeof Secret>;
+
+const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL' });
+const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, UTC' });
+const Ratio = (def: number, description: string) => Type.Number({ minimum: 0, maximum: 1, default: def, description });
+const Positive = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description });
+const Role = Type.Union(
+  ['viewer', 'operator', 'sre', 'tech-lead', 'cto', 'product-manager'].map((r) => Type.Literal(r)),
+);
+export const ROLES = ['viewer', 'operator', 'sre', 'tech-lead', 'cto', 'product-manager'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+/** Adapter options that exist because of emulators; set from config, never in engines. */
+const CaFile = Type.Optional(Type.String({ description: 'PEM file of a private CA to trust for this endpoint (lab twins)' }));
+
+const Service = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    stateDir: Type.String({ default: '.state', description: 'where the SQLite store and reports live' }),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Auth = Type.Object(
+  {
+    tokens: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, description: 'who holds the token, for the audit log' }),
+          sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'hex SHA-256 of the bearer token' }),
+          roles: Type.Array(Role, { minItems: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Aws = Type.Object(
+  {
+    region: Type.String({ minLength: 1 }),
+    accessKeyId: Type.Optional(Secret),
+    secretAccessKey: Type.Optional(Secret),
+    s3: Type.Object(
+      {
+        endpoint: Type.Optional(Url),
+        forcePathStyle: Type.Boolean({ default: false }),
+        /** s3rver stores aws-chunked framing inside streamed objects unless checksums are only sent when required. */
+        checksumsWhenRequiredOnly: Type.Boolean({ default: false }),
+        buckets: Type.Object(
+          {
+            site: Type.String({ minLength: 3 }),
+            uploads: Type.String({ minLength: 3 }),
+            exports: Type.String({ minLength: 3 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    dynamodb: Type.Object(
+      {
+        endpoint: Type.Optional(Url),
+        table: Type.String({ minLength: 3 }),
+        tableArn: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    cloudwatch: Type.Optional(Type.Object({ endpoint: Type.Optional(Url), ca: CaFile }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+const Azure = Type.Object(
+  {
+    blob: Type.Object(
+      {
+        connectionString: Secret,
+        websiteUrl: Url,
+        containers: Type.Object(
+          {
+            site: Type.String({ default: '$web' }),
+            uploads: Type.String({ minLength: 3 }),
+            staging: Type.String({ minLength: 3 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    cosmos: Type.Object(
+      {
+        endpoint: Url,
+        key: Secret,
+        database: Type.String({ minLength: 1 }),
+        container: Type.String({ minLength: 1 }),
+        /** The Cosmos emulator advertises an unreachable https address; endpoint discovery must be off against it. */
+        endpointDiscovery: Type.Boolean({ default: true }),
+      },
+      { additionalProperties: false },
+    ),
+    arm: Type.Optional(
+      Type.Object(
+        {
+          endpoint: Url,
+          subscriptionId: Type.String({ minLength: 1 }),
+          resourceGroup: Type.String({ minLength: 1 }),
+          ca: CaFile,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Dns = Type.Object(
+  {
+    authoritative: Type.Optional(Type.String({ description: 'host:port of the zone authority' })),
+    resolvers: Type.Array(Type.String({ description: 'host[:port] of a public resolver' }), { default: [] }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Sync = Type.Object(
+  {
+    dailyAt: Type.Unsafe<string>({ ...TimeOfDay, default: '03:00', description: 'start of the daily sync window, UTC' }),
+    windowHours: Positive(2, 'the sync must be done within this many hours'),
+    rpoHours: Positive(24, 'recovery point objective'),
+    transfers: Positive(16, 'concurrent object transfers'),
+    checkers: Positive(16, 'concurrent object comparisons'),
+    uploadsSampleSize: Positive(10, 'latest uploads whose MD5s are compared (R2)'),
+    metadataSampleRatio: Ratio(0.1, 'share of metadata items whose hashes are compared (R3)'),
+    metadataExport: Type.Union([Type.Literal('point-in-time'), Type.Literal('scan')], { default: 'point-in-time' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Checks = Type.Object(
+  {
+    probeEveryMinutes: Positive(5, 'how often the probes run'),
+    monthlyAt: Type.Unsafe<string>({ ...TimeOfDay, default: '09:00', description: 'time of the monthly validation on the first Monday, UTC' }),
+    timeoutSeconds: Positive(60, 'per-check timeout'),
+    historySize: Positive(50, 'results kept per check'),
+    certificateMinDays: Positive(30, 'the TLS certificate must be valid for more than this'),
+    maxTtlSeconds: Positive(300, 'largest DNS TTL allowed before cutover'),
+    minResolvers: Positive(3, 'distinct resolvers that must agree'),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Activation = Type.Object(
+  {
+    proceedRatio: Ratio(0.95, 'integrity at or above which the Incident Commander may proceed'),
+    ctoRatio: Ratio(0.9, 'integrity below which the CTO must decide'),
+    cosmosActiveRu: Positive(4000, 'Cosmos RU/s during active operation'),
+    cosmosStandbyRu: Positive(400, 'Cosmos RU/s in warm standby'),
+    vmssActive: Positive(2, 'API instances during active operation'),
+    vmssStandby: Type.Integer({ minimum: 0, default: 0, description: 'API instances in warm standby' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    service: Service,
+    auth: Auth,
+    aws: Aws,
+    azure: Azure,
+    dns: Dns,
+    sync: Sync,
+    checks: Checks,
+    activation: Activation,
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type AnySchema = TSchema;

@@ -1,0 +1,107 @@
+/**
+ * The ports every adapter implements. Engines, probes and runbooks only see these;
+ * `src/adapters/index.ts` is the one place that knows which implementation serves a port.
+ */
+import type { Readable } from 'node:stream';
+import type { Item, KeySchema } from './items.js';
+
+// ---------------------------------------------------------------- objects
+
+/** Content headers carried with an object and preserved by the sync. */
+export interface ContentHeaders {
+  contentType?: string;
+  cacheControl?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+}
+
+export interface ObjectInfo extends ContentHeaders {
+  key: string;
+  size: number;
+  /** Hex MD5 of the content, only when the store vouches for it (never derived from an ETag). */
+  md5?: string;
+  /** The store's entity tag, opaque: multipart and SSE-KMS ETags are not MD5s. */
+  etag?: string;
+  lastModified: Date;
+  /** User metadata, names lower-cased. */
+  metadata: Record<string, string>;
+}
+
+export interface PutOptions extends ContentHeaders {
+  /** Exact size of the body in bytes. */
+  size: number;
+  /** User metadata to store with the object. */
+  metadata?: Record<string, string>;
+  /** Hex MD5 of the body when known in advance; the store rejects the write if the bytes differ. */
+  md5?: string;
+  signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  /** Listing page size asked from the service. */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Order in which a store lists keys. S3 lists by UTF-8 bytes; Blob Storage by
+ * UTF-16 code units. They differ for characters above U+FFFF (emoji) versus
+ * U+E000–U+FFFF, so the sync engine must not assume one order for both.
+ */
+export type KeyOrder = 'utf8' | 'utf16';
+
+export interface ObjectStore {
+  /** Human name for reports and logs, e.g. `s3://site-bucket` or `blob://$web`. */
+  readonly name: string;
+  readonly keyOrder: KeyOrder;
+  /** Largest key the store accepts, in UTF-8 bytes… and other limits, as a reason or undefined. */
+  rejectKey(key: string): string | undefined;
+  /** Streams every object, paging under the hood, in `keyOrder`. */
+  list(opts?: ListOptions): AsyncIterable<ObjectInfo>;
+  head(key: string, signal?: AbortSignal): Promise<ObjectInfo | undefined>;
+  get(key: string, signal?: AbortSignal): Promise<{ info: ObjectInfo; body: Readable }>;
+  /** Streams the body in blocks/parts; memory bounded whatever the size. Returns what was stored. */
+  put(key: string, body: Readable, opts: PutOptions): Promise<ObjectInfo>;
+  delete(key: string, signal?: AbortSignal): Promise<void>;
+  /** A time-limited URL for one object, where the store supports it. */
+  presign?(key: string, op: 'get' | 'put', expiresInSeconds: number): Promise<string>;
+}
+
+// ---------------------------------------------------------------- documents
+
+export interface BulkWriteOp {
+  type: 'put' | 'delete';
+  item: Item;
+}
+
+export interface BulkWriteFailure {
+  op: BulkWriteOp;
+  reason: string;
+}
+
+export interface BulkWriteResult {
+  written: number;
+  deleted: number;
+  failed: BulkWriteFailure[];
+}
+
+export interface ScanOptions {
+  /** Parallel scan segments where the store supports them. */
+  segments?: number;
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface DocumentTable {
+  readonly name: string;
+  keySchema(signal?: AbortSignal): Promise<KeySchema>;
+  /** Streams every item in the typed form (see core/items.ts). No order promised. */
+  scan(opts?: ScanOptions): AsyncIterable<Item>;
+  /** Writes (upserts) and deletes; a failed item is reported, the rest goes on. */
+  bulkWrite(ops: BulkWriteOp[], signal?: AbortSignal): Promise<BulkWriteResult>;
+  /** Exact count by reading, never from cached table statistics. */
+  count(signal?: AbortSignal): Promise<number>;
+  /** Reads one item by its primary key attributes. */
+  get(key: Item, signal?: AbortSignal): Promise<Item | undefined>;
+}

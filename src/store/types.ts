@@ -1,0 +1,154 @@
+/**
+ * What the rest of drsentinel may ask of the store. One SQLite file (better-sqlite3) under
+ * the state directory, versioned migrations; every write is synchronous and durable before
+ * the call returns, which the runbook engine relies on to resume after a crash.
+ */
+import type { Result } from '../core/result.js';
+
+export interface CheckRecord {
+  suite: string;
+  check: string;
+  result: Result;
+}
+
+export type SyncFlow = 'site' | 'uploads' | 'metadata';
+export type SyncStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+export interface SyncRunRecord {
+  id: string;
+  flow: SyncFlow;
+  reverse: boolean;
+  status: SyncStatus;
+  startedAt: string;
+  finishedAt?: string;
+  /** Engine-specific summary: counts, bytes, verification Result, failure class. */
+  summary: Record<string, unknown>;
+  /** For the metadata flow: export time covered by this run once it is verified (ISO). */
+  verifiedThrough?: string;
+}
+
+export type RunStatus = 'running' | 'awaiting-approval' | 'succeeded' | 'failed' | 'aborted';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface RunbookRunRecord {
+  id: string;
+  runbook: string;
+  status: RunStatus;
+  dryRun: boolean;
+  params: Record<string, unknown>;
+  startedBy: string;
+  startedAt: string;
+  finishedAt?: string;
+}
+
+export interface StepRecord {
+  runId: string;
+  stepId: string;
+  position: number;
+  title: string;
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Set once the step's act has completed, so a resumed run never repeats it. */
+  actDoneAt?: string;
+  result?: Result;
+}
+
+export interface ApprovalRecord {
+  runId: string;
+  gate: string;
+  role: string;
+  decision: 'approve' | 'reject';
+  by: string;
+  reason: string;
+  at: string;
+}
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+export interface AuditRow extends AuditEntry {
+  seq: number;
+  at: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditVerdict {
+  ok: boolean;
+  rows: number;
+  /** The first row that breaks the chain, and why. */
+  firstBad?: { seq: number; reason: string };
+}
+
+export interface ReportRecord {
+  id: string;
+  kind: string;
+  period: string;
+  createdAt: string;
+  format: 'html' | 'md' | 'json';
+  body: string;
+}
+
+export interface Store {
+  /** Path of the SQLite file. */
+  readonly file: string;
+  close(): void;
+
+  checks: {
+    record(suite: string, check: string, result: Result): void;
+    /** The newest result of every check ever run. */
+    latest(): CheckRecord[];
+    /** Newest first. */
+    history(suite: string, check: string, limit: number): CheckRecord[];
+    /** Keeps the newest `keep` results per check, and every failure. */
+    prune(keep: number): void;
+  };
+
+  syncs: {
+    start(flow: SyncFlow, reverse: boolean): SyncRunRecord;
+    update(id: string, summary: Record<string, unknown>): void;
+    finish(id: string, status: Exclude<SyncStatus, 'running'>, summary: Record<string, unknown>, verifiedThrough?: string): void;
+    get(id: string): SyncRunRecord | undefined;
+    list(limit: number, flow?: SyncFlow): SyncRunRecord[];
+    /** Failed runs since the last success, per flow (forward flows only). */
+    consecutiveFailures(flow: SyncFlow): number;
+    lastSuccess(flow: SyncFlow): SyncRunRecord | undefined;
+    /** Runs left `running` by a crash become `interrupted`; returns how many. */
+    markInterrupted(): number;
+  };
+
+  runs: {
+    create(run: Omit<RunbookRunRecord, 'startedAt' | 'status'>, steps: Array<{ stepId: string; title: string }>): RunbookRunRecord;
+    get(id: string): RunbookRunRecord | undefined;
+    list(limit: number): RunbookRunRecord[];
+    setStatus(id: string, status: RunStatus): void;
+    steps(runId: string): StepRecord[];
+    updateStep(runId: string, stepId: string, patch: Partial<Omit<StepRecord, 'runId' | 'stepId' | 'position' | 'title'>>): void;
+    /** Returns false when this gate already has a decision (a replay has no effect). */
+    addApproval(approval: ApprovalRecord): boolean;
+    approvals(runId: string): ApprovalRecord[];
+  };
+
+  audit: {
+    append(entry: AuditEntry): AuditRow;
+    list(opts: { limit: number; afterSeq?: number }): AuditRow[];
+    verify(): AuditVerdict;
+  };
+
+  reports: {
+    save(report: Omit<ReportRecord, 'id' | 'createdAt'>): ReportRecord;
+    get(id: string): ReportRecord | undefined;
+    list(limit: number, kind?: string): Array<Omit<ReportRecord, 'body'>>;
+  };
+
+  /** Last start of each scheduled job, for missed-run catch-up and no-overlap. */
+  jobs: {
+    lastRun(job: string): Date | undefined;
+    recordRun(job: string, at: Date): void;
+  };
+}
