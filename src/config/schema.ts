@@ -2,20 +2,25 @@
  * The configuration, one YAML file plus environment overrides. Every threshold of the
  * runbook is here with the runbook's default. Secrets are never literal: they name an
  * environment variable or a file (`{ env: NAME }` / `{ file: PATH }`).
+ *
+ * Two custom schema keywords are read by the loader (src/config/load.ts):
+ * - `expected`: how a validation message describes a pattern-checked string to a person;
+ * - `filePath: true`: a path the loader resolves against the config file's folder.
+ * A union marked `secret: true` is a secret reference.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 const Secret = Type.Union(
   [
     Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-    Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ file: Type.String({ minLength: 1, filePath: true }) }, { additionalProperties: false }),
   ],
   { description: 'a secret: { env: VAR } or { file: PATH }, never a literal value', secret: true },
 );
 export type SecretRef = Static<typeof Secret>;
 
-const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL' });
-const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, UTC' });
+const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL', expected: 'an http(s) URL' });
+const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, UTC', expected: 'a time of day HH:MM (UTC, 00:00–23:59)' });
 const Ratio = (def: number, description: string) => Type.Number({ minimum: 0, maximum: 1, default: def, description });
 const Positive = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description });
 const Role = Type.Union(
@@ -25,14 +30,14 @@ export const ROLES = ['viewer', 'operator', 'sre', 'tech-lead', 'cto', 'product-
 export type RoleName = (typeof ROLES)[number];
 
 /** Adapter options that exist because of emulators; set from config, never in engines. */
-const CaFile = Type.Optional(Type.String({ description: 'PEM file of a private CA to trust for this endpoint (lab twins)' }));
+const CaFile = Type.Optional(Type.String({ minLength: 1, filePath: true, description: 'PEM file of a private CA to trust for this endpoint (lab twins)' }));
 
 const Service = Type.Object(
   {
-    host: Type.String({ default: '127.0.0.1' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-    stateDir: Type.String({ default: '.state', description: 'where the SQLite store and reports live' }),
-    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the HTTP API listens on' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port of the HTTP API (0: any free port)' }),
+    stateDir: Type.String({ minLength: 1, default: '.state', filePath: true, description: 'where the SQLite store and reports live' }),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'least severe log level written' }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -43,7 +48,7 @@ const Auth = Type.Object(
       Type.Object(
         {
           name: Type.String({ minLength: 1, description: 'who holds the token, for the audit log' }),
-          sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'hex SHA-256 of the bearer token' }),
+          sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'hex SHA-256 of the bearer token', expected: '64 lowercase hex digits (the SHA-256 of the token)' }),
           roles: Type.Array(Role, { minItems: 1 }),
         },
         { additionalProperties: false },
@@ -149,7 +154,13 @@ const Sync = Type.Object(
     checkers: Positive(16, 'concurrent object comparisons'),
     uploadsSampleSize: Positive(10, 'latest uploads whose MD5s are compared (R2)'),
     metadataSampleRatio: Ratio(0.1, 'share of metadata items whose hashes are compared (R3)'),
-    metadataExport: Type.Union([Type.Literal('point-in-time'), Type.Literal('scan')], { default: 'point-in-time' }),
+    metadataExport: Type.Union([Type.Literal('point-in-time'), Type.Literal('scan')], { default: 'point-in-time', description: 'how DynamoDB is read: a point-in-time export (needs PITR) or a table scan' }),
+    importBatchSize: Positive(100, 'items per bulk write into Cosmos (its bulk API takes at most 100)'),
+    importConcurrency: Positive(4, 'concurrent bulk writes into Cosmos'),
+    exportPrefix: Type.String({ minLength: 1, default: 'drsentinel/exports', description: 'key prefix of the DynamoDB exports in the exports bucket' }),
+    exportPollMs: Positive(5000, 'how often a running DynamoDB export is polled, in milliseconds'),
+    exportTimeoutMinutes: Positive(60, 'a DynamoDB export not done by then fails the run'),
+    incrementalMinWindowSeconds: Positive(900, 'shortest incremental export window DynamoDB accepts (15 minutes)'),
   },
   { additionalProperties: false, default: {} },
 );

@@ -41,3 +41,17 @@ export function keyOf(item: Item, schema: KeySchema): Item {
   }
   return key;
 }
+
+export type AttributeType = 'S' | 'N' | 'B' | 'SS' | 'NS' | 'BS' | 'M' | 'L' | 'NULL' | 'BOOL';
+
+const ATTRIBUTE_TYPES = new Set<string>(['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL']);
+
+/** The type tag of a value; throws on anything that is not exactly one known tag. */
+export function attributeType(value: AttributeValue): AttributeType {
+  const tags = Object.keys(value);
+  const tag = tags[0];
+  if (tags.length !== 1 || tag === undefined || !ATTRIBUTE_TYPES.has(tag)) {
+    throw new Error(`not a typed attribute value: ${JSON.stringify(tags)}`);
+  }
+  return tag as AttributeType;
+}

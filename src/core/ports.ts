@@ -55,6 +55,8 @@ export interface ObjectStore {
   /** Human name for reports and logs, e.g. `s3://site-bucket` or `blob://$web`. */
   readonly name: string;
   readonly keyOrder: KeyOrder;
+  /** True when `list` already carries user metadata (Blob); false when it needs a `head` (S3). */
+  readonly listsMetadata: boolean;
   /** Largest key the store accepts, in UTF-8 bytes… and other limits, as a reason or undefined. */
   rejectKey(key: string): string | undefined;
   /** Streams every object, paging under the hood, in `keyOrder`. */
@@ -82,6 +84,8 @@ export interface BulkWriteFailure {
 
 export interface BulkWriteResult {
   written: number;
+  /** Of the written, how many did not exist before — when the store can tell (Cosmos: 201 vs 200). */
+  created?: number;
   deleted: number;
   failed: BulkWriteFailure[];
 }
@@ -90,6 +94,8 @@ export interface ScanOptions {
   /** Parallel scan segments where the store supports them. */
   segments?: number;
   pageSize?: number;
+  /** Only items written at or after this time, where the store records write times (Cosmos `_ts`). */
+  changedSince?: Date;
   signal?: AbortSignal;
 }
 

@@ -1,0 +1,190 @@
+/**
+ * The lab twin, storage half: the four emulators as child processes on loopback, the fronts
+ * that make them behave like the clouds (fault injection, real multipart ETags, the DynamoDB
+ * export API, the static website), the stores of the demo app and its seed data, and the two
+ * files a user or test starts from: `endpoints.json` and `drsentinel.yaml`.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Endpoints } from './endpoints.js';
+import { startEmulator, type EmulatorSpec, type RunningChild } from './children.js';
+import { FaultSwitch, startControlServer } from './faults.js';
+import { startProxy } from './proxy.js';
+import { startS3Front } from './s3-front.js';
+import { startDynamoFront } from './dynamodb-front.js';
+import { startWebsite } from './website.js';
+import { labClients } from './clients.js';
+import { createStores } from './stores.js';
+import { seedDemo } from './seed.js';
+import { demoTokens, writeConfigFile } from './config-file.js';
+
+export interface LabOptions {
+  stateDir: string;
+  /** Create the stores but write no demo data. */
+  empty?: boolean;
+  log?: (line: string) => void;
+  /** Port of the drsentinel service that the generated config describes (default 8080). */
+  servicePort?: number;
+}
+
+export interface Lab {
+  stateDir: string;
+  endpoints: Endpoints;
+  configFile: string;
+  faults: FaultSwitch;
+  /** The emulator processes, for whoever must prove they are gone. */
+  children: ReadonlyArray<{ name: string; pid: number }>;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+/** Azurite's and the Cosmos emulator's published development keys: not secrets. */
+const AZURITE_ACCOUNT = 'devstoreaccount1';
+const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const COSMOS_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XiUVcyqw==';
+/** s3rver's default credentials. */
+const S3_KEY = 'S3RVER';
+const REGION = 'us-east-1';
+
+function emulators(dataDir: string): Record<'s3' | 'dynamodb' | 'blob' | 'cosmos', EmulatorSpec> {
+  return {
+    s3: {
+      name: 's3rver',
+      pkg: 's3rver',
+      bin: 's3rver',
+      args: (port) => ['--address', HOST, '--port', String(port), '--directory', join(dataDir, 's3'), '--silent'],
+      // Without it, ListObjectsV2 with a continuation token fails (ERR_OSSL_EVP_UNSUPPORTED).
+      nodeOptions: '--openssl-legacy-provider',
+    },
+    dynamodb: {
+      name: 'dynalite',
+      pkg: 'dynalite',
+      bin: 'dynalite',
+      args: (port) => ['--host', HOST, '--port', String(port), '--createTableMs', '0', '--deleteTableMs', '0', '--updateTableMs', '0'],
+    },
+    blob: {
+      name: 'azurite-blob',
+      pkg: 'azurite',
+      bin: 'azurite-blob',
+      args: (port) => [
+        // In memory: the twin is ephemeral, and Azurite starts twice as fast without its files.
+        '--blobHost', HOST, '--blobPort', String(port), '--inMemoryPersistence',
+        '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent',
+      ],
+    },
+    cosmos: {
+      name: 'cosmosdb-server',
+      pkg: '@vercel/cosmosdb-server',
+      bin: 'cosmosdb-server',
+      args: (port) => ['--host', HOST, '-p', String(port), '--no-ssl'],
+    },
+  };
+}
+
+/** Starts every emulator; if one fails, the others are stopped before the error is thrown. */
+async function startEmulators(specs: EmulatorSpec[], log?: (line: string) => void): Promise<RunningChild[]> {
+  const started = await Promise.allSettled(specs.map((spec) => startEmulator(spec, HOST, log)));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (failed) {
+    await Promise.all(running.map((c) => c.stop()));
+    throw failed.reason;
+  }
+  return running;
+}
+
+export async function startLab(opts: LabOptions): Promise<Lab> {
+  const stateDir = resolve(opts.stateDir);
+  const dataDir = join(stateDir, 'data');
+  const log = opts.log ?? (() => {});
+  const began = Date.now();
+  const step = (what: string) => log(`lab: ${what} (${Date.now() - began} ms)`);
+
+  // The twin is ephemeral like a fresh cloud account: the Cosmos emulator keeps nothing anyway.
+  await rm(dataDir, { recursive: true, force: true });
+  await Promise.all(['s3', 's3-front', 'dynamodb-front'].map((d) => mkdir(join(dataDir, d), { recursive: true })));
+
+  const closers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => {});
+  };
+
+  try {
+    const specs = emulators(dataDir);
+    const children = await startEmulators([specs.s3, specs.dynamodb, specs.blob, specs.cosmos], log);
+    closers.push(() => Promise.all(children.map((c) => c.stop())).then(() => undefined));
+    const [s3rver, dynalite, azurite, cosmos] = children.map((c) => `http://${HOST}:${c.port}`) as [string, string, string, string];
+    step('emulators answer');
+
+    const faults = new FaultSwitch();
+    const fronts = await Promise.all([
+      startS3Front({ upstream: s3rver, host: HOST, stateDir: join(dataDir, 's3-front'), faults }),
+      startDynamoFront({
+        upstream: dynalite,
+        host: HOST,
+        stateDir: join(dataDir, 'dynamodb-front'),
+        faults,
+        // Exports are written by the service itself, not by the client: straight to s3rver,
+        // past the client-facing fault switch.
+        s3: { endpoint: s3rver, region: REGION, accessKeyId: S3_KEY, secretAccessKey: S3_KEY },
+      }),
+      startProxy({ upstream: azurite, host: HOST, service: 'blob', faults }),
+      startProxy({ upstream: cosmos, host: HOST, service: 'cosmos', faults }),
+      startControlServer(faults, HOST),
+    ]);
+    for (const front of fronts) closers.push(() => front.close());
+    const [s3Front, dynamoFront, blobFront, cosmosFront, control] = fronts;
+
+    const connectionString =
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${blobFront.url}/${AZURITE_ACCOUNT};`;
+    const website = await startWebsite({ blobService: connectionString, container: '$web', host: HOST });
+    closers.push(() => website.close());
+    step('fronts listen');
+
+    const tokens = demoTokens();
+    const endpoints: Endpoints = {
+      aws: {
+        region: REGION,
+        accessKeyId: S3_KEY,
+        secretAccessKey: S3_KEY,
+        s3: { endpoint: s3Front.url, buckets: { site: 'demo-site', uploads: 'demo-uploads', exports: 'demo-exports' } },
+        dynamodb: { endpoint: dynamoFront.url, table: 'images' },
+      },
+      azure: {
+        blob: { connectionString, websiteUrl: website.url, containers: { site: '$web', uploads: 'uploads', staging: 'staging' } },
+        cosmos: { endpoint: cosmosFront.url, key: COSMOS_KEY, database: 'drsentinel', container: 'images' },
+      },
+      service: { url: `http://127.0.0.1:${opts.servicePort ?? 8080}` },
+      tokens,
+      lab: { control: control.url },
+    };
+
+    const clients = labClients(endpoints);
+    try {
+      await createStores(endpoints, clients);
+      step('stores created');
+      if (!opts.empty) {
+        await seedDemo({ s3: clients.s3, dynamodb: clients.dynamodb, buckets: endpoints.aws.s3.buckets, table: endpoints.aws.dynamodb.table });
+        step('demo data seeded');
+      }
+    } finally {
+      clients.destroy();
+    }
+
+    await writeFile(join(stateDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+    const configFile = await writeConfigFile(stateDir, endpoints, tokens, opts.servicePort ?? 8080);
+    step('ready');
+    return {
+      stateDir,
+      endpoints,
+      configFile,
+      faults,
+      children: children.map(({ name, pid }) => ({ name, pid })),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

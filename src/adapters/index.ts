@@ -1,0 +1,95 @@
+/**
+ * Builds every adapter from the config: the one place that knows which implementation
+ * serves which port. Emulator workarounds arrive here as config options (path-style S3,
+ * checksums only when required, Cosmos without endpoint discovery), never as special cases.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { CosmosClient } from '@azure/cosmos';
+import type { Config } from '../config/schema.js';
+import { readSecret } from '../config/secrets.js';
+import type { KeySchema } from '../core/items.js';
+import type { DocumentTable, ObjectStore } from '../core/ports.js';
+import { DynamoDocumentTable } from './aws/dynamodb.js';
+import { S3ObjectStore } from './aws/s3.js';
+import { BlobObjectStore } from './azure/blob.js';
+import { CosmosDocumentTable } from './azure/cosmos.js';
+
+export interface Adapters {
+  objects: {
+    awsSite: ObjectStore;
+    awsUploads: ObjectStore;
+    awsExports: ObjectStore;
+    azureSite: ObjectStore;
+    azureUploads: ObjectStore;
+    azureStaging: ObjectStore;
+  };
+  tables: {
+    dynamodb: DocumentTable;
+    /** Documents keyed by the DynamoDB table's own key schema (read from DynamoDB when first needed). */
+    cosmos: DocumentTable;
+  };
+  /** The Cosmos container read with a key schema known otherwise (an export's, a saved one) — for when DynamoDB cannot be asked. */
+  cosmosWithSchema(schema: KeySchema): DocumentTable;
+  /** Releases every client's sockets. */
+  close(): void;
+}
+
+function awsClientConfig(config: Config, endpoint: string | undefined) {
+  const { region, accessKeyId, secretAccessKey } = config.aws;
+  return {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    // Without explicit keys the SDK's default chain applies (instance role, environment, profile).
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId: readSecret(accessKeyId), secretAccessKey: readSecret(secretAccessKey) } }
+      : {}),
+  };
+}
+
+export function buildAdapters(config: Config): Adapters {
+  const { s3: s3Config, dynamodb: dynamoConfig } = config.aws;
+  const { blob: blobConfig, cosmos: cosmosConfig } = config.azure;
+
+  const s3 = new S3Client({
+    ...awsClientConfig(config, s3Config.endpoint),
+    forcePathStyle: s3Config.forcePathStyle,
+    ...(s3Config.checksumsWhenRequiredOnly
+      ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+      : {}),
+  });
+  const dynamodb = new DynamoDBClient(awsClientConfig(config, dynamoConfig.endpoint));
+  const blob = BlobServiceClient.fromConnectionString(readSecret(blobConfig.connectionString));
+  const cosmos = new CosmosClient({
+    endpoint: cosmosConfig.endpoint,
+    key: readSecret(cosmosConfig.key),
+    connectionPolicy: { enableEndpointDiscovery: cosmosConfig.endpointDiscovery },
+  });
+
+  const bucket = (name: string) => new S3ObjectStore(s3, name);
+  const container = (name: string) => new BlobObjectStore(blob.getContainerClient(name));
+  const cosmosContainer = cosmos.database(cosmosConfig.database).container(cosmosConfig.container);
+  const dynamoTable = new DynamoDocumentTable(dynamodb, dynamoConfig.table);
+
+  return {
+    objects: {
+      awsSite: bucket(s3Config.buckets.site),
+      awsUploads: bucket(s3Config.buckets.uploads),
+      awsExports: bucket(s3Config.buckets.exports),
+      azureSite: container(blobConfig.containers.site),
+      azureUploads: container(blobConfig.containers.uploads),
+      azureStaging: container(blobConfig.containers.staging),
+    },
+    tables: {
+      dynamodb: dynamoTable,
+      cosmos: new CosmosDocumentTable(cosmosContainer, (signal) => dynamoTable.keySchema(signal)),
+    },
+    cosmosWithSchema: (schema) => new CosmosDocumentTable(cosmosContainer, schema),
+    close() {
+      s3.destroy();
+      dynamodb.destroy();
+      cosmos.dispose();
+    },
+  };
+}

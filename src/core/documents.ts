@@ -1,0 +1,224 @@
+/**
+ * Typed items ↔ Cosmos documents. Documents are natural JSON, so the Azure application reads
+ * `imageId`, `chunkIndex` and `content` directly; whatever natural JSON cannot hold exactly
+ * is listed in a compact annotation `_t: { <path>: <type> }`:
+ *
+ *   SS, NS, BS  sets (natural form: arrays)          B  binary (natural form: base64 string)
+ *   N           a number JSON cannot carry digit for digit (natural form: its decimal string)
+ *
+ * A path is the attribute name, then map keys and list indexes, joined by `/` with `~` and `/`
+ * inside names written `~0` and `~1` (JSON Pointer escaping): `tags`, `meta/sizes/0`.
+ * Unannotated values read back by their JSON type: string S, number N, boolean BOOL, null
+ * NULL, array L, object M.
+ *
+ * `id` is base64url of the canonical primary key (stable, reversible, free of the `/ \ ? #`
+ * Cosmos forbids); the partition key is the hash key attribute itself. Top-level names that
+ * clash with Cosmos system properties (`id`, anything starting with `_`) are stored with one
+ * more leading `_`.
+ */
+import { normalizeBase64, normalizeNumber } from './canonical.js';
+import { attributeType, keyOf, type AttributeValue, type Item, type KeyAttribute, type KeySchema } from './items.js';
+
+export interface CosmosDocument {
+  id: string;
+  [name: string]: unknown;
+}
+
+export type TypeAnnotation = 'SS' | 'NS' | 'BS' | 'B' | 'N';
+type Annotations = Record<string, TypeAnnotation>;
+
+/** The largest `id` Cosmos accepts, in bytes. */
+export const MAX_ID_BYTES = 1023;
+const ANNOTATIONS = '_t';
+const SYSTEM_PROPERTIES = new Set(['id', '_rid', '_self', '_etag', '_attachments', '_ts', '_lsn', ANNOTATIONS]);
+
+export class DocumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DocumentError';
+  }
+}
+
+// ------------------------------------------------------------------ names and keys
+
+export function storedName(attribute: string): string {
+  return attribute === 'id' || attribute.startsWith('_') ? `_${attribute}` : attribute;
+}
+
+function attributeName(stored: string): string {
+  return stored.startsWith('_') ? stored.slice(1) : stored;
+}
+
+function childPath(parent: string, segment: string): string {
+  const escaped = segment.includes('~') || segment.includes('/') ? segment.replaceAll('~', '~0').replaceAll('/', '~1') : segment;
+  return parent === '' ? escaped : `${parent}/${escaped}`;
+}
+
+function keyText(value: AttributeValue, attr: KeyAttribute): string {
+  if (attr.type === 'S' && 'S' in value) return value.S;
+  if (attr.type === 'N' && 'N' in value) return normalizeNumber(value.N);
+  if (attr.type === 'B' && 'B' in value) return normalizeBase64(value.B);
+  throw new DocumentError(`key attribute "${attr.name}" should be of type ${attr.type}, it is ${attributeType(value)}`);
+}
+
+function keyAttributes(schema: KeySchema): KeyAttribute[] {
+  return schema.rangeKey ? [schema.hashKey, schema.rangeKey] : [schema.hashKey];
+}
+
+/** The Cosmos `id` of the item with this primary key. */
+export function documentId(item: Item, schema: KeySchema): string {
+  const key = keyOf(item, schema);
+  const texts = keyAttributes(schema).map((attr) => keyText(key[attr.name] as AttributeValue, attr));
+  const id = Buffer.from(JSON.stringify(texts), 'utf8').toString('base64url');
+  if (id.length > MAX_ID_BYTES) {
+    throw new DocumentError(`primary key too long for a Cosmos id: ${id.length} bytes once encoded, ${MAX_ID_BYTES} at most`);
+  }
+  return id;
+}
+
+/** The primary key encoded in a document `id` (inverse of `documentId`). */
+export function keyFromId(id: string, schema: KeySchema): Item {
+  const texts: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
+  const attrs = keyAttributes(schema);
+  if (!Array.isArray(texts) || texts.length !== attrs.length || texts.some((t) => typeof t !== 'string')) {
+    throw new DocumentError(`id "${id}" does not encode a primary key of this table`);
+  }
+  const key: Item = {};
+  attrs.forEach((attr, i) => {
+    const text = texts[i] as string;
+    key[attr.name] = attr.type === 'S' ? { S: text } : attr.type === 'N' ? { N: text } : { B: text };
+  });
+  return key;
+}
+
+/** Cosmos partition key path of a container holding this table's documents. */
+export function partitionKeyPath(schema: KeySchema): string {
+  return `/${storedName(schema.hashKey.name)}`;
+}
+
+/** The document's partition key value: its hash key attribute in natural form. */
+export function partitionKeyOf(doc: CosmosDocument, schema: KeySchema): string | number {
+  const value = doc[storedName(schema.hashKey.name)];
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new DocumentError(`document ${doc.id} has no usable partition key "${schema.hashKey.name}"`);
+  }
+  return value;
+}
+
+// ------------------------------------------------------------------ values
+
+/** A JSON number when it reads back digit for digit (and without exponent), else undefined. */
+function exactNumber(text: string): number | undefined {
+  if (!/^-?\d+(\.\d+)?$/.test(text)) return undefined;
+  const n = Number(text);
+  return String(n) === text ? n : undefined;
+}
+
+function numberText(n: number): string {
+  const text = String(n);
+  return /e/i.test(text) ? normalizeNumber(text) : text;
+}
+
+function encode(value: AttributeValue, path: string, notes: Annotations): unknown {
+  if ('S' in value) return value.S;
+  if ('BOOL' in value) return value.BOOL;
+  if ('NULL' in value) return null;
+  if ('N' in value) {
+    const n = exactNumber(value.N);
+    if (n !== undefined) return n;
+    notes[path] = 'N';
+    return value.N;
+  }
+  if ('M' in value) {
+    const out: Record<string, unknown> = {};
+    for (const name of Object.keys(value.M)) out[name] = encode(value.M[name] as AttributeValue, childPath(path, name), notes);
+    return out;
+  }
+  if ('L' in value) return value.L.map((v, i) => encode(v, childPath(path, String(i)), notes));
+  if ('B' in value) {
+    notes[path] = 'B';
+    return value.B;
+  }
+  if ('NS' in value) {
+    notes[path] = 'NS';
+    return value.NS.map((n) => exactNumber(n) ?? n);
+  }
+  const type = attributeType(value);
+  notes[path] = type as TypeAnnotation;
+  return 'SS' in value ? [...value.SS] : 'BS' in value ? [...value.BS] : [];
+}
+
+function strings(json: unknown, path: string): string[] {
+  if (Array.isArray(json) && json.every((s) => typeof s === 'string')) return json as string[];
+  throw new DocumentError(`"${path}" is annotated as a set of strings but is ${JSON.stringify(json)?.slice(0, 60)}`);
+}
+
+function decodeAnnotated(json: unknown, path: string, type: TypeAnnotation): AttributeValue {
+  switch (type) {
+    case 'SS':
+      return { SS: strings(json, path) };
+    case 'BS':
+      return { BS: strings(json, path) };
+    case 'NS':
+      if (!Array.isArray(json)) throw new DocumentError(`"${path}" is annotated NS but is not an array`);
+      return { NS: json.map((n) => (typeof n === 'number' ? numberText(n) : String(n))) };
+    case 'B':
+    case 'N':
+      if (typeof json !== 'string') throw new DocumentError(`"${path}" is annotated ${type} but is not a string`);
+      return type === 'B' ? { B: json } : { N: json };
+    default:
+      throw new DocumentError(`"${path}" has an unknown type annotation ${JSON.stringify(type)}`);
+  }
+}
+
+function decode(json: unknown, path: string, notes: Annotations | undefined): AttributeValue {
+  const annotated = notes?.[path];
+  if (annotated) return decodeAnnotated(json, path, annotated);
+  if (json === null) return { NULL: true };
+  switch (typeof json) {
+    case 'string':
+      return { S: json };
+    case 'number':
+      return { N: numberText(json) };
+    case 'boolean':
+      return { BOOL: json };
+    case 'object': {
+      if (Array.isArray(json)) return { L: json.map((v, i) => decode(v, notes ? childPath(path, String(i)) : '', notes)) };
+      const map: Record<string, AttributeValue> = {};
+      for (const [name, v] of Object.entries(json)) map[name] = decode(v, notes ? childPath(path, name) : '', notes);
+      return { M: map };
+    }
+    default:
+      throw new DocumentError(`"${path}" holds a ${typeof json}, which no DynamoDB type carries`);
+  }
+}
+
+// ------------------------------------------------------------------ items
+
+export function toDocument(item: Item, schema: KeySchema): CosmosDocument {
+  const doc: CosmosDocument = { id: documentId(item, schema) };
+  const notes: Annotations = {};
+  for (const name of Object.keys(item)) doc[storedName(name)] = encode(item[name] as AttributeValue, childPath('', name), notes);
+  if (Object.keys(notes).length > 0) doc[ANNOTATIONS] = notes;
+  return doc;
+}
+
+export function fromDocument(doc: CosmosDocument, schema: KeySchema): Item {
+  const raw = doc[ANNOTATIONS];
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+    throw new DocumentError(`document ${doc.id} has a malformed "${ANNOTATIONS}" annotation`);
+  }
+  const notes = raw as Annotations | undefined;
+  const item: Item = {};
+  for (const [stored, json] of Object.entries(doc)) {
+    if (SYSTEM_PROPERTIES.has(stored)) continue;
+    const name = attributeName(stored);
+    item[name] = decode(json, childPath('', name), notes);
+  }
+  for (const attr of keyAttributes(schema)) {
+    const value = item[attr.name];
+    if (!value) throw new DocumentError(`document ${doc.id} has no key attribute "${attr.name}"`);
+    keyText(value, attr);
+  }
+  return item;
+}

@@ -1,0 +1,39 @@
+/**
+ * GET /metrics. Before each scrape the stored state is projected onto the gauges (latest
+ * check results, sync streaks, readiness and RPO, which change with time alone); the
+ * engines also project as they record, so either way the store is the source of truth.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../../metrics.js';
+import { SYNC_FLOWS } from '../../metrics.js';
+import { currentReadiness, type ReadinessSources } from '../readiness/current.js';
+
+export function projectStoredState(metrics: Metrics, sources: ReadinessSources): void {
+  const { store } = sources;
+  for (const { suite, check, result } of store.checks.latest()) metrics.projectCheck(suite, check, result);
+  for (const flow of SYNC_FLOWS) {
+    const last = store.syncs.lastSuccess(flow);
+    const finishedAt = last?.finishedAt;
+    if (finishedAt) metrics.syncLastSuccessTimestampSeconds.set({ flow }, Date.parse(finishedAt) / 1000);
+    metrics.syncConsecutiveFailures.set({ flow }, store.syncs.consecutiveFailures(flow));
+  }
+  metrics.projectReadiness(currentReadiness(sources));
+}
+
+export default async function metricsRoute(app: FastifyInstance, opts: ReadinessSources & { metrics: Metrics }): Promise<void> {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics: process metrics and every dr_* family',
+        tags: ['service'],
+        produces: ['text/plain'],
+        response: { 200: { type: 'string', description: 'Prometheus text exposition format' } },
+      },
+    },
+    async (_request, reply) => {
+      projectStoredState(opts.metrics, opts);
+      return reply.type(opts.metrics.registry.contentType).send(await opts.metrics.text());
+    },
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * `drsentinel serve`: load the config, open the store, build the app, listen, and shut
+ * everything down in reverse order on SIGINT / SIGTERM (or when `signal` aborts).
+ * Without a config file it starts the lab twin in-process and serves against it.
+ */
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { buildApp } from './app.js';
+import { loadConfig } from './config/load.js';
+import { systemClock } from './core/clock.js';
+import { importLab } from './lab-loader.js';
+import { loggerOptions } from './log.js';
+import { LAB_STATE_DIR, storeFile } from './paths.js';
+import { createMetrics } from './metrics.js';
+import { Scheduler } from './scheduler.js';
+import { aborted, onTermination } from './shutdown.js';
+import { openStore } from './store/index.js';
+
+export const NO_LAB_MESSAGE = 'no --config given and the lab twin is not installed (dev dependencies): give --config FILE';
+
+export interface ServeOptions {
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Stops the service when aborted; without it, SIGINT / SIGTERM do. */
+  signal?: AbortSignal;
+  /** Where the start-up lines go (default stderr). */
+  print?: (line: string) => void;
+}
+
+export interface Running {
+  url: string;
+  /** Resolves once everything is shut down. */
+  done: Promise<void>;
+}
+
+interface LabHandle {
+  configFile: string;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+async function startLabTwin(log: (line: string) => void): Promise<LabHandle> {
+  const { startLab } = await importLab(NO_LAB_MESSAGE);
+  return startLab({ stateDir: LAB_STATE_DIR, log });
+}
+
+export async function serve(opts: ServeOptions = {}): Promise<Running> {
+  const env = opts.env ?? process.env;
+  const print = opts.print ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const termination = opts.signal ? undefined : onTermination((sig) => print(`${sig} received again: still shutting down`));
+  const stopSignal = opts.signal ?? termination!.signal;
+
+  // Everything started so far, stopped in reverse order however far start-up got.
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const shutdown = async (log?: FastifyBaseLogger) => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        if (log) log.error({ err }, 'shutdown step failed');
+        else print(`shutdown step failed: ${String(err)}`);
+      }
+    }
+    termination?.dispose();
+  };
+
+  try {
+    let configFile = opts.configFile ?? env.DRSENTINEL_CONFIG;
+    let lab: LabHandle | undefined;
+    if (!configFile) {
+      lab = await startLabTwin(print);
+      cleanups.push(() => lab!.stop());
+      configFile = lab.configFile;
+    }
+    const { config } = loadConfig(configFile, env);
+
+    const store = openStore(storeFile(config), { clock: systemClock });
+    cleanups.push(() => store.close());
+
+    const app = await buildApp({ config, store, metrics: createMetrics(), clock: systemClock, logger: loggerOptions(config.service.logLevel) });
+    cleanups.push(() => app.close());
+
+    const scheduler = new Scheduler({ jobs: store.jobs, clock: systemClock, log: (level, msg, fields) => app.log[level](fields ?? {}, msg) });
+    scheduler.start();
+    cleanups.push(() => scheduler.stop());
+
+    const address = await app.listen({ host: config.service.host, port: config.service.port });
+    print(`drsentinel listening on ${address} (API docs at ${address}/docs), config ${configFile}`);
+    if (lab) print(`lab twin running: endpoints in ${join(lab.stateDir, 'endpoints.json')}, demo bearer tokens under its "tokens" key`);
+
+    const done = aborted(stopSignal).then(() => {
+      app.log.info('shutting down');
+      return shutdown(app.log);
+    });
+    return { url: address, done };
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The audit log, hash-chained: each row's hash covers its own fields and the previous row's
+ * hash, so editing, inserting or deleting a row in the middle breaks the chain at that row.
+ * Rewriting every later hash, or cutting rows off the end, is only detectable against a hash
+ * kept elsewhere (a report, a ticket): `verify` reports rows and checks internal consistency.
+ */
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { AuditRow, AuditVerdict, Store } from './types.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+interface Row {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every depth: one text per value, whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function auditHash(row: Omit<AuditRow, 'hash'>): string {
+  const { seq, at, actor, action, target, details, prevHash } = row;
+  return createHash('sha256').update(canonicalJson({ seq, at, actor, action, target, details, prevHash })).digest('hex');
+}
+
+const toRow = (r: Row): AuditRow => ({
+  seq: r.seq,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  details: JSON.parse(r.details) as Record<string, unknown>,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+export function auditLog(db: Database.Database, now: () => Date): Store['audit'] {
+  const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const insert = db.prepare('INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const list = db.prepare<[number, number], Row>('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?');
+  const all = db.prepare<[], Row>('SELECT * FROM audit_log ORDER BY seq');
+  const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit_log');
+
+  // Read-then-write in one transaction: two appends can never claim the same predecessor.
+  const append = db.transaction((entry: Parameters<Store['audit']['append']>[0]): AuditRow => {
+    const previous = last.get();
+    // What is hashed is exactly what is stored: the details after a JSON round trip.
+    const details = JSON.parse(canonicalJson(entry.details ?? {})) as Record<string, unknown>;
+    const unsigned = {
+      seq: (previous?.seq ?? 0) + 1,
+      at: now().toISOString(),
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target,
+      details,
+      prevHash: previous?.hash ?? GENESIS_HASH,
+    };
+    const row: AuditRow = { ...unsigned, hash: auditHash(unsigned) };
+    insert.run(row.seq, row.at, row.actor, row.action, row.target, canonicalJson(details), row.prevHash, row.hash);
+    return row;
+  });
+
+  function verify(): AuditVerdict {
+    let expectedSeq = 1;
+    let prevHash = GENESIS_HASH;
+    const rows = count.get()!.n;
+    for (const raw of all.iterate()) {
+      const bad = (reason: string, seq = raw.seq): AuditVerdict => ({ ok: false, rows, firstBad: { seq, reason } });
+      let row: AuditRow;
+      try {
+        row = toRow(raw);
+      } catch {
+        return bad('its details are no longer valid JSON: the row was edited after it was written');
+      }
+      if (row.seq !== expectedSeq) {
+        const missing = row.seq - 1 === expectedSeq ? `row ${expectedSeq} is` : `rows ${expectedSeq}–${row.seq - 1} are`;
+        return bad(`${missing} missing: the log jumps from ${expectedSeq - 1} to ${row.seq}, so rows were deleted`, expectedSeq);
+      }
+      if (row.prevHash !== prevHash) {
+        return bad(
+          row.seq === 1
+            ? 'the first row does not start the chain: rows before it were deleted or it was inserted'
+            : `its link to row ${row.seq - 1} is broken: a row was inserted or deleted here, or row ${row.seq - 1} was rewritten`,
+        );
+      }
+      if (auditHash(row) !== row.hash) return bad('its contents no longer match its hash: the row was edited after it was written');
+      expectedSeq++;
+      prevHash = row.hash;
+    }
+    return { ok: true, rows };
+  }
+
+  return {
+    append,
+    list: ({ limit, afterSeq }) => list.all(afterSeq ?? 0, limit).map(toRow),
+    verify,
+  };
+}

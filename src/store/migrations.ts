@@ -1,0 +1,114 @@
+/**
+ * The store's schema, as an ordered list of migrations: version N is MIGRATIONS[N - 1].
+ * Append only — a migration that has shipped is never edited, a change is a new entry.
+ */
+import type Database from 'better-sqlite3';
+import { UsageError } from '../core/errors.js';
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE check_results (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    suite      TEXT NOT NULL,
+    check_id   TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    result     TEXT NOT NULL
+  );
+  CREATE INDEX check_results_by_check ON check_results (suite, check_id, seq);
+
+  CREATE TABLE sync_runs (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               TEXT NOT NULL UNIQUE,
+    flow             TEXT NOT NULL,
+    reverse          INTEGER NOT NULL,
+    status           TEXT NOT NULL,
+    started_at       TEXT NOT NULL,
+    finished_at      TEXT,
+    summary          TEXT NOT NULL,
+    verified_through TEXT
+  );
+  CREATE INDEX sync_runs_by_flow ON sync_runs (flow, reverse, seq);
+
+  CREATE TABLE runbook_runs (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    runbook     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    dry_run     INTEGER NOT NULL,
+    params      TEXT NOT NULL,
+    started_by  TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+  );
+
+  CREATE TABLE runbook_steps (
+    run_id      TEXT NOT NULL REFERENCES runbook_runs (id),
+    step_id     TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    title       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT,
+    act_done_at TEXT,
+    result      TEXT,
+    PRIMARY KEY (run_id, step_id)
+  );
+
+  CREATE TABLE approvals (
+    run_id   TEXT NOT NULL REFERENCES runbook_runs (id),
+    gate     TEXT NOT NULL,
+    role     TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+    by_name  TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    UNIQUE (run_id, gate)
+  );
+
+  CREATE TABLE audit_log (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    details   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+
+  CREATE TABLE reports (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    period     TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    format     TEXT NOT NULL,
+    body       TEXT NOT NULL
+  );
+
+  CREATE TABLE job_runs (
+    job             TEXT PRIMARY KEY,
+    last_started_at TEXT NOT NULL
+  );
+  `,
+];
+
+/** Brings the file up to the newest schema; each migration commits on its own. */
+export function migrate(db: Database.Database, file: string, now: () => Date): { from: number; to: number } {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  if (current > MIGRATIONS.length) {
+    throw new UsageError(
+      `the store ${file} has schema version ${current}, newer than the ${MIGRATIONS.length} this drsentinel knows: run a newer drsentinel, or point service.stateDir elsewhere`,
+    );
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version - 1]!);
+      record.run(version, now().toISOString());
+    })();
+  }
+  return { from: current, to: MIGRATIONS.length };
+}

@@ -1,0 +1,333 @@
+/**
+ * The metadata engine (R3): DynamoDB → export (full, then incremental) into the exports
+ * bucket → copied to the Azure staging container by the objects engine → read, checked and
+ * transformed on the fly → bulk-imported into Cosmos → verified (count, and a random sample
+ * of canonical hashes). Only a verified import moves the chain forward; RPO is measured from
+ * the export time of the last verified import.
+ *
+ * The chain of incremental windows has no gap and no overlap: each window starts where the
+ * last verified one ended, and an export whose manifest says otherwise is refused.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { canonicalForm } from '../core/canonical.js';
+import type { Clock } from '../core/clock.js';
+import type { ExportDescription, ExportKind, TableExporter } from '../core/exports.js';
+import { keyOf, type Item, type KeySchema } from '../core/items.js';
+import type { DocumentTable, ObjectStore } from '../core/ports.js';
+import { fail, pass, type Outcome } from '../core/result.js';
+import { IntegrityError, withRetry } from '../core/retry.js';
+import { exportFolder, readDataFile, readManifest, type ExportRecord } from './export-reader.js';
+import { importRecords, type ImportTotals } from './importer.js';
+import { syncObjects } from './objects.js';
+import { Quarantine } from './quarantine.js';
+import { Sampler, verifySample } from './sample.js';
+
+const HOUR = 3_600_000;
+
+/** Where the chain stands: the last verified import. */
+export interface ChainPoint {
+  /** Export time (full) or window end (incremental) covered, ISO. */
+  through: string;
+  /** Items at the destination right after that import. */
+  count: number;
+}
+
+export interface MetadataSyncOptions {
+  runId: string;
+  source: DocumentTable;
+  destination: DocumentTable;
+  mode: 'point-in-time' | 'scan';
+  /** Needed in point-in-time mode. */
+  export?: {
+    exporter: TableExporter;
+    bucket: ObjectStore;
+    bucketName: string;
+    prefix: string;
+    staging: ObjectStore;
+    pollIntervalMs: number;
+    timeoutMs: number;
+    /** AWS refuses incremental windows shorter than 15 minutes or longer than 24 hours. */
+    minWindowMs: number;
+    maxWindowMs: number;
+    transfers: number;
+    checkers: number;
+  };
+  previous?: ChainPoint;
+  sampleRatio: number;
+  batchSize: number;
+  concurrency: number;
+  quarantineFile: string;
+  clock: Clock;
+  signal?: AbortSignal;
+  onProgress?: (progress: MetadataProgress) => void;
+}
+
+export interface MetadataProgress {
+  phase: 'exporting' | 'staging' | 'importing' | 'cleaning' | 'verifying' | 'done';
+  records: number;
+  written: number;
+  quarantined: number;
+}
+
+export interface MetadataSyncSummary {
+  kind: ExportKind | 'scan';
+  exportId?: string;
+  exportTime?: string;
+  window?: { from: string; to: string };
+  expectedItems: number;
+  import: ImportTotals;
+  staleRemoved: number;
+  quarantineFile?: string;
+  quarantinedFirst: Array<{ file: string; line: number; reason: string }>;
+  destinationCount: number;
+  verification: Outcome;
+  /** Set only when verification passed: where the chain now stands. */
+  chain?: ChainPoint;
+}
+
+export class ChainError extends IntegrityError {}
+
+function plan(opts: MetadataSyncOptions, now: Date): { kind: ExportKind; from?: Date; to?: Date; exportTime?: Date } {
+  const e = opts.export!;
+  if (!opts.previous) return { kind: 'full', exportTime: now };
+  const from = new Date(opts.previous.through);
+  const span = now.getTime() - from.getTime();
+  // Outside the window AWS allows, a fresh full export restarts the chain.
+  if (span < e.minWindowMs || span > e.maxWindowMs) return { kind: 'full', exportTime: now };
+  return { kind: 'incremental', from, to: now };
+}
+
+async function awaitExport(opts: MetadataSyncOptions, started: ExportDescription): Promise<ExportDescription> {
+  const e = opts.export!;
+  const deadline = Date.now() + e.timeoutMs;
+  let current = started;
+  while (current.status === 'in-progress') {
+    if (Date.now() > deadline) throw new Error(`export ${current.id} still in progress after ${Math.round(e.timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, e.pollIntervalMs));
+    opts.signal?.throwIfAborted();
+    current = await withRetry(() => e.exporter.describeExport(started.arn, opts.signal), { signal: opts.signal });
+  }
+  if (current.status === 'failed') throw new Error(`export ${current.id} failed: ${current.failure ?? 'no reason given'}`);
+  return current;
+}
+
+function checkChain(requested: ReturnType<typeof plan>, done: ExportDescription, manifest: { exportFromTime?: string; exportToTime?: string }): void {
+  if (requested.kind !== 'incremental') return;
+  const from = manifest.exportFromTime ? new Date(manifest.exportFromTime) : done.from;
+  const to = manifest.exportToTime ? new Date(manifest.exportToTime) : done.to;
+  if (!from || !to) throw new ChainError(`incremental export ${done.id} does not say which window it covers`);
+  const gap = from.getTime() - requested.from!.getTime();
+  if (gap > 0) throw new ChainError(`incremental export ${done.id} starts at ${from.toISOString()}, ${gap / 1000} s after the last verified import (${requested.from!.toISOString()}): the changes in between would be lost`);
+  if (gap < 0) throw new ChainError(`incremental export ${done.id} starts at ${from.toISOString()}, overlapping the last verified import (${requested.from!.toISOString()})`);
+  if (to.getTime() !== requested.to!.getTime()) throw new ChainError(`incremental export ${done.id} ends at ${to.toISOString()}, not at the requested ${requested.to!.toISOString()}`);
+}
+
+async function* exportRecords(staging: ObjectStore, files: Awaited<ReturnType<typeof readManifest>>['files'], schema: KeySchema, signal?: AbortSignal): AsyncGenerator<ExportRecord> {
+  for (const file of files) yield* readDataFile(staging, file.dataFileS3Key, file, schema, signal);
+}
+
+async function* scanRecords(source: DocumentTable, signal?: AbortSignal): AsyncGenerator<ExportRecord> {
+  let line = 0;
+  for await (const item of source.scan({ signal, segments: 4 })) yield { file: `scan:${source.name}`, line: ++line, op: 'put', item };
+}
+
+/** Full imports: items at the destination that the source no longer has are removed. */
+async function removeStale(destination: DocumentTable, seen: Database.Database, schema: KeySchema, signal?: AbortSignal): Promise<number> {
+  const known = seen.prepare('SELECT 1 FROM seen WHERE key = ?');
+  let doomed: Item[] = [];
+  let removed = 0;
+  const flush = async () => {
+    if (doomed.length === 0) return;
+    const result = await withRetry(() => destination.bulkWrite(doomed.map((item) => ({ type: 'delete' as const, item })), signal), { signal });
+    if (result.failed.length) throw new Error(`${result.failed.length} stale items could not be removed: ${result.failed[0]!.reason}`);
+    removed += result.deleted;
+    doomed = [];
+  };
+  for await (const item of destination.scan({ signal })) {
+    const key = keyOf(item, schema);
+    if (!known.get(canonicalForm(key))) doomed.push(key);
+    if (doomed.length >= 100) await flush();
+  }
+  await flush();
+  return removed;
+}
+
+export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataSyncSummary> {
+  const { signal } = opts;
+  const progress: MetadataProgress = { phase: 'exporting', records: 0, written: 0, quarantined: 0 };
+  const report = (phase?: MetadataProgress['phase']) => {
+    if (phase) progress.phase = phase;
+    opts.onProgress?.({ ...progress });
+  };
+  const schema = await opts.source.keySchema(signal);
+  const work = await mkdtemp(join(tmpdir(), 'drsentinel-metadata-'));
+  const seen = new Database(join(work, 'seen.db'));
+  seen.pragma('journal_mode = OFF');
+  seen.pragma('synchronous = OFF');
+  seen.exec('CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID');
+  const remember = seen.prepare('INSERT OR IGNORE INTO seen (key) VALUES (?)');
+  const sampler = new Sampler(join(work, 'sample.jsonl'), opts.sampleRatio);
+  const quarantine = new Quarantine(opts.quarantineFile);
+
+  try {
+    let kind: MetadataSyncSummary['kind'] = 'scan';
+    let records: AsyncIterable<ExportRecord>;
+    let expectedItems: number | undefined;
+    let through: Date;
+    let exportId: string | undefined;
+    let window: MetadataSyncSummary['window'];
+
+    if (opts.mode === 'point-in-time') {
+      const e = opts.export;
+      if (!e) throw new Error('point-in-time mode needs the export settings');
+      const requested = plan(opts, opts.clock.now());
+      kind = requested.kind;
+      report('exporting');
+      const started = await e.exporter.startExport({
+        kind: requested.kind, bucket: e.bucketName, prefix: e.prefix, exportTime: requested.exportTime,
+        from: requested.from, to: requested.to, clientToken: opts.runId, signal,
+      });
+      const done = await awaitExport(opts, started);
+      exportId = done.id;
+      if (!done.manifestKey) throw new Error(`export ${done.id} completed without a manifest`);
+      report('staging');
+      const staged = await syncObjects({
+        flow: 'metadata-staging', mode: 'copy', source: e.bucket, destination: e.staging,
+        prefix: exportFolder(done.manifestKey), transfers: e.transfers, checkers: e.checkers, signal,
+      });
+      if (staged.failed > 0) throw new Error(`${staged.failed} export files could not be staged: ${staged.failures[0]?.key}: ${staged.failures[0]?.reason}`);
+      const { summary, files } = await readManifest(e.staging, done.manifestKey, signal);
+      checkChain(requested, done, summary);
+      through = requested.kind === 'incremental' ? requested.to! : new Date(summary.exportTime ?? done.exportTime ?? requested.exportTime!);
+      if (requested.kind === 'incremental') window = { from: requested.from!.toISOString(), to: requested.to!.toISOString() };
+      expectedItems = requested.kind === 'full' ? summary.itemCount : undefined;
+      records = exportRecords(e.staging, files, schema, signal);
+    } else {
+      through = opts.clock.now();
+      records = scanRecords(opts.source, signal);
+    }
+
+    report('importing');
+    const totals = await importRecords(records, opts.destination, {
+      batchSize: opts.batchSize, concurrency: opts.concurrency, quarantine, signal,
+      onItem: async (item) => {
+        if (kind !== 'incremental') remember.run(canonicalForm(keyOf(item, schema)));
+        await sampler.offer(item);
+      },
+      onProgress: (t) => {
+        progress.records = t.records;
+        progress.written = t.written;
+        progress.quarantined = t.quarantined;
+        report();
+      },
+    });
+    await sampler.close();
+    await quarantine.close();
+    expectedItems ??= kind === 'scan' ? totals.puts : undefined;
+
+    let staleRemoved = 0;
+    if (kind !== 'incremental' && totals.quarantined === 0) {
+      report('cleaning');
+      staleRemoved = await removeStale(opts.destination, seen, schema, signal);
+    }
+
+    report('verifying');
+    const destinationCount = await withRetry(() => opts.destination.count(signal), { signal });
+    const problems: string[] = [];
+    if (kind === 'incremental') {
+      if (totals.created === undefined) problems.push(`${opts.destination.name} cannot tell created from replaced items, so the count cannot be proven`);
+      else expectedItems = opts.previous!.count + totals.created - totals.deleted;
+    }
+    if (expectedItems !== undefined && destinationCount !== expectedItems) {
+      problems.push(`${destinationCount} items at ${opts.destination.name}, ${expectedItems} expected`);
+    }
+    if (totals.quarantined > 0) problems.push(`${totals.quarantined} records quarantined (first: ${quarantine.first[0]!.file} line ${quarantine.first[0]!.line}: ${quarantine.first[0]!.reason})`);
+    const sample = await verifySample(sampler, opts.destination, schema, { signal });
+    if (sample.status !== 'pass') problems.push(sample.reason);
+
+    const imported = totals.records - totals.quarantined - (sample.measurements.sampled! - sample.measurements.matched!);
+    const ratio = totals.records === 0 ? 1 : Math.max(0, imported / totals.records);
+    const measurements = { records: totals.records, written: totals.written, deleted: totals.deleted, quarantined: totals.quarantined, expectedItems: expectedItems ?? -1, destinationCount, sampled: sample.measurements.sampled!, sampleMatched: sample.measurements.matched!, ratio };
+    const evidence = { kind, exportId, window, through: through.toISOString(), sample: sample.evidence, quarantined: quarantine.first };
+    const verification = problems.length === 0
+      ? pass(`${destinationCount} items at ${opts.destination.name} as expected; ${sample.measurements.sampled} sampled hashes equal`, evidence, measurements)
+      : fail(problems.join('; '), evidence, measurements);
+    report('done');
+    return {
+      kind, exportId, exportTime: through.toISOString(), window, expectedItems: expectedItems ?? -1, import: totals, staleRemoved,
+      quarantineFile: quarantine.count > 0 ? quarantine.path : undefined,
+      quarantinedFirst: quarantine.first.map(({ file, line, reason }) => ({ file, line, reason })),
+      destinationCount, verification,
+      chain: verification.status === 'pass' ? { through: through.toISOString(), count: destinationCount } : undefined,
+    };
+  } finally {
+    seen.close();
+    await sampler.close();
+    await quarantine.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export interface ReverseMetadataOptions {
+  /** Cosmos during the contingency. */
+  source: DocumentTable;
+  /** DynamoDB, back in charge after the rollback. */
+  destination: DocumentTable;
+  /** The key schema of the DynamoDB table. */
+  schema: KeySchema;
+  /** The failover time: only items changed since are carried back (the reverse delta). */
+  since: Date;
+  sampleRatio: number;
+  batchSize: number;
+  concurrency: number;
+  quarantineFile: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: MetadataProgress) => void;
+}
+
+/**
+ * R13.2: carries back to DynamoDB what changed in Cosmos since the failover, then proves it
+ * with hashes of a sample. Like every reverse flow it never deletes at the destination.
+ */
+export async function syncMetadataReverse(opts: ReverseMetadataOptions): Promise<MetadataSyncSummary> {
+  const { signal, schema } = opts;
+  const work = await mkdtemp(join(tmpdir(), 'drsentinel-reverse-'));
+  const sampler = new Sampler(join(work, 'sample.jsonl'), opts.sampleRatio);
+  const quarantine = new Quarantine(opts.quarantineFile);
+  try {
+    const records = async function* (): AsyncGenerator<ExportRecord> {
+      let line = 0;
+      for await (const item of opts.source.scan({ signal, changedSince: opts.since })) yield { file: `changes:${opts.source.name}`, line: ++line, op: 'put', item };
+    };
+    const totals = await importRecords(records(), opts.destination, {
+      batchSize: opts.batchSize, concurrency: opts.concurrency, quarantine, signal,
+      onItem: (item) => sampler.offer(item),
+      onProgress: (t) => opts.onProgress?.({ phase: 'importing', records: t.records, written: t.written, quarantined: t.quarantined }),
+    });
+    await sampler.close();
+    await quarantine.close();
+    const sample = await verifySample(sampler, opts.destination, schema, { signal });
+    const problems: string[] = [];
+    if (totals.quarantined > 0) problems.push(`${totals.quarantined} changed items could not be written back (first: ${quarantine.first[0]!.reason})`);
+    if (sample.status !== 'pass') problems.push(sample.reason);
+    const ratio = totals.records === 0 ? 1 : (totals.records - totals.quarantined - (sample.measurements.sampled! - sample.measurements.matched!)) / totals.records;
+    const measurements = { records: totals.records, written: totals.written, quarantined: totals.quarantined, sampled: sample.measurements.sampled!, sampleMatched: sample.measurements.matched!, ratio };
+    const evidence = { since: opts.since.toISOString(), sample: sample.evidence, quarantined: quarantine.first };
+    const verification = problems.length === 0
+      ? pass(`${totals.written} items changed since ${opts.since.toISOString()} carried back; ${sample.measurements.sampled} sampled hashes equal`, evidence, measurements)
+      : fail(problems.join('; '), evidence, measurements);
+    return {
+      kind: 'scan', exportTime: new Date().toISOString(), expectedItems: totals.puts, import: totals, staleRemoved: 0,
+      quarantineFile: quarantine.count > 0 ? quarantine.path : undefined,
+      quarantinedFirst: quarantine.first.map(({ file, line, reason }) => ({ file, line, reason })),
+      destinationCount: -1, verification,
+    };
+  } finally {
+    await sampler.close();
+    await quarantine.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}

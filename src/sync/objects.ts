@@ -1,0 +1,250 @@
+/**
+ * The objects engine (R1 site, R2 uploads, and their reverse for the rollback): both
+ * listings merged in sorted order, unchanged objects recognised by size plus the source's
+ * fingerprint recorded on the destination, changed ones streamed across with their headers
+ * and MD5, and — in mirror mode only — objects gone from the source deleted, but only after
+ * a pass without a single error. Copy mode never deletes.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Transform, type TransformCallback } from 'node:stream';
+import { once } from 'node:events';
+import type { ObjectInfo, ObjectStore } from '../core/ports.js';
+import { classifyFailure, IntegrityError, withRetry, type FailureClass, type RetryPolicy } from '../core/retry.js';
+import { describeError } from '../core/result.js';
+import { walkStores } from './merge.js';
+import { Pool } from './pool.js';
+
+/** User-metadata name under which the destination remembers which source version it holds. */
+export const FINGERPRINT_KEY = 'drsentinel_fingerprint';
+
+export type SyncMode = 'mirror' | 'copy';
+
+export interface ObjectSyncOptions {
+  flow: string;
+  mode: SyncMode;
+  source: ObjectStore;
+  destination: ObjectStore;
+  transfers: number;
+  checkers: number;
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+  onProgress?: (progress: ObjectSyncProgress) => void;
+  /** Only keys under this prefix are compared and copied. */
+  prefix?: string;
+  /** Most failures and rejections kept by name in the summary; the counts are always exact. */
+  maxNamed?: number;
+}
+
+export interface ObjectSyncProgress {
+  flow: string;
+  phase: 'comparing' | 'deleting' | 'done';
+  listingDone: boolean;
+  seen: number;
+  unchanged: number;
+  copied: number;
+  copiedBytes: number;
+  plannedBytes: number;
+  deleted: number;
+  failed: number;
+  rejected: number;
+  bytesPerSecond: number;
+  /** Known once both listings are done. */
+  etaSeconds: number | null;
+}
+
+export interface NamedProblem {
+  key: string;
+  reason: string;
+  failureClass?: FailureClass;
+}
+
+export interface ObjectSyncSummary {
+  flow: string;
+  mode: SyncMode;
+  source: string;
+  destination: string;
+  seen: number;
+  unchanged: number;
+  copied: number;
+  copiedBytes: number;
+  deleted: number;
+  /** Objects only at the destination that copy mode keeps. */
+  keptAtDestination: number;
+  /** Mirror mode: deletions withheld because the pass had errors. */
+  deletionsWithheld: number;
+  failed: number;
+  rejected: number;
+  failures: NamedProblem[];
+  rejections: NamedProblem[];
+  retries: number;
+  durationMs: number;
+}
+
+/** What identifies a version of a source object, recorded on the destination copy. */
+export function fingerprintOf(info: ObjectInfo): string {
+  const tag = info.md5 ? `md5:${info.md5}` : `etag:${(info.etag ?? '').replace(/"/g, '')}`;
+  return `${info.size}:${tag}`;
+}
+
+function md5Tap(): Transform & { digest(): string } {
+  const hash = createHash('md5');
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  }) as Transform & { digest(): string };
+  let digest: string | undefined;
+  tap.digest = () => (digest ??= hash.digest('hex'));
+  return tap;
+}
+
+export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSummary> {
+  const { source, destination, signal } = opts;
+  const started = Date.now();
+  const maxNamed = opts.maxNamed ?? 1000;
+  const summary: ObjectSyncSummary = {
+    flow: opts.flow, mode: opts.mode, source: source.name, destination: destination.name,
+    seen: 0, unchanged: 0, copied: 0, copiedBytes: 0, deleted: 0, keptAtDestination: 0, deletionsWithheld: 0,
+    failed: 0, rejected: 0, failures: [], rejections: [], retries: 0, durationMs: 0,
+  };
+  let plannedBytes = 0;
+  let listingDone = false;
+  let phase: ObjectSyncProgress['phase'] = 'comparing';
+
+  const progress = (): ObjectSyncProgress => {
+    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+    const rate = summary.copiedBytes / seconds;
+    const remaining = plannedBytes - summary.copiedBytes;
+    return {
+      flow: opts.flow, phase, listingDone, seen: summary.seen, unchanged: summary.unchanged, copied: summary.copied,
+      copiedBytes: summary.copiedBytes, plannedBytes, deleted: summary.deleted, failed: summary.failed,
+      rejected: summary.rejected, bytesPerSecond: Math.round(rate),
+      etaSeconds: listingDone ? (remaining <= 0 ? 0 : rate > 0 ? Math.ceil(remaining / rate) : null) : null,
+    };
+  };
+  const report = () => opts.onProgress?.(progress());
+
+  const recordFailure = (key: string, error: unknown) => {
+    summary.failed++;
+    if (summary.failures.length < maxNamed) summary.failures.push({ key, reason: describeError(error), failureClass: classifyFailure(error) });
+    report();
+  };
+
+  const copy = async (key: string) => {
+    await withRetry(
+      async () => {
+        const { info, body } = await source.get(key, signal);
+        const tap = md5Tap();
+        body.on('error', (err) => tap.destroy(err));
+        const metadata = { ...info.metadata, [FINGERPRINT_KEY]: fingerprintOf(info) };
+        const stored = await destination.put(key, body.pipe(tap), {
+          size: info.size, contentType: info.contentType, cacheControl: info.cacheControl,
+          contentEncoding: info.contentEncoding, contentDisposition: info.contentDisposition,
+          metadata, md5: info.md5, signal,
+        });
+        const read = tap.digest();
+        if (info.md5 && read !== info.md5) throw new IntegrityError(`bytes read from ${source.name} have MD5 ${read}, the source says ${info.md5}`);
+        if (stored.md5 && stored.md5 !== read) throw new IntegrityError(`${destination.name} stored MD5 ${stored.md5} but ${read} was sent`);
+        summary.copied++;
+        summary.copiedBytes += info.size;
+      },
+      { policy: opts.retry, signal, onRetry: () => void summary.retries++ },
+    );
+    report();
+  };
+
+  const transfers = new Pool(opts.transfers);
+  const checkers = new Pool(opts.checkers);
+  const workDir = await mkdtemp(join(tmpdir(), 'drsentinel-sync-'));
+  const doomedFile = join(workDir, 'destination-only.jsonl');
+  const doomed = createWriteStream(doomedFile);
+  let doomedCount = 0;
+
+  const planCopy = async (item: ObjectInfo) => {
+    const rejection = destination.rejectKey(item.key);
+    if (rejection) {
+      summary.rejected++;
+      if (summary.rejections.length < maxNamed) summary.rejections.push({ key: item.key, reason: rejection });
+      return;
+    }
+    plannedBytes += item.size;
+    await transfers.submit(() => copy(item.key).catch((err) => recordFailure(item.key, err)));
+  };
+
+  const isCurrent = (src: ObjectInfo, dst: ObjectInfo) => dst.size === src.size && dst.metadata[FINGERPRINT_KEY] === fingerprintOf(src);
+
+  const onMatch = async (src: ObjectInfo, dst: ObjectInfo) => {
+    if (isCurrent(src, dst)) return void summary.unchanged++;
+    if (dst.size === src.size && dst.metadata[FINGERPRINT_KEY] === undefined && !destination.listsMetadata) {
+      // The listing carries no metadata: the fingerprint must be read object by object.
+      return checkers.submit(async () => {
+        try {
+          const head = await withRetry(() => destination.head(dst.key, signal), { policy: opts.retry, signal });
+          if (head && isCurrent(src, head)) summary.unchanged++;
+          else await planCopy(src);
+        } catch (err) {
+          recordFailure(src.key, err);
+        }
+      });
+    }
+    await planCopy(src);
+  };
+
+  const onDestinationOnly = async (dst: ObjectInfo) => {
+    if (opts.mode === 'copy') return void summary.keptAtDestination++;
+    doomedCount++;
+    if (!doomed.write(JSON.stringify(dst.key) + '\n')) await once(doomed, 'drain');
+  };
+
+  try {
+    await walkStores(source, destination, async (pair) => {
+      if (pair.kind === 'destination-only') return onDestinationOnly(pair.destination);
+      summary.seen++;
+      if (summary.seen % 500 === 0) report();
+      if (pair.kind === 'source-only') await planCopy(pair.source);
+      else await onMatch(pair.source, pair.destination);
+    }, { signal, prefix: opts.prefix });
+    listingDone = true;
+    await checkers.drain();
+    await transfers.drain();
+    doomed.end();
+    await once(doomed, 'finish');
+
+    if (opts.mode === 'mirror' && doomedCount > 0) {
+      if (summary.failed > 0) summary.deletionsWithheld = doomedCount;
+      else {
+        phase = 'deleting';
+        report();
+        const lines = createInterface({ input: createReadStream(doomedFile), crlfDelay: Infinity });
+        for await (const line of lines) {
+          const key = JSON.parse(line) as string;
+          await transfers.submit(async () => {
+            try {
+              await withRetry(() => destination.delete(key, signal), { policy: opts.retry, signal });
+              summary.deleted++;
+            } catch (err) {
+              recordFailure(key, err);
+            }
+          });
+        }
+        await transfers.drain();
+      }
+    }
+  } finally {
+    listingDone = true;
+    doomed.destroy();
+    await checkers.drain();
+    await transfers.drain();
+    await rm(workDir, { recursive: true, force: true });
+  }
+  phase = 'done';
+  summary.durationMs = Date.now() - started;
+  report();
+  return summary;
+}

@@ -1,0 +1,217 @@
+/**
+ * Runs the sync flows for the service, the scheduler and the CLI: one run per flow at a time,
+ * persisted in the store (so progress and outcome survive a crash and are visible to other
+ * processes), projected to the dr_sync_* metrics, classified when it fails (R4).
+ *
+ *   site      S3 site bucket  → Blob $web        mirror, verified by count, bytes and pages (R1)
+ *   uploads   S3 uploads      → Blob uploads     copy, verified by the latest-N MD5 sample (R2)
+ *   metadata  DynamoDB        → Cosmos           export chain, verified by count + hashes (R3)
+ * and with `reverse` (rollback, R13.2) the same engines from Azure back to AWS, never deleting.
+ */
+import { join } from 'node:path';
+import type { Adapters } from '../adapters/index.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import { describeError, type Outcome } from '../core/result.js';
+import { classifyFailure, type FailureClass } from '../core/retry.js';
+import type { Metrics } from '../metrics.js';
+import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
+import { syncMetadata, syncMetadataReverse, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
+import { syncObjects, type ObjectSyncSummary } from './objects.js';
+import { verifyLatestSample, verifyMirror } from './verify.js';
+
+export const FLOWS: readonly SyncFlow[] = ['site', 'uploads', 'metadata'];
+
+export interface SyncRequest {
+  reverse?: boolean;
+  /** Reverse metadata only: carry back what changed since then (default: the last verified forward import). */
+  since?: Date;
+}
+
+export interface SyncRunView extends SyncRunRecord {
+  progress?: Record<string, unknown>;
+}
+
+export interface SyncServiceDeps {
+  config: Config;
+  adapters: Adapters;
+  store: Store;
+  metrics: Metrics;
+  clock: Clock;
+  log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Outcomes {
+  transfer?: ObjectSyncSummary;
+  metadata?: MetadataSyncSummary;
+  verification: Outcome;
+  verifiedThrough?: string;
+}
+
+const PERSIST_EVERY_MS = 1000;
+
+export class SyncService {
+  private readonly live = new Map<string, { progress: Record<string, unknown>; done: Promise<SyncRunRecord> }>();
+  private readonly busy = new Map<string, string>();
+  private readonly aborter = new AbortController();
+
+  constructor(private readonly deps: SyncServiceDeps) {}
+
+  /** Starts a run and returns at once; `wait(id)` gives its end. */
+  start(flow: SyncFlow, request: SyncRequest = {}): SyncRunRecord {
+    const lane = `${flow}${request.reverse ? ':reverse' : ''}`;
+    const running = this.busy.get(lane);
+    if (running) throw new ConflictError(`the ${lane} sync is already running (run ${running})`);
+    const run = this.deps.store.syncs.start(flow, request.reverse ?? false);
+    this.busy.set(lane, run.id);
+    const entry = { progress: {} as Record<string, unknown>, done: Promise.resolve(run) };
+    entry.done = this.execute(run, request, entry.progress).finally(() => {
+      this.busy.delete(lane);
+      setTimeout(() => this.live.delete(run.id), 60_000).unref();
+    });
+    this.live.set(run.id, entry);
+    return run;
+  }
+
+  async wait(id: string): Promise<SyncRunRecord> {
+    const entry = this.live.get(id);
+    if (entry) return entry.done;
+    const record = this.deps.store.syncs.get(id);
+    if (!record) throw new NotFoundError(`sync run ${id} does not exist`);
+    return record;
+  }
+
+  view(id: string): SyncRunView {
+    const record = this.deps.store.syncs.get(id);
+    if (!record) throw new NotFoundError(`sync run ${id} does not exist`);
+    const live = this.live.get(id);
+    return live && record.status === 'running' ? { ...record, progress: { ...live.progress } } : record;
+  }
+
+  /** Every forward flow, one after the other (the daily job). */
+  async runAll(request: SyncRequest = {}): Promise<SyncRunRecord[]> {
+    const records: SyncRunRecord[] = [];
+    for (const flow of FLOWS) records.push(await this.wait(this.start(flow, request).id));
+    return records;
+  }
+
+  async close(): Promise<void> {
+    this.aborter.abort(new Error('the service is shutting down'));
+    await Promise.allSettled([...this.live.values()].map((l) => l.done));
+  }
+
+  private async execute(run: SyncRunRecord, request: SyncRequest, progress: Record<string, unknown>): Promise<SyncRunRecord> {
+    const { store, metrics, log } = this.deps;
+    const started = Date.now();
+    let lastPersist = 0;
+    const onProgress = (p: object) => {
+      Object.assign(progress, p, { elapsedSeconds: Math.round((Date.now() - started) / 1000) });
+      if (Date.now() - lastPersist >= PERSIST_EVERY_MS) {
+        lastPersist = Date.now();
+        store.syncs.update(run.id, { progress });
+      }
+    };
+    const direction = run.reverse ? 'reverse' : 'forward';
+    log('info', `sync ${run.flow} (${direction}) started`, { run: run.id });
+    let status: 'succeeded' | 'failed';
+    let summary: Record<string, unknown>;
+    let verifiedThrough: string | undefined;
+    try {
+      const outcome = await this.flow(run, request, onProgress);
+      const transferFailures = outcome.transfer?.failed ?? 0;
+      status = outcome.verification.status === 'pass' && transferFailures === 0 ? 'succeeded' : 'failed';
+      summary = { transfer: outcome.transfer, metadata: outcome.metadata, verification: outcome.verification };
+      if (status === 'failed') summary.failureClass = failureClassOf(outcome);
+      verifiedThrough = status === 'succeeded' ? outcome.verifiedThrough : undefined;
+      this.project(run.flow, outcome);
+    } catch (error) {
+      status = 'failed';
+      summary = { error: describeError(error), failureClass: classifyFailure(error) };
+    }
+    summary.durationMs = Date.now() - started;
+    store.syncs.finish(run.id, status, summary, verifiedThrough);
+    if (!run.reverse) {
+      const failures = store.syncs.consecutiveFailures(run.flow);
+      metrics.syncConsecutiveFailures.set({ flow: run.flow }, failures);
+      if (status === 'succeeded') metrics.syncLastSuccessTimestampSeconds.set({ flow: run.flow }, Date.now() / 1000);
+    }
+    metrics.syncDurationSeconds.set({ flow: run.flow }, (Date.now() - started) / 1000);
+    const level = status === 'succeeded' ? 'info' : 'error';
+    log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: (summary.verification as Outcome | undefined)?.reason ?? summary.error });
+    return store.syncs.get(run.id)!;
+  }
+
+  private project(flow: SyncFlow, outcome: Outcomes): void {
+    const { metrics } = this.deps;
+    const t = outcome.transfer;
+    if (t) {
+      metrics.syncObjectsTotal.inc({ flow, result: 'copied' }, t.copied);
+      metrics.syncObjectsTotal.inc({ flow, result: 'unchanged' }, t.unchanged);
+      metrics.syncObjectsTotal.inc({ flow, result: 'deleted' }, t.deleted);
+      metrics.syncObjectsTotal.inc({ flow, result: 'failed' }, t.failed + t.rejected);
+      metrics.syncBytesTotal.inc({ flow }, t.copiedBytes);
+    }
+    const m = outcome.metadata;
+    if (m) {
+      metrics.syncObjectsTotal.inc({ flow, result: 'copied' }, m.import.written);
+      metrics.syncObjectsTotal.inc({ flow, result: 'deleted' }, m.import.deleted + m.staleRemoved);
+      metrics.syncObjectsTotal.inc({ flow, result: 'quarantined' }, m.import.quarantined);
+    }
+    const ratio = outcome.verification.measurements.ratio;
+    if (typeof ratio === 'number') metrics.syncIntegrityRatio.set({ flow }, ratio);
+  }
+
+  private async flow(run: SyncRunRecord, request: SyncRequest, onProgress: (p: object) => void): Promise<Outcomes> {
+    const { config, adapters, store, clock } = this.deps;
+    const signal = this.aborter.signal;
+    const o = adapters.objects;
+    const objects = { transfers: config.sync.transfers, checkers: config.sync.checkers, signal, onProgress };
+    const startedAt = run.startedAt;
+
+    if (run.flow === 'site' || run.flow === 'uploads') {
+      const [source, destination] = run.flow === 'site'
+        ? (run.reverse ? [o.azureSite, o.awsSite] : [o.awsSite, o.azureSite])
+        : (run.reverse ? [o.azureUploads, o.awsUploads] : [o.awsUploads, o.azureUploads]);
+      const mode = run.flow === 'site' && !run.reverse ? 'mirror' : 'copy';
+      const transfer = await syncObjects({ flow: run.flow, mode, source, destination, ...objects });
+      onProgress({ phase: 'verifying' });
+      const verification = mode === 'mirror'
+        ? await verifyMirror({ source, destination, websiteUrl: config.azure.blob.websiteUrl, concurrency: config.sync.checkers, signal })
+        : await verifyLatestSample({ source, destination, sampleSize: config.sync.uploadsSampleSize, signal });
+      return { transfer, verification, verifiedThrough: startedAt };
+    }
+
+    const quarantineFile = join(config.service.stateDir, 'quarantine', `${run.id}.jsonl`);
+    const tuning = { sampleRatio: config.sync.metadataSampleRatio, batchSize: config.sync.importBatchSize, concurrency: config.sync.importConcurrency, quarantineFile, signal, onProgress };
+    const previous = store.syncs.lastSuccess('metadata')?.summary.metadata as MetadataSyncSummary | undefined;
+    if (run.reverse) {
+      const since = request.since ?? (previous?.chain ? new Date(previous.chain.through) : undefined);
+      if (!since) throw new Error('the reverse metadata sync needs a starting time (--since): no forward import has been verified yet');
+      const schema = await adapters.tables.dynamodb.keySchema(signal);
+      const metadata = await syncMetadataReverse({ source: adapters.tables.cosmos, destination: adapters.tables.dynamodb, schema, since, ...tuning });
+      return { metadata, verification: metadata.verification };
+    }
+    const chain: ChainPoint | undefined = previous?.chain;
+    const metadata = await syncMetadata({
+      runId: run.id, source: adapters.tables.dynamodb, destination: adapters.tables.cosmos, mode: config.sync.metadataExport,
+      previous: chain, clock, ...tuning,
+      export: config.sync.metadataExport === 'point-in-time' ? {
+        exporter: adapters.exporter, bucket: o.awsExports, bucketName: config.aws.s3.buckets.exports, prefix: config.sync.exportPrefix,
+        staging: o.azureStaging, pollIntervalMs: config.sync.exportPollMs, timeoutMs: config.sync.exportTimeoutMinutes * 60_000,
+        minWindowMs: config.sync.incrementalMinWindowSeconds * 1000, maxWindowMs: 24 * 3_600_000,
+        transfers: config.sync.transfers, checkers: config.sync.checkers,
+      } : undefined,
+    });
+    return { metadata, verification: metadata.verification, verifiedThrough: metadata.chain?.through };
+  }
+}
+
+/** The class an R4 alert names: a failed verification is an integrity problem; else the commonest transfer failure. */
+function failureClassOf(outcome: Outcomes): FailureClass {
+  const failures = outcome.transfer?.failures ?? [];
+  if (failures.length === 0) return 'integrity';
+  const counts = new Map<FailureClass, number>();
+  for (const f of failures) counts.set(f.failureClass ?? 'other', (counts.get(f.failureClass ?? 'other') ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+}

@@ -1,0 +1,90 @@
+import t from 'tap';
+import { canonicalHash } from '../../src/core/canonical.js';
+import { documentId, fromDocument, keyFromId, MAX_ID_BYTES, partitionKeyOf, toDocument } from '../../src/core/documents.js';
+import type { Item, KeySchema } from '../../src/core/items.js';
+
+const schema: KeySchema = { hashKey: { name: 'imageId', type: 'S' }, rangeKey: { name: 'chunkIndex', type: 'N' } };
+const bytes = (...b: number[]) => Buffer.from(b).toString('base64');
+
+const everyType: Item = {
+  imageId: { S: 'img/1?#\\' },
+  chunkIndex: { N: '3' },
+  content: { B: bytes(0, 1, 2, 255) },
+  empty: { S: '' },
+  emptyBinary: { B: '' },
+  big: { N: '12345678901234567890123456789012345678' },
+  tiny: { N: '-0.000000000000000000000000000000000001' },
+  ratio: { N: '0.5' },
+  tags: { SS: ['b', 'a'] },
+  sizes: { NS: ['1', '99999999999999999999999999999999999999', '2.5'] },
+  blobs: { BS: [bytes(1), bytes(2, 3)] },
+  nothing: { NULL: true },
+  flag: { BOOL: false },
+  list: { L: [{ S: 'x' }, { N: '1' }, { SS: ['in', 'list'] }, { L: [] }, { M: {} }] },
+  meta: { M: { 'a/b~c': { NS: ['7'] }, inner: { M: { bin: { B: bytes(9) }, s: { S: 'text' } } } } },
+  id: { S: 'an attribute called id' },
+  _t: { S: 'an attribute called _t' },
+  _ts: { N: '1' },
+};
+
+t.test('every attribute type survives the round trip exactly', async (t) => {
+  const doc = toDocument(everyType, schema);
+  t.strictSame(fromDocument(JSON.parse(JSON.stringify(doc)), schema), everyType);
+  t.equal(canonicalHash(fromDocument(doc, schema)), canonicalHash(everyType));
+});
+
+t.test('documents are natural JSON the Azure application can read', async (t) => {
+  const doc = toDocument(everyType, schema);
+  t.equal(doc.imageId, 'img/1?#\\');
+  t.equal(doc.chunkIndex, 3, 'a number JS holds exactly stays a JSON number');
+  t.equal(doc.ratio, 0.5);
+  t.equal(doc.content, bytes(0, 1, 2, 255), 'binary is base64');
+  t.equal(doc.big, '12345678901234567890123456789012345678', 'a 38-digit number keeps its digits as a string');
+  t.same(doc.sizes, [1, '99999999999999999999999999999999999999', 2.5]);
+  t.same(doc.meta, { 'a/b~c': [7], inner: { bin: bytes(9), s: 'text' } });
+  t.same(doc._t, {
+    content: 'B', emptyBinary: 'B', big: 'N', tiny: 'N', tags: 'SS', sizes: 'NS', blobs: 'BS',
+    'list/2': 'SS', 'meta/a~1b~0c': 'NS', 'meta/inner/bin': 'B',
+  });
+  t.equal(doc._id, 'an attribute called id', 'names clashing with Cosmos system properties get one more underscore');
+  t.equal(doc.__t, 'an attribute called _t');
+  t.equal(doc.__ts, 1);
+  t.equal(partitionKeyOf(doc, schema), 'img/1?#\\');
+});
+
+t.test('an item with no annotation needs none', async (t) => {
+  const doc = toDocument({ imageId: { S: 'a' }, chunkIndex: { N: '0' }, n: { N: '42' } }, schema);
+  t.notOk('_t' in doc);
+});
+
+t.test('ids are stable, reversible and Cosmos-safe', async (t) => {
+  const key: Item = { imageId: { S: 'a/b\\c?d#e é 😀' }, chunkIndex: { N: '10' } };
+  const id = documentId(key, schema);
+  t.match(id, /^[A-Za-z0-9_-]+$/);
+  t.equal(documentId({ ...key, chunkIndex: { N: '1E1' } }, schema), id, 'the same DynamoDB number in another form gives the same id');
+  t.strictSame(keyFromId(id, schema), key);
+  t.not(documentId({ ...key, chunkIndex: { N: '11' } }, schema), id);
+  const binarySchema: KeySchema = { hashKey: { name: 'k', type: 'B' } };
+  t.same(keyFromId(documentId({ k: { B: bytes(1, 2) } }, binarySchema), binarySchema), { k: { B: bytes(1, 2) } });
+});
+
+t.test('a key too long for a Cosmos id is refused with a reason', async (t) => {
+  t.throws(() => documentId({ imageId: { S: 'x'.repeat(800) }, chunkIndex: { N: '1' } }, schema), {
+    message: new RegExp(`too long for a Cosmos id.*${MAX_ID_BYTES}`),
+  });
+});
+
+t.test('a key attribute of the wrong type is refused', async (t) => {
+  t.throws(() => toDocument({ imageId: { N: '1' }, chunkIndex: { N: '1' } }, schema), { message: /should be of type S/ });
+  t.throws(() => fromDocument({ id: 'x', imageId: 'a' }, schema), { message: /no key attribute "chunkIndex"/ });
+});
+
+t.test('documents written by the Azure application read back as natural types', async (t) => {
+  const item = fromDocument({ id: 'app-chosen', imageId: 'i', chunkIndex: 2, huge: 1e21, _rid: 'x', _etag: 'y', _ts: 5 }, schema);
+  t.same(item, { imageId: { S: 'i' }, chunkIndex: { N: '2' }, huge: { N: '1000000000000000000000' } });
+});
+
+t.test('malformed annotations are reported by path', async (t) => {
+  t.throws(() => fromDocument({ id: 'x', imageId: 'i', chunkIndex: 1, tags: 'nope', _t: { tags: 'SS' } }, schema), { message: /"tags"/ });
+  t.throws(() => fromDocument({ id: 'x', imageId: 'i', chunkIndex: 1, _t: 'SS' }, schema), { message: /malformed/ });
+});
