@@ -118,7 +118,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 
     const faults = new FaultSwitch();
     const fronts = await Promise.all([
-      startS3Front({ upstream: s3rver, host: HOST, stateDir: join(dataDir, 's3-front'), faults }),
+      startS3Front({ upstream: s3rver, upstreamDirectory: join(dataDir, 's3'), host: HOST, stateDir: join(dataDir, 's3-front'), faults }),
       startDynamoFront({
         upstream: dynalite,
         host: HOST,

@@ -3,17 +3,26 @@ import path from 'node:path';
 import type { FaultSwitch } from './faults.js';
 import { JsonState } from './json-state.js';
 import { startProxy, type Interceptor, type LocalAnswer, type ProxyHandle, type ProxyRequest, type ProxyResponse } from './proxy.js';
+import { listingXml, parseListRequest, S3Listings, xmlEscape, type ListedObject } from './s3-listing.js';
 import { policyDenies, policyProblem } from './s3-policy.js';
 
 /**
  * The S3 front over s3rver: answers multipart ETags as real S3 does (`<md5 of the part
- * MD5s>-<parts>`), and keeps and enforces bucket policies, which s3rver lacks. Path-style
- * addressing only (the lab's clients set forcePathStyle).
+ * MD5s>-<parts>`), keeps and enforces bucket policies, which s3rver lacks, and answers object
+ * listings itself from s3rver's directory (`upstreamDirectory`, its `--directory`), in UTF-8
+ * order with exact paging (see s3-listing.ts). Path-style addressing only (the lab's clients
+ * set forcePathStyle).
  */
-export async function startS3Front(o: { upstream: string; host: string; stateDir: string; faults: FaultSwitch }): Promise<ProxyHandle> {
+export async function startS3Front(o: {
+  upstream: string;
+  upstreamDirectory: string;
+  host: string;
+  stateDir: string;
+  faults: FaultSwitch;
+}): Promise<ProxyHandle> {
   const etags = await JsonState.load<Record<string, MultipartEtag>>(path.join(o.stateDir, 's3-multipart-etags.json'), {});
   const policies = await JsonState.load<Record<string, string>>(path.join(o.stateDir, 's3-bucket-policies.json'), {});
-  const front = new S3Front(o.upstream, etags, policies);
+  const front = new S3Front(o.upstream, etags, policies, new S3Listings(o.upstreamDirectory));
   return startProxy({ upstream: o.upstream, host: o.host, service: 's3', faults: o.faults, intercept: front.interceptor() });
 }
 
@@ -25,7 +34,7 @@ interface MultipartEtag {
 
 type Op =
   | { kind: 'policy'; bucket: string }
-  | { kind: 'list'; bucket: string; urlEncoded: boolean }
+  | { kind: 'list'; bucket: string; query: URLSearchParams }
   | { kind: 'read'; bucket: string; key: string }
   | { kind: 'write'; bucket: string; key: string; name: 'PutObject' | 'CopyObject' | 'CreateMultipartUpload' }
   | { kind: 'uploadPart'; bucket: string; key: string; uploadId: string; partNumber: number }
@@ -49,7 +58,7 @@ export function classify(method: string, rawUrl: string, headers: ProxyRequest['
     if (query.has('policy')) return { kind: 'policy', bucket };
     if (method === 'POST' && query.has('delete')) return { kind: 'deleteMany', bucket };
     if (method === 'GET' && [...query.keys()].every((name) => LIST_PARAMS.has(name))) {
-      return { kind: 'list', bucket, urlEncoded: query.get('encoding-type') === 'url' };
+      return { kind: 'list', bucket, query };
     }
     return { kind: 'other' };
   }
@@ -84,6 +93,7 @@ class S3Front {
     private readonly upstream: string,
     private readonly etags: JsonState<Record<string, MultipartEtag>>,
     private readonly policies: JsonState<Record<string, string>>,
+    private readonly listings: S3Listings,
   ) {}
 
   interceptor(): Interceptor {
@@ -95,7 +105,7 @@ class S3Front {
       answer: (req) => this.#answer(req),
       bufferResponse: (req, status) => {
         const kind = this.#op(req).kind;
-        return status === 200 && (kind === 'list' || kind === 'complete');
+        return status === 200 && kind === 'complete';
       },
       response: (req, res) => this.#response(req, res),
     };
@@ -113,6 +123,7 @@ class S3Front {
   async #answer(req: ProxyRequest): Promise<LocalAnswer | undefined> {
     const op = this.#op(req);
     if (op.kind === 'policy') return this.#policyOp(req, op.bucket);
+    if (op.kind === 'list') return this.#list(op.bucket, op.query);
     const writes = op.kind === 'write' || op.kind === 'uploadPart' || op.kind === 'complete';
     if (writes) {
       const policy = this.policies.value[op.bucket];
@@ -147,6 +158,20 @@ class S3Front {
     }
   }
 
+  async #list(bucket: string, query: URLSearchParams): Promise<LocalAnswer> {
+    const request = parseListRequest(query);
+    if ('problem' in request) return s3Error(400, 'InvalidArgument', request.problem);
+    const page = await this.listings.page(bucket, request);
+    if (!page) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', bucket);
+    const body = listingXml(bucket, request, page, (o) => this.#etagOf(bucket, o));
+    return { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() }, body };
+  }
+
+  #etagOf(bucket: string, o: ListedObject): string {
+    const known = this.etags.value[mapKey(bucket, o.key)];
+    return known && known.plain === o.md5 ? known.etag : o.md5;
+  }
+
   async #bucketExists(bucket: string): Promise<boolean> {
     const res = await fetch(`${this.upstream}/${encodeURIComponent(bucket)}`, { method: 'HEAD' });
     return res.status !== 404;
@@ -155,6 +180,7 @@ class S3Front {
   async #response(req: ProxyRequest, res: ProxyResponse): Promise<void> {
     const op = this.#op(req);
     const ok = res.status >= 200 && res.status < 300;
+    if (op.kind === 'write' || op.kind === 'complete' || op.kind === 'delete' || op.kind === 'deleteMany') this.listings.forget(op.bucket);
     switch (op.kind) {
       case 'uploadPart':
         if (ok) this.#rememberPart(op.uploadId, op.partNumber, res.headers['etag']);
@@ -170,9 +196,6 @@ class S3Front {
         if (known && unquote(String(res.headers['etag'] ?? '')) === known.plain) res.headers['etag'] = `"${known.etag}"`;
         return;
       }
-      case 'list':
-        if (res.body) res.body = Buffer.from(this.#rewriteListing(op.bucket, op.urlEncoded, res.body.toString('utf8')));
-        return;
       case 'write':
         if (ok && op.name !== 'CreateMultipartUpload') await this.#forget([mapKey(op.bucket, op.key)]);
         return;
@@ -212,18 +235,6 @@ class S3Front {
     this.etags.value[mapKey(op.bucket, op.key)] = { etag, plain };
     await this.etags.save();
     res.body = Buffer.from(answer.replace(/<ETag>[^<]*<\/ETag>/, `<ETag>&quot;${etag}&quot;</ETag>`));
-  }
-
-  #rewriteListing(bucket: string, urlEncoded: boolean, xml: string): string {
-    return xml.replace(/<Contents>[\s\S]*?<\/Contents>/g, (contents) => {
-      const rawKey = xmlValues(contents, 'Key')[0];
-      if (rawKey === undefined) return contents;
-      const key = urlEncoded ? decodeURIComponent(rawKey) : rawKey;
-      const known = this.etags.value[mapKey(bucket, key)];
-      const current = unquote(xmlValues(contents, 'ETag')[0] ?? '');
-      if (!known || current !== known.plain) return contents;
-      return contents.replace(/<ETag>[^<]*<\/ETag>/, `<ETag>&quot;${known.etag}&quot;</ETag>`);
-    });
   }
 
   async #forget(keys: string[]): Promise<void> {
@@ -271,10 +282,6 @@ function xmlUnescape(text: string): string {
     if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));
     return NAMED_ENTITIES[entity] ?? whole;
   });
-}
-
-function xmlEscape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${Object.keys(NAMED_ENTITIES).find((name) => NAMED_ENTITIES[name] === c)};`);
 }
 
 function s3Error(status: number, code: string, message: string, bucket?: string): LocalAnswer {

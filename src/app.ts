@@ -15,12 +15,16 @@ import errors from './routes/errors.js';
 import health from './routes/health/index.js';
 import metricsRoute from './routes/metrics/index.js';
 import readiness from './routes/readiness/index.js';
+import syncRoutes from './routes/syncs/index.js';
+import type { SyncService } from './sync/service.js';
 
 export interface AppDeps {
   config: Config;
   store: Store;
   metrics: Metrics;
   clock: Clock;
+  /** The sync runner; its routes exist only where the service can reach the clouds. */
+  syncs?: SyncService;
   /** Fastify's logger option: false (default, for tests), true, or pino options. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -37,5 +41,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(health, { clock: deps.clock });
   await app.register(metricsRoute, { ...sources, metrics: deps.metrics });
   await app.register(readiness, sources);
+  if (deps.syncs) await app.register(syncRoutes, { syncs: deps.syncs, store: deps.store });
   return app;
 }

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { buildAdapters } from './adapters/index.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config/load.js';
 import { systemClock } from './core/clock.js';
@@ -12,7 +13,8 @@ import { importLab } from './lab-loader.js';
 import { loggerOptions } from './log.js';
 import { LAB_STATE_DIR, storeFile } from './paths.js';
 import { createMetrics } from './metrics.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, configuredSchedules } from './scheduler.js';
+import { SyncService } from './sync/service.js';
 import { aborted, onTermination } from './shutdown.js';
 import { openStore } from './store/index.js';
 
@@ -77,12 +79,29 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     const store = openStore(storeFile(config), { clock: systemClock });
     cleanups.push(() => store.close());
 
-    const app = await buildApp({ config, store, metrics: createMetrics(), clock: systemClock, logger: loggerOptions(config.service.logLevel) });
+    const interrupted = store.syncs.markInterrupted();
+    const adapters = buildAdapters(config, env);
+    cleanups.push(() => adapters.close());
+    const metrics = createMetrics();
+    let appLog: FastifyBaseLogger | undefined;
+    const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => (appLog ? appLog[level](fields ?? {}, msg) : print(msg));
+    const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log });
+    cleanups.push(() => syncs.close());
+
+    const app = await buildApp({ config, store, metrics, clock: systemClock, syncs, logger: loggerOptions(config.service.logLevel) });
+    appLog = app.log;
     cleanups.push(() => app.close());
 
-    const scheduler = new Scheduler({ jobs: store.jobs, clock: systemClock, log: (level, msg, fields) => app.log[level](fields ?? {}, msg) });
+    const scheduler = new Scheduler({ jobs: store.jobs, clock: systemClock, log });
+    scheduler.add({ name: 'sync', schedule: configuredSchedules(config).sync, run: async (signal) => void (await syncs.runAll({}, signal)) });
     scheduler.start();
     cleanups.push(() => scheduler.stop());
+    // A sync cut short by a crash or a stop is run again now: the engines converge without
+    // copying again what already landed intact.
+    if (interrupted > 0) {
+      log('warn', `${interrupted} sync run(s) were interrupted by the last shutdown: running the syncs again`);
+      void scheduler.trigger('sync');
+    }
 
     const address = await app.listen({ host: config.service.host, port: config.service.port });
     print(`drsentinel listening on ${address} (API docs at ${address}/docs), config ${configFile}`);

@@ -10,8 +10,10 @@ import { CosmosClient } from '@azure/cosmos';
 import type { Config } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
 import type { KeySchema } from '../core/items.js';
+import type { TableExporter } from '../core/exports.js';
 import type { DocumentTable, ObjectStore } from '../core/ports.js';
 import { DynamoDocumentTable } from './aws/dynamodb.js';
+import { DynamoDbExporter } from './aws/dynamodb-export.js';
 import { S3ObjectStore } from './aws/s3.js';
 import { BlobObjectStore } from './azure/blob.js';
 import { CosmosDocumentTable } from './azure/cosmos.js';
@@ -30,40 +32,43 @@ export interface Adapters {
     /** Documents keyed by the DynamoDB table's own key schema (read from DynamoDB when first needed). */
     cosmos: DocumentTable;
   };
+  /** DynamoDB's point-in-time exports of the metadata table into the exports bucket. */
+  exporter: TableExporter;
   /** The Cosmos container read with a key schema known otherwise (an export's, a saved one) — for when DynamoDB cannot be asked. */
   cosmosWithSchema(schema: KeySchema): DocumentTable;
   /** Releases every client's sockets. */
   close(): void;
 }
 
-function awsClientConfig(config: Config, endpoint: string | undefined) {
+function awsClientConfig(config: Config, endpoint: string | undefined, env: NodeJS.ProcessEnv) {
   const { region, accessKeyId, secretAccessKey } = config.aws;
   return {
     region,
     ...(endpoint ? { endpoint } : {}),
     // Without explicit keys the SDK's default chain applies (instance role, environment, profile).
     ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId: readSecret(accessKeyId), secretAccessKey: readSecret(secretAccessKey) } }
+      ? { credentials: { accessKeyId: readSecret(accessKeyId, env), secretAccessKey: readSecret(secretAccessKey, env) } }
       : {}),
   };
 }
 
-export function buildAdapters(config: Config): Adapters {
+/** Secrets are read from `env` (or their files) now, once. */
+export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.env): Adapters {
   const { s3: s3Config, dynamodb: dynamoConfig } = config.aws;
   const { blob: blobConfig, cosmos: cosmosConfig } = config.azure;
 
   const s3 = new S3Client({
-    ...awsClientConfig(config, s3Config.endpoint),
+    ...awsClientConfig(config, s3Config.endpoint, env),
     forcePathStyle: s3Config.forcePathStyle,
     ...(s3Config.checksumsWhenRequiredOnly
       ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
       : {}),
   });
-  const dynamodb = new DynamoDBClient(awsClientConfig(config, dynamoConfig.endpoint));
-  const blob = BlobServiceClient.fromConnectionString(readSecret(blobConfig.connectionString));
+  const dynamodb = new DynamoDBClient(awsClientConfig(config, dynamoConfig.endpoint, env));
+  const blob = BlobServiceClient.fromConnectionString(readSecret(blobConfig.connectionString, env));
   const cosmos = new CosmosClient({
     endpoint: cosmosConfig.endpoint,
-    key: readSecret(cosmosConfig.key),
+    key: readSecret(cosmosConfig.key, env),
     connectionPolicy: { enableEndpointDiscovery: cosmosConfig.endpointDiscovery },
   });
 
@@ -85,6 +90,7 @@ export function buildAdapters(config: Config): Adapters {
       dynamodb: dynamoTable,
       cosmos: new CosmosDocumentTable(cosmosContainer, (signal) => dynamoTable.keySchema(signal)),
     },
+    exporter: new DynamoDbExporter(dynamodb, dynamoConfig.table, dynamoConfig.tableArn),
     cosmosWithSchema: (schema) => new CosmosDocumentTable(cosmosContainer, schema),
     close() {
       s3.destroy();

@@ -8,16 +8,12 @@ import { configValidate } from './config-validate.js';
 import { labCommand } from './lab.js';
 import { pending } from './pending.js';
 import { serveCommand } from './serve.js';
+import { syncCommand } from './sync.js';
 
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   lab: labCommand,
-  sync: pending('the sync engine', {
-    usage: 'sync <site|uploads|metadata|all> [--reverse] [--config FILE] [--json]',
-    summary: 'copy and verify one flow (or all) from AWS to Azure, or back with --reverse',
-    options: { reverse: { type: 'boolean' }, ...CONFIG_OPTION, ...JSON_OPTION },
-    positionals: [{ name: 'flow', choices: ['site', 'uploads', 'metadata', 'all'] }],
-  }),
+  sync: syncCommand,
   check: pending('the check runner', {
     usage: 'check <monthly|smoke|e2e|complementary|all> [--config FILE] [--json]',
     summary: 'run a suite of readiness checks and print their results',

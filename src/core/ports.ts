@@ -86,7 +86,10 @@ export interface BulkWriteResult {
   written: number;
   /** Of the written, how many did not exist before — when the store can tell (Cosmos: 201 vs 200). */
   created?: number;
+  /** Deletes, including those of items that were already absent. */
   deleted: number;
+  /** Of the deleted, how many were already absent — when the store can tell (Cosmos: 404). */
+  absent?: number;
   failed: BulkWriteFailure[];
 }
 

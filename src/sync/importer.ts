@@ -17,6 +17,7 @@ export interface ImportTotals {
   written: number;
   /** Puts that created a new item, when the destination can tell (Cosmos can). */
   created: number | undefined;
+  /** Deletes of items that existed (when the destination can tell; else every delete). */
   deleted: number;
   quarantined: number;
 }
@@ -51,7 +52,7 @@ export async function importRecords(records: AsyncIterable<ExportRecord>, destin
     try {
       const result = await withRetry(() => destination.bulkWrite(located.map((l) => l.op), opts.signal), { signal: opts.signal });
       totals.written += result.written;
-      totals.deleted += result.deleted;
+      totals.deleted += result.deleted - (result.absent ?? 0);
       totals.created = totals.created === undefined || result.created === undefined ? undefined : totals.created + result.created;
       for (const failure of result.failed) {
         const where = located.find((l) => l.op === failure.op);

@@ -58,11 +58,36 @@ export class SyncService {
 
   constructor(private readonly deps: SyncServiceDeps) {}
 
+  /** Starts runs of several flows side by side, or none if one of them is already running. */
+  startMany(flows: readonly SyncFlow[], request: SyncRequest = {}): SyncRunRecord[] {
+    for (const flow of flows) this.assertIdle(flow, request);
+    return flows.map((flow) => this.start(flow, request));
+  }
+
+  /** Every forward flow side by side (the daily job); resolves when all have ended. `signal` stops them. */
+  async runAll(request: SyncRequest = {}, signal?: AbortSignal): Promise<SyncRunRecord[]> {
+    const stop = () => this.aborter.abort(signal?.reason);
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      return await Promise.all(this.startMany(FLOWS, request).map((run) => this.wait(run.id)));
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  private lane(flow: SyncFlow, request: SyncRequest): string {
+    return `${flow}${request.reverse ? ':reverse' : ''}`;
+  }
+
+  private assertIdle(flow: SyncFlow, request: SyncRequest): void {
+    const running = this.busy.get(this.lane(flow, request));
+    if (running) throw new ConflictError(`the ${this.lane(flow, request)} sync is already running (run ${running})`);
+  }
+
   /** Starts a run and returns at once; `wait(id)` gives its end. */
   start(flow: SyncFlow, request: SyncRequest = {}): SyncRunRecord {
-    const lane = `${flow}${request.reverse ? ':reverse' : ''}`;
-    const running = this.busy.get(lane);
-    if (running) throw new ConflictError(`the ${lane} sync is already running (run ${running})`);
+    this.assertIdle(flow, request);
+    const lane = this.lane(flow, request);
     const run = this.deps.store.syncs.start(flow, request.reverse ?? false);
     this.busy.set(lane, run.id);
     const entry = { progress: {} as Record<string, unknown>, done: Promise.resolve(run) };
@@ -89,13 +114,6 @@ export class SyncService {
     return live && record.status === 'running' ? { ...record, progress: { ...live.progress } } : record;
   }
 
-  /** Every forward flow, one after the other (the daily job). */
-  async runAll(request: SyncRequest = {}): Promise<SyncRunRecord[]> {
-    const records: SyncRunRecord[] = [];
-    for (const flow of FLOWS) records.push(await this.wait(this.start(flow, request).id));
-    return records;
-  }
-
   async close(): Promise<void> {
     this.aborter.abort(new Error('the service is shutting down'));
     await Promise.allSettled([...this.live.values()].map((l) => l.done));
@@ -114,7 +132,7 @@ export class SyncService {
     };
     const direction = run.reverse ? 'reverse' : 'forward';
     log('info', `sync ${run.flow} (${direction}) started`, { run: run.id });
-    let status: 'succeeded' | 'failed';
+    let status: 'succeeded' | 'failed' | 'interrupted';
     let summary: Record<string, unknown>;
     let verifiedThrough: string | undefined;
     try {
@@ -126,8 +144,9 @@ export class SyncService {
       verifiedThrough = status === 'succeeded' ? outcome.verifiedThrough : undefined;
       this.project(run.flow, outcome);
     } catch (error) {
-      status = 'failed';
-      summary = { error: describeError(error), failureClass: classifyFailure(error) };
+      // Stopped by a shutdown: not a failure of the flow (R4 counts failures), run again at start.
+      status = this.aborter.signal.aborted ? 'interrupted' : 'failed';
+      summary = { error: describeError(error), ...(status === 'failed' ? { failureClass: classifyFailure(error) } : {}) };
     }
     summary.durationMs = Date.now() - started;
     store.syncs.finish(run.id, status, summary, verifiedThrough);
@@ -137,7 +156,7 @@ export class SyncService {
       if (status === 'succeeded') metrics.syncLastSuccessTimestampSeconds.set({ flow: run.flow }, Date.now() / 1000);
     }
     metrics.syncDurationSeconds.set({ flow: run.flow }, (Date.now() - started) / 1000);
-    const level = status === 'succeeded' ? 'info' : 'error';
+    const level = status === 'succeeded' ? 'info' : status === 'interrupted' ? 'warn' : 'error';
     log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: (summary.verification as Outcome | undefined)?.reason ?? summary.error });
     return store.syncs.get(run.id)!;
   }

@@ -79,8 +79,7 @@ t.test('--help: the overview and one per command, on stdout, exit 0', async (t) 
 
 t.test('a command whose capability has not landed says which and exits 2', async (t) => {
   const cases: Array<[string[], string]> = [
-    [['sync', 'all'], 'drsentinel sync: the sync engine is not available in this version of drsentinel yet'],
-    [['check', 'monthly', '--json'], 'drsentinel check: the check runner is not available'],
+    [['check', 'monthly', '--json'], 'drsentinel check: the check runner is not available in this version of drsentinel yet'],
     [['report', 'monthly', '--format', 'md'], 'drsentinel report monthly: the monthly readiness report is not available'],
     [['activate', '--scenario', 'region-outage', '--reason', 'test'], 'drsentinel activate: the activation runbook is not available'],
     [['rollback', '--reason', 'back'], 'drsentinel rollback: the rollback runbook is not available'],

@@ -64,9 +64,10 @@ async function spawnEmulator(t: Teardown, name: string, bin: string, args: strin
   return `http://127.0.0.1:${port}`;
 }
 
-export async function startS3rver(t: Teardown): Promise<string> {
+/** `directory`: where s3rver keeps its files (the S3 front reads listings from it); a temp dir by default. */
+export async function startS3rver(t: Teardown, directory?: string): Promise<string> {
   const port = await freePort();
-  const dir = await tempDir(t, 's3rver');
+  const dir = directory ?? (await tempDir(t, 's3rver'));
   const args = ['--address', '127.0.0.1', '--port', String(port), '--directory', dir, '--silent'];
   // Without the legacy provider, paged ListObjectsV2 fails (notes/emulators.md).
   return spawnEmulator(t, 's3rver', binOf('s3rver', 's3rver'), args, port, { NODE_OPTIONS: '--openssl-legacy-provider' });

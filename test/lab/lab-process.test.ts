@@ -12,7 +12,7 @@ const script = fileURLToPath(new URL('./lab-child.ts', import.meta.url));
 // The runner's TypeScript loader, so the child can run the .ts sources as this test does.
 const loader = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
 
-async function startLabProcess(t: Tap.Test) {
+async function startLabProcess(t: { teardown(fn: () => unknown): void }) {
   const stateDir = await mkdtemp(join(tmpdir(), 'drsentinel-lab-proc-'));
   const child = spawn(process.execPath, [...loader, script, stateDir, 'empty'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -13,9 +13,10 @@ import { LAB_CREDENTIALS, startS3rver, tempDir } from './emulators.js';
 const md5 = (data: Buffer) => createHash('md5').update(data).digest();
 const PART = 5 * 1024 * 1024;
 
-const upstream = await startS3rver(t);
+const upstreamDirectory = await tempDir(t, 's3rver');
+const upstream = await startS3rver(t, upstreamDirectory);
 const stateDir = await tempDir(t, 's3front');
-let front = await startS3Front({ upstream, host: '127.0.0.1', stateDir, faults: new FaultSwitch() });
+let front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir, faults: new FaultSwitch() });
 t.teardown(() => front.close());
 
 function client(endpoint: string) {
@@ -58,7 +59,7 @@ t.test('a multipart upload gets real S3\'s ETag everywhere', async (t) => {
 
 t.test('the mapping survives a restart of the front', async (t) => {
   await front.close();
-  front = await startS3Front({ upstream, host: '127.0.0.1', stateDir, faults: new FaultSwitch() });
+  front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir, faults: new FaultSwitch() });
   s3 = client(front.url);
   t.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: multipartKey }))).ETag, `"${partsMd5}-3"`);
 });

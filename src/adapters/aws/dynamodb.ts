@@ -164,6 +164,8 @@ export class DynamoDocumentTable implements DocumentTable {
   }
 
   async *scan(opts: ScanOptions = {}): AsyncIterable<Item> {
+    // DynamoDB keeps no write time per item: a "changed since" scan would silently be a full one.
+    if (opts.changedSince) throw new Error(`${this.name} cannot list items by write time; read its exports instead`);
     for await (const item of mergePages(this.segments(opts))) yield fromSdkItem(item);
   }
 

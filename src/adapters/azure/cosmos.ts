@@ -46,7 +46,12 @@ export class CosmosDocumentTable implements DocumentTable {
 
   async *scan(opts: ScanOptions = {}): AsyncIterable<Item> {
     const schema = await this.keySchema(opts.signal);
-    const pages = this.container.items.query<CosmosDocument>('SELECT * FROM c', {
+    // `_ts` is the server's write time in whole seconds: a change within the same second as
+    // `changedSince` is included rather than lost.
+    const query = opts.changedSince
+      ? { query: 'SELECT * FROM c WHERE c._ts >= @since', parameters: [{ name: '@since', value: Math.floor(opts.changedSince.getTime() / 1000) }] }
+      : 'SELECT * FROM c';
+    const pages = this.container.items.query<CosmosDocument>(query, {
       ...(opts.pageSize ? { maxItemCount: opts.pageSize } : {}),
       ...(opts.signal ? { abortSignal: opts.signal } : {}),
     });
@@ -78,7 +83,7 @@ export class CosmosDocumentTable implements DocumentTable {
 
   async bulkWrite(ops: BulkWriteOp[], signal?: AbortSignal): Promise<BulkWriteResult> {
     const schema = await this.keySchema(signal);
-    const result: BulkWriteResult = { written: 0, deleted: 0, failed: [] };
+    const result: BulkWriteResult = { written: 0, created: 0, deleted: 0, absent: 0, failed: [] };
     const prepared: Prepared[] = [];
     for (const op of ops) {
       try {
@@ -116,10 +121,13 @@ export class CosmosDocumentTable implements DocumentTable {
             retry.push(p);
             retryAfterMs = Math.max(retryAfterMs ?? 0, response.error?.retryAfterInMs ?? 0);
           } else if (status >= 200 && status < 300) {
-            if (p.op.type === 'put') result.written++;
-            else result.deleted++;
+            if (p.op.type === 'put') {
+              result.written++;
+              if (status === 201) result.created!++;
+            } else result.deleted++;
           } else if (status === 404 && p.op.type === 'delete') {
             result.deleted++;
+            result.absent!++;
           } else {
             const message = response.error?.message?.split('\n')[0] ?? '';
             result.failed.push({ op: p.op, reason: `Cosmos answered ${status || 'no status'} ${message}`.trim() });

@@ -1,0 +1,42 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const FlowParam = Type.Object({
+  flow: Type.Union([Type.Literal('site'), Type.Literal('uploads'), Type.Literal('metadata'), Type.Literal('all')], { description: 'which flow to run; all runs the three one after the other' }),
+});
+export type FlowParam = Static<typeof FlowParam>;
+
+export const RunSyncBody = Type.Object(
+  {
+    reverse: Type.Optional(Type.Boolean({ description: 'from Azure back to AWS (rollback); never deletes' })),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'reverse metadata only: carry back what changed since then' })),
+  },
+  { additionalProperties: false },
+);
+export type RunSyncBody = Static<typeof RunSyncBody>;
+
+export const RunSyncReply = Type.Object({
+  ids: Type.Array(Type.String(), { description: 'one run per flow; follow each at GET /api/v1/syncs/:id' }),
+});
+
+export const SyncIdParam = Type.Object({ id: Type.String() });
+export type SyncIdParam = Static<typeof SyncIdParam>;
+
+export const SyncRun = Type.Object({
+  id: Type.String(),
+  flow: Type.String(),
+  reverse: Type.Boolean(),
+  status: Type.Union(['running', 'succeeded', 'failed', 'interrupted'].map((s) => Type.Literal(s))),
+  startedAt: Type.String(),
+  finishedAt: Type.Optional(Type.String()),
+  verifiedThrough: Type.Optional(Type.String()),
+  summary: Type.Record(Type.String(), Type.Unknown(), { description: 'counts, bytes, verification Result, failure class' }),
+  progress: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'while running: objects, bytes, rate (bytesPerSecond), ETA (etaSeconds)' })),
+});
+
+export const SyncList = Type.Object({ runs: Type.Array(SyncRun) });
+
+export const ListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  flow: Type.Optional(Type.Union([Type.Literal('site'), Type.Literal('uploads'), Type.Literal('metadata')])),
+});
+export type ListQuery = Static<typeof ListQuery>;
