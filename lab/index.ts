@@ -45,6 +45,7 @@ const COSMOS_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mG
 /** s3rver's default credentials. */
 const S3_KEY = 'S3RVER';
 const REGION = 'us-east-1';
+const LAB_MIN_INCREMENTAL_WINDOW_MS = 1000;
 
 function emulators(dataDir: string): Record<'s3' | 'dynamodb' | 'blob' | 'cosmos', EmulatorSpec> {
   return {
@@ -127,6 +128,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         // Exports are written by the service itself, not by the client: straight to s3rver,
         // past the client-facing fault switch.
         s3: { endpoint: s3rver, region: REGION, accessKeyId: S3_KEY, secretAccessKey: S3_KEY },
+        // AWS's 15-minute floor would make an incremental export untestable; the lab config says 1 s too.
+        minIncrementalWindowMs: LAB_MIN_INCREMENTAL_WINDOW_MS,
       }),
       startProxy({ upstream: azurite, host: HOST, service: 'blob', faults }),
       startProxy({ upstream: cosmos, host: HOST, service: 'cosmos', faults }),

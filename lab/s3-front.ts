@@ -20,6 +20,8 @@ export async function startS3Front(o: {
   stateDir: string;
   faults: FaultSwitch;
 }): Promise<ProxyHandle> {
+  // Callers outside the type checker (tests run untyped) get told, not a 502 at the first listing.
+  if (!o.upstreamDirectory) throw new Error("startS3Front needs upstreamDirectory: s3rver's --directory, where listings are read");
   const etags = await JsonState.load<Record<string, MultipartEtag>>(path.join(o.stateDir, 's3-multipart-etags.json'), {});
   const policies = await JsonState.load<Record<string, string>>(path.join(o.stateDir, 's3-bucket-policies.json'), {});
   const front = new S3Front(o.upstream, etags, policies, new S3Listings(o.upstreamDirectory));

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { BatchWriteItemCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, UpdateContinuousBackupsCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 
 const SEED = 20260301;
 const MiB = 1024 * 1024;
@@ -247,6 +247,9 @@ async function writeImages(dynamodb: DynamoDBClient, table: string, next: () => 
 export async function seedDemo(target: SeedTarget): Promise<void> {
   const { s3, dynamodb, buckets, table } = target;
   const next = prng(SEED);
+  // Like a production table, the demo table has point-in-time recovery on before its data
+  // arrives, so that it can be exported (full, then incremental) from the start.
+  await dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
   // The PRNG is drawn in a fixed order (uploads, then items) so the data is the same every run.
   const uploads = uploadObjects(next);
   const images = writeImages(dynamodb, table, next);

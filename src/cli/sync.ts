@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.js';
 import { systemClock } from '../core/clock.js';
 import { createMetrics } from '../metrics.js';
 import { storeFile } from '../paths.js';
+import { onTermination } from '../shutdown.js';
 import { openStore } from '../store/index.js';
 import type { SyncFlow, SyncRunRecord } from '../store/types.js';
 import { FLOWS, SyncService } from '../sync/service.js';
@@ -65,8 +66,11 @@ export const syncCommand: Command = {
     const adapters = buildAdapters(config, io.env);
     const log = (_level: string, msg: string) => line(io.stderr, msg);
     const service = new SyncService({ config, adapters, store, metrics: createMetrics(), clock: systemClock, log });
+    // Ctrl-C ends the runs as "interrupted" (not failed): the next run converges.
+    const termination = io.signal ? undefined : onTermination(() => line(io.stderr, 'still stopping the sync…'));
+    const stopSignal = io.signal ?? termination!.signal;
     const stop = () => void service.close();
-    io.signal?.addEventListener('abort', stop, { once: true });
+    stopSignal.addEventListener('abort', stop, { once: true });
     try {
       const flows: SyncFlow[] = words.flow === 'all' ? [...FLOWS] : [words.flow as SyncFlow];
       const started = service.startMany(flows, { reverse: Boolean(values.reverse), since });
@@ -75,7 +79,8 @@ export const syncCommand: Command = {
       else for (const run of runs) line(io.stdout, outcomeLine(run));
       return runs.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.failed;
     } finally {
-      io.signal?.removeEventListener('abort', stop);
+      stopSignal.removeEventListener('abort', stop);
+      termination?.dispose();
       adapters.close();
       store.close();
     }

@@ -1,0 +1,257 @@
+/** The objects engine against the lab twin: S3 → Blob mirror and copy, and Blob → S3. */
+import t, { type Test } from 'tap';
+import { createHash, randomBytes } from 'node:crypto';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { withLab } from '../helpers/lab.js';
+import { adaptersFor, freshName, labSdk } from '../contract/lab-adapters.js';
+import { readSmall } from '../../src/adapters/digest.js';
+import type { ObjectStore } from '../../src/core/ports.js';
+import { FINGERPRINT_KEY, syncObjects, type ObjectSyncOptions, type SyncMode } from '../../src/sync/objects.js';
+import { verifyLatestSample, verifyMirror } from '../../src/sync/verify.js';
+
+const lab = await withLab(t, { empty: false });
+const sdk = labSdk(t, lab);
+const adapters = adaptersFor(t, lab, () => undefined);
+const { site: siteBucket, uploads: uploadsBucket } = lab.endpoints.aws.s3.buckets;
+const { site: siteContainer, uploads: uploadsContainer } = lab.endpoints.azure.blob.containers;
+const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+function sync(source: ObjectStore, destination: ObjectStore, mode: SyncMode, extra: Partial<ObjectSyncOptions> = {}) {
+  return syncObjects({ flow: 'test', mode, source, destination, transfers: 8, checkers: 8, ...extra });
+}
+
+/** A fresh S3 bucket and Blob container, wired through the production adapters. */
+async function freshPair(t: Test) {
+  const bucket = freshName('objects-');
+  const container = freshName('objects-');
+  await sdk.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await sdk.blob.getContainerClient(container).create();
+  const a = adaptersFor(t, lab, (c) => {
+    c.aws.s3.buckets.uploads = bucket;
+    c.azure.blob.containers.uploads = container;
+  });
+  return { bucket, container, s3: a.objects.awsUploads, blob: a.objects.azureUploads };
+}
+
+async function putS3(bucket: string, key: string, body: Buffer | string, extra: Record<string, unknown> = {}) {
+  await sdk.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...extra }));
+}
+
+async function blobBytes(container: string, key: string): Promise<Buffer> {
+  const res = await sdk.blob.getContainerClient(container).getBlobClient(key).download();
+  return readSmall(res.readableStreamBody!);
+}
+
+const blobExists = (container: string, key: string) => sdk.blob.getContainerClient(container).getBlobClient(key).exists();
+
+// ------------------------------------------------------------------ tricky keys, S3 → $web
+
+const HEADERS = {
+  ContentType: 'text/plain; charset=utf-8',
+  CacheControl: 'public, max-age=60',
+  ContentEncoding: 'identity',
+  ContentDisposition: 'attachment; filename="tricky.txt"',
+};
+const trickyKeys = [
+  'tricky/with space.txt', 'tricky/plus+sign.txt', 'tricky/percent%20sign.txt', 'tricky/hash#sign.txt',
+  'tricky/question?mark.txt', 'tricky/é-accent.txt', 'tricky/日本/語.txt', 'tricky/emoji-😀.txt',
+  'tricky/a/b/c/d/e/f.txt', 'tricky/empty.bin',
+];
+const BIG_KEY = 'tricky/big multipart.bin';
+const bigBody = randomBytes(20 * 1024 * 1024 + 12345);
+const bodies = new Map<string, Buffer>(trickyKeys.map((key) => [key, key.endsWith('empty.bin') ? Buffer.alloc(0) : Buffer.from(`body of ${key}\n`.repeat(7))]));
+bodies.set(BIG_KEY, bigBody);
+
+t.test('tricky keys arrive byte-exact with their headers, metadata and Content-MD5', async (t) => {
+  for (const key of trickyKeys) {
+    await putS3(siteBucket, key, bodies.get(key)!, { ...HEADERS, Metadata: { owner: 'team-é', 'x-origin': key.length.toString() } });
+  }
+  await new Upload({
+    client: sdk.s3,
+    params: { Bucket: siteBucket, Key: BIG_KEY, Body: bigBody, ...HEADERS, ContentType: 'application/octet-stream', Metadata: { owner: 'scanner' } },
+    partSize: 5 * 1024 * 1024,
+  }).done();
+
+  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
+  t.equal(summary.failed, 0, `no failure: ${JSON.stringify(summary.failures)}`);
+  t.equal(summary.rejected, 0);
+  t.equal(summary.copied, summary.seen, 'everything copied on the first run');
+  t.ok(summary.seen >= trickyKeys.length + 1 + 8, 'the tricky keys and the demo site');
+
+  const container = sdk.blob.getContainerClient(siteContainer);
+  for (const [key, body] of bodies) {
+    const props = await container.getBlobClient(key).getProperties();
+    const bytes = await blobBytes(siteContainer, key);
+    t.equal(md5(bytes), md5(body), `${key}: bytes equal`);
+    t.equal(props.contentLength, body.length, `${key}: size`);
+    t.equal(Buffer.from(props.contentMD5 ?? []).toString('hex'), md5(body), `${key}: Blob Content-MD5 set to the MD5 of the bytes`);
+    t.equal(props.cacheControl, HEADERS.CacheControl, `${key}: Cache-Control`);
+    t.equal(props.contentEncoding, HEADERS.ContentEncoding, `${key}: Content-Encoding`);
+    t.equal(props.contentDisposition, HEADERS.ContentDisposition, `${key}: Content-Disposition`);
+    const meta = (await adapters.objects.azureSite.head(key))!.metadata;
+    t.equal(meta.owner, key === BIG_KEY ? 'scanner' : 'team-é', `${key}: user metadata`);
+    if (key !== BIG_KEY) {
+      t.equal(props.contentType, HEADERS.ContentType, `${key}: Content-Type`);
+      t.equal(meta['x-origin'], key.length.toString(), `${key}: a metadata name Blob cannot hold as is comes back`);
+    }
+    t.ok(meta[FINGERPRINT_KEY], `${key}: fingerprint recorded`);
+  }
+});
+
+t.test('a second run copies nothing: the fingerprint recognises every object', async (t) => {
+  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
+  t.equal(summary.copied, 0);
+  t.equal(summary.unchanged, summary.seen);
+  t.equal(summary.failed, 0);
+});
+
+t.test('one changed source object: exactly one copied', async (t) => {
+  const key = 'tricky/with space.txt';
+  const changed = Buffer.from('changed, and the same length as before? no: longer than before, surely.\n'.repeat(3));
+  await putS3(siteBucket, key, changed, HEADERS);
+  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
+  t.equal(summary.copied, 1);
+  t.equal(summary.unchanged, summary.seen - 1);
+  t.equal(md5(await blobBytes(siteContainer, key)), md5(changed));
+
+  // Same size, different bytes: only the fingerprint can tell.
+  const sameSize = Buffer.from(changed.toString().replace('changed', 'CHANGED'));
+  await putS3(siteBucket, key, sameSize, HEADERS);
+  const again = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
+  t.equal(again.copied, 1, 'a same-size change is still seen');
+  t.equal(md5(await blobBytes(siteContainer, key)), md5(sameSize));
+});
+
+t.test('mirror deletes what left the source; copy mode keeps it', async (t) => {
+  await sdk.s3.send(new DeleteObjectCommand({ Bucket: siteBucket, Key: 'tricky/hash#sign.txt' }));
+  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
+  t.equal(summary.deleted, 1);
+  t.equal(summary.failed, 0);
+  t.notOk(await blobExists(siteContainer, 'tricky/hash#sign.txt'), 'gone from $web');
+
+  const first = await sync(adapters.objects.awsUploads, adapters.objects.azureUploads, 'copy');
+  t.equal(first.failed, 0);
+  t.ok(first.copied >= 60, 'the demo uploads copied');
+  const victim = 'gone-from-s3.png';
+  await putS3(uploadsBucket, victim, randomBytes(1000));
+  t.equal((await sync(adapters.objects.awsUploads, adapters.objects.azureUploads, 'copy')).copied, 1);
+  await sdk.s3.send(new DeleteObjectCommand({ Bucket: uploadsBucket, Key: victim }));
+  const after = await sync(adapters.objects.awsUploads, adapters.objects.azureUploads, 'copy');
+  t.equal(after.deleted, 0);
+  t.equal(after.keptAtDestination, 1);
+  t.ok(await blobExists(uploadsContainer, victim), 'a deleted upload stays in the uploads container');
+});
+
+t.test('deletes are withheld when the pass had an error', async (t) => {
+  const doomed = 'tricky/plus+sign.txt';
+  await sdk.s3.send(new DeleteObjectCommand({ Bucket: siteBucket, Key: doomed }));
+  // A source object whose recorded MD5 does not match its bytes: a real, per-object integrity failure.
+  const liar = 'tricky/lying-md5.txt';
+  await putS3(siteBucket, liar, 'these bytes are not what the metadata says', { Metadata: { 'content-md5': md5(Buffer.from('other bytes')) } });
+  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
+  t.equal(summary.failed, 1);
+  t.equal(summary.failures[0]?.key, liar, 'the failure is named');
+  t.equal(summary.failures[0]?.failureClass, 'integrity');
+  t.ok(summary.deletionsWithheld > 0, 'deletions withheld');
+  t.equal(summary.deleted, 0);
+  t.ok(await blobExists(siteContainer, doomed), 'nothing deleted');
+  t.notOk(await blobExists(siteContainer, liar), 'the bad bytes were not committed');
+
+  await sdk.s3.send(new DeleteObjectCommand({ Bucket: siteBucket, Key: liar }));
+  const clean = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
+  t.equal(clean.failed, 0);
+  t.equal(clean.deleted, 1, 'an error-free pass deletes');
+  t.notOk(await blobExists(siteContainer, doomed));
+});
+
+t.test('keys Blob cannot hold are reported by name with the reason', async (t) => {
+  const { bucket, s3, blob } = await freshPair(t);
+  const dotted = 'ends-with-a-dot.';
+  const long = `long/${'x'.repeat(200)}/${'y'.repeat(200)}/${'z'.repeat(200)}/${'w'.repeat(200)}/${'v'.repeat(230)}.txt`;
+  t.ok(long.length > 1024);
+  for (const key of [dotted, long, 'fine.txt']) await putS3(bucket, key, `body of ${key.slice(0, 20)}`);
+  const summary = await sync(s3, blob, 'mirror');
+  t.equal(summary.copied, 1);
+  t.equal(summary.failed, 0);
+  t.equal(summary.rejected, 2, 'never silently skipped');
+  const reasons = Object.fromEntries(summary.rejections.map((r) => [r.key, r.reason]));
+  t.match(reasons[dotted], /end with "\."/);
+  t.match(reasons[long], /1024/);
+});
+
+t.test('injected 503/429 and dropped connections: complete at 100 % integrity', async (t) => {
+  const runs: Array<[string, 's3' | 'blob', Parameters<typeof lab.faults.set>[1]]> = [
+    ['Blob answers 503 with Retry-After', 'blob', { status: 503, retryAfterSeconds: 0, ratio: 0.3 }],
+    ['Blob answers 429 with Retry-After', 'blob', { status: 429, retryAfterSeconds: 0, ratio: 0.2 }],
+    ['S3 drops connections', 's3', { dropConnection: true, ratio: 0.2 }],
+  ];
+  for (const [what, service, fault] of runs) {
+    const container = freshName('faults-');
+    await sdk.blob.getContainerClient(container).create();
+    const a = adaptersFor(t, lab, (c) => void (c.azure.blob.containers.uploads = container));
+    lab.faults.set(service, fault);
+    let summary;
+    try {
+      summary = await sync(a.objects.awsUploads, a.objects.azureUploads, 'copy');
+    } finally {
+      lab.faults.clear();
+    }
+    t.equal(summary.failed, 0, `${what}: no failure ${JSON.stringify(summary.failures.slice(0, 3))}`);
+    t.ok(summary.copied >= 60, `${what}: everything copied`);
+    t.ok(summary.retries > 0, `${what}: the faults were met and retried`);
+    const sample = await verifyLatestSample({ source: a.objects.awsUploads, destination: a.objects.azureUploads, sampleSize: 10 });
+    t.equal(sample.status, 'pass', `${what}: R2 ${sample.reason}`);
+    t.equal(sample.measurements?.ratio, 1);
+    const mirror = await verifyMirror({ source: a.objects.awsUploads, destination: a.objects.azureUploads });
+    t.equal(mirror.status, 'pass', `${what}: counts and bytes ${mirror.reason}`);
+    const big = 'scans/2026/03/archive-scan.tiff';
+    t.equal((await a.objects.azureUploads.head(big))?.size, (await a.objects.awsUploads.head(big))?.size, `${what}: the multipart upload landed`);
+  }
+});
+
+t.test('reverse: an object written only in Blob arrives in S3 with its MD5 and headers', async (t) => {
+  const { bucket, container, s3, blob } = await freshPair(t);
+  const key = 'written-in-azure/日本 😀.json';
+  const body = Buffer.from(JSON.stringify({ written: 'after the failover' }).repeat(50));
+  await sdk.blob.getContainerClient(container).getBlockBlobClient(key).uploadData(body, {
+    blobHTTPHeaders: { blobContentType: 'application/json', blobCacheControl: 'no-cache', blobContentDisposition: 'inline', blobContentEncoding: 'identity', blobContentMD5: createHash('md5').update(body).digest() },
+    metadata: { author: 'azure_app' },
+  });
+  const bigKey = 'written-in-azure/big.bin';
+  const big = randomBytes(9 * 1024 * 1024 + 7);
+  await sdk.blob.getContainerClient(container).getBlockBlobClient(bigKey).uploadData(big, { blockSize: 4 * 1024 * 1024, blobHTTPHeaders: { blobContentType: 'application/x-big' } });
+
+  const summary = await sync(blob, s3, 'copy');
+  t.equal(summary.failed, 0, JSON.stringify(summary.failures));
+  t.equal(summary.copied, 2);
+  const head = await sdk.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  t.equal(head.ContentType, 'application/json');
+  t.equal(head.CacheControl, 'no-cache');
+  t.equal(head.ContentDisposition, 'inline');
+  t.equal(head.ContentEncoding, 'identity');
+  t.equal(head.Metadata?.author, 'azure_app');
+  for (const [k, bytes] of [[key, body], [bigKey, big]] as const) {
+    const got = await sdk.s3.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
+    t.equal(md5(await readSmall(got.Body as NodeJS.ReadableStream)), md5(bytes), `${k}: bytes equal`);
+    t.equal((await s3.head(k))?.md5, md5(bytes), `${k}: its MD5 recorded in S3`);
+  }
+  t.equal((await sync(blob, s3, 'copy')).copied, 0, 'a second reverse run copies nothing');
+
+  // Back the other way: objects that carry the MD5 we recorded in S3 are recognised as well.
+  t.equal((await sync(s3, blob, 'copy')).copied, 2, 'the forward flow takes them once');
+  t.equal((await sync(s3, blob, 'copy')).copied, 0, '…and only once');
+});
+
+t.test('3000 small objects: all copied, then nothing on the second run', async (t) => {
+  const { bucket, s3, blob } = await freshPair(t);
+  const n = 3000;
+  const keys = Array.from({ length: n }, (_, i) => `many/${String(i % 37).padStart(2, '0')}/${i}-é.txt`);
+  for (let i = 0; i < n; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => putS3(bucket, key, `object ${key}`)));
+  const first = await sync(s3, blob, 'mirror', { transfers: 16, checkers: 16 });
+  t.equal(first.failed, 0);
+  t.equal(first.copied, n);
+  const second = await sync(s3, blob, 'mirror', { transfers: 16, checkers: 16 });
+  t.equal(second.copied, 0);
+  t.equal(second.unchanged, n);
+});
