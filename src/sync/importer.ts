@@ -71,22 +71,27 @@ export async function importRecords(records: AsyncIterable<ExportRecord>, destin
     await pool.submit(() => write(full));
   };
 
-  for await (const record of records) {
-    opts.signal?.throwIfAborted();
-    totals.records++;
-    if (record.op === 'malformed') {
-      await quarantine(record.file, record.line, record.reason);
-      continue;
+  try {
+    for await (const record of records) {
+      opts.signal?.throwIfAborted();
+      totals.records++;
+      if (record.op === 'malformed') {
+        await quarantine(record.file, record.line, record.reason);
+        continue;
+      }
+      const op: BulkWriteOp = record.op === 'put' ? { type: 'put', item: record.item } : { type: 'delete', item: record.key };
+      if (record.op === 'put') {
+        totals.puts++;
+        await opts.onItem?.(record.item);
+      } else totals.deletes++;
+      batch.push({ op, file: record.file, line: record.line });
+      if (batch.length >= opts.batchSize) await flush();
     }
-    const op: BulkWriteOp = record.op === 'put' ? { type: 'put', item: record.item } : { type: 'delete', item: record.key };
-    if (record.op === 'put') {
-      totals.puts++;
-      await opts.onItem?.(record.item);
-    } else totals.deletes++;
-    batch.push({ op, file: record.file, line: record.line });
-    if (batch.length >= opts.batchSize) await flush();
+    await flush();
+  } finally {
+    // Even when the stream fails (a refused data file), no write may still be running when the
+    // caller closes the quarantine and reports: it would land after the report and write to a closed file.
+    await pool.drain();
   }
-  await flush();
-  await pool.drain();
   return totals;
 }

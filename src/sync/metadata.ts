@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalForm } from '../core/canonical.js';
 import type { Clock } from '../core/clock.js';
-import type { ExportDescription, ExportKind, TableExporter } from '../core/exports.js';
+import type { ExportDescription, ExportKind, ManifestFile, TableExporter } from '../core/exports.js';
 import { keyOf, type Item, type KeySchema } from '../core/items.js';
 import type { DocumentTable, ObjectStore } from '../core/ports.js';
 import { fail, pass, type Outcome } from '../core/result.js';
@@ -114,18 +114,37 @@ async function awaitExport(opts: MetadataSyncOptions, started: ExportDescription
   return current;
 }
 
+/** Both the export's description and its manifest must state the requested window, exactly. */
 function checkChain(requested: ReturnType<typeof plan>, done: ExportDescription, manifest: { exportFromTime?: string; exportToTime?: string }): void {
   if (requested.kind !== 'incremental') return;
-  const from = manifest.exportFromTime ? new Date(manifest.exportFromTime) : done.from;
-  const to = manifest.exportToTime ? new Date(manifest.exportToTime) : done.to;
-  if (!from || !to) throw new ChainError(`incremental export ${done.id} does not say which window it covers`);
-  const gap = from.getTime() - requested.from!.getTime();
-  if (gap > 0) throw new ChainError(`incremental export ${done.id} starts at ${from.toISOString()}, ${gap / 1000} s after the last verified import (${requested.from!.toISOString()}): the changes in between would be lost`);
-  if (gap < 0) throw new ChainError(`incremental export ${done.id} starts at ${from.toISOString()}, overlapping the last verified import (${requested.from!.toISOString()})`);
-  if (to.getTime() !== requested.to!.getTime()) throw new ChainError(`incremental export ${done.id} ends at ${to.toISOString()}, not at the requested ${requested.to!.toISOString()}`);
+  const stated = [
+    { from: done.from, to: done.to },
+    { from: manifest.exportFromTime ? new Date(manifest.exportFromTime) : undefined, to: manifest.exportToTime ? new Date(manifest.exportToTime) : undefined },
+  ].filter((w) => w.from || w.to);
+  if (stated.length === 0) throw new ChainError(`incremental export ${done.id} does not say which window it covers`);
+  for (const { from, to } of stated) {
+    if (!from || !to) throw new ChainError(`incremental export ${done.id} states only one end of its window`);
+    const gap = from.getTime() - requested.from!.getTime();
+    if (gap > 0) throw new ChainError(`incremental export ${done.id} starts at ${from.toISOString()}, ${gap / 1000} s after the last verified import (${requested.from!.toISOString()}): the changes in between would be lost`);
+    if (gap < 0) throw new ChainError(`incremental export ${done.id} starts at ${from.toISOString()}, overlapping the last verified import (${requested.from!.toISOString()})`);
+    if (to.getTime() !== requested.to!.getTime()) throw new ChainError(`incremental export ${done.id} ends at ${to.toISOString()}, not at the requested ${requested.to!.toISOString()}`);
+  }
 }
 
-async function* exportRecords(staging: ObjectStore, files: Awaited<ReturnType<typeof readManifest>>['files'], schema: KeySchema, signal?: AbortSignal): AsyncGenerator<ExportRecord> {
+/**
+ * Refuses the export before anything is imported when a staged data file's stored MD5 is not
+ * the manifest's. Stores that do not vouch for an MD5 are left to the check made while reading.
+ */
+async function checkStagedFiles(staging: ObjectStore, files: ManifestFile[], signal?: AbortSignal): Promise<void> {
+  for (const file of files) {
+    const info = await withRetry(() => staging.head(file.dataFileS3Key, signal), { signal });
+    if (!info) throw new IntegrityError(`${file.dataFileS3Key} is listed in the manifest but was not staged to ${staging.name}`);
+    const expected = Buffer.from(file.md5Checksum, 'base64').toString('hex');
+    if (info.md5 && info.md5 !== expected) throw new IntegrityError(`${file.dataFileS3Key}: MD5 ${info.md5} at ${staging.name} differs from the manifest's ${expected}`);
+  }
+}
+
+async function* exportRecords(staging: ObjectStore, files: ManifestFile[], schema: KeySchema, signal?: AbortSignal): AsyncGenerator<ExportRecord> {
   for (const file of files) yield* readDataFile(staging, file.dataFileS3Key, file, schema, signal);
 }
 
@@ -201,6 +220,7 @@ export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataS
       if (staged.failed > 0) throw new Error(`${staged.failed} export files could not be staged: ${staged.failures[0]?.key}: ${staged.failures[0]?.reason}`);
       const { summary, files } = await readManifest(e.staging, done.manifestKey, signal);
       checkChain(requested, done, summary);
+      await checkStagedFiles(e.staging, files, signal);
       through = requested.kind === 'incremental' ? requested.to! : new Date(summary.exportTime ?? done.exportTime ?? requested.exportTime!);
       if (requested.kind === 'incremental') window = { from: requested.from!.toISOString(), to: requested.to!.toISOString() };
       expectedItems = requested.kind === 'full' ? summary.itemCount : undefined;

@@ -20,7 +20,8 @@ const Bucket = 'exports';
 
 const faults = new FaultSwitch();
 const stateDir = await tempDir(t, 'ddbfront');
-const s3Front = await startS3Front({ upstream: await startS3rver(t), host: '127.0.0.1', stateDir, faults });
+const s3Directory = await tempDir(t, 's3rver');
+const s3Front = await startS3Front({ upstream: await startS3rver(t, s3Directory), upstreamDirectory: s3Directory, host: '127.0.0.1', stateDir, faults });
 t.teardown(() => s3Front.close());
 const front = await startDynamoFront({
   upstream: await startDynalite(t), host: '127.0.0.1', stateDir, faults,

@@ -1,0 +1,139 @@
+/**
+ * P1 (initial copy) and P2 (no-change re-sync): drsentinel's objects engine in a child
+ * process against `rclone sync`, same source bucket, each into its own fresh container,
+ * equal concurrency. Every run is checked (object counts, nothing failed) before its time
+ * counts: a fast wrong answer is no figure.
+ */
+import { fileURLToPath } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { Endpoints } from '../lab/endpoints.js';
+import type { ChildReport } from './objects-child.js';
+import { measure, type Measured } from './measure.js';
+import { rcloneSync } from './rclone.js';
+import { judge, type Row } from './report.js';
+import { seedBucket, type SeedMethod, type Seeded, type SeedSpec } from './seed.js';
+
+export interface ObjectBench {
+  endpoints: Endpoints;
+  configFile: string;
+  s3: S3Client;
+  blob: BlobServiceClient;
+  s3rverDirectory: string;
+  concurrency: number;
+  /** False when rclone is missing: drsentinel runs alone and comparisons are skipped. */
+  withRclone: boolean;
+  seedMethod: SeedMethod;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface ToolRun {
+  wallMs: number;
+  peakRss: number;
+  engineMs?: number;
+  childMaxRss?: number;
+  copied: number | undefined;
+}
+
+export interface Pair {
+  drsentinel: ToolRun;
+  rclone?: ToolRun;
+}
+
+const CHILD = fileURLToPath(new URL('./objects-child.js', import.meta.url));
+const WALL_RATIO_TARGET = 0.5;
+
+async function runDrsentinel(b: ObjectBench, bucket: string, container: string): Promise<ToolRun> {
+  const measured: Measured = await measure(process.execPath, [CHILD, b.configFile, bucket, container, String(b.concurrency)], {
+    env: process.env,
+    timeoutMs: b.timeoutMs,
+  });
+  const last = measured.stdout.trim().split('\n').pop() ?? '';
+  if (measured.exitCode !== 0 || !last.startsWith('{')) {
+    throw new Error(`drsentinel ${bucket} → ${container} exited ${measured.exitCode}: ${measured.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  }
+  const report = JSON.parse(last) as ChildReport;
+  if (report.failed > 0) throw new Error(`drsentinel ${bucket} → ${container}: ${report.failed} objects failed, first ${report.firstFailure}`);
+  return { wallMs: measured.wallMs, peakRss: measured.peakRss, engineMs: report.engineMs, childMaxRss: report.maxRss, copied: report.copied };
+}
+
+async function runRclone(b: ObjectBench, bucket: string, container: string): Promise<ToolRun> {
+  const r = await rcloneSync(b.endpoints, bucket, container, b.concurrency, b.timeoutMs);
+  return { wallMs: r.wallMs, peakRss: r.peakRss, copied: r.transferred };
+}
+
+async function countBlobs(blob: BlobServiceClient, container: string): Promise<number> {
+  let n = 0;
+  for await (const page of blob.getContainerClient(container).listBlobsFlat().byPage({ maxPageSize: 5000 })) n += page.segment.blobItems.length;
+  return n;
+}
+
+/** One pass of both tools, in the given order, each into its own container; counts checked. */
+async function pass(b: ObjectBench, spec: SeedSpec, containers: { drsentinel: string; rclone: string }, rcloneFirst: boolean): Promise<Pair> {
+  const tools: Array<['drsentinel' | 'rclone', () => Promise<ToolRun>]> = [
+    ['drsentinel', () => runDrsentinel(b, spec.bucket, containers.drsentinel)],
+    ...(b.withRclone ? [['rclone', () => runRclone(b, spec.bucket, containers.rclone)] as ['rclone', () => Promise<ToolRun>]] : []),
+  ];
+  if (rcloneFirst) tools.reverse();
+  const pair: Partial<Pair> = {};
+  for (const [tool, run] of tools) {
+    const result = await run();
+    const landed = await countBlobs(b.blob, containers[tool]);
+    if (landed !== spec.count) throw new Error(`${tool}: ${containers[tool]} holds ${landed} blobs after the sync, the source ${spec.count}`);
+    b.log(`  ${tool}: ${(result.wallMs / 1000).toFixed(2)} s, peak RSS ${(result.peakRss / 1048576).toFixed(0)} MB, copied ${result.copied ?? '?'}`);
+    pair[tool] = result;
+  }
+  return pair as Pair;
+}
+
+async function freshContainers(b: ObjectBench, name: string): Promise<{ drsentinel: string; rclone: string }> {
+  const containers = { drsentinel: `drs-${name}`, rclone: `rcl-${name}` };
+  await Promise.all(Object.values(containers).map((c) => b.blob.getContainerClient(c).create()));
+  return containers;
+}
+
+async function seed(b: ObjectBench, spec: SeedSpec): Promise<Seeded> {
+  const seeded = await seedBucket(b.s3, b.s3rverDirectory, spec, b.seedMethod);
+  b.log(`  seeded ${spec.count} × ${spec.size} B into ${spec.bucket} by ${seeded.method} in ${(seeded.ms / 1000).toFixed(2)} s (${Math.round(spec.count / (seeded.ms / 1000))}/s)`);
+  return seeded;
+}
+
+export function wallRow(id: string, what: string, pair: Pair, note?: string): Row {
+  const drs = { wallMs: pair.drsentinel.wallMs, peakRss: pair.drsentinel.peakRss };
+  if (!pair.rclone) return { id, what, drsentinel: drs, shown: '-', target: `≤ ${WALL_RATIO_TARGET}× rclone`, status: 'SKIP', note: 'rclone missing' };
+  const value = pair.drsentinel.wallMs / pair.rclone.wallMs;
+  return {
+    id, what, drsentinel: drs,
+    baseline: { tool: 'rclone', wallMs: pair.rclone.wallMs, peakRss: pair.rclone.peakRss },
+    value, shown: `${value.toFixed(2)}×`, target: `≤ ${WALL_RATIO_TARGET}× rclone`,
+    status: judge({ value, limit: WALL_RATIO_TARGET, kind: 'max' }), ...(note ? { note } : {}),
+  };
+}
+
+/** Both tools copy a small bucket once, unmeasured: the emulators' code paths get warm for both. */
+export async function warmUp(b: ObjectBench): Promise<void> {
+  const spec = { bucket: 'bench-warmup', count: 100, size: 1024 };
+  await seed(b, spec);
+  await pass(b, spec, await freshContainers(b, 'warmup'), false);
+}
+
+/** P1: one initial copy of `spec` by each tool. */
+export async function initialCopy(b: ObjectBench, spec: SeedSpec, rcloneFirst: boolean): Promise<{ seeded: Seeded; pair: Pair }> {
+  const seeded = await seed(b, spec);
+  const pair = await pass(b, spec, await freshContainers(b, spec.bucket.replace(/^bench-/, '')), rcloneFirst);
+  return { seeded, pair };
+}
+
+/** P2: an initial copy by each tool, then the timed second run of each, which must copy nothing. */
+export async function noChangeResync(b: ObjectBench, spec: SeedSpec): Promise<{ seeded: Seeded; initial: Pair; resync: Pair }> {
+  const seeded = await seed(b, spec);
+  const containers = await freshContainers(b, spec.bucket.replace(/^bench-/, ''));
+  const initial = await pass(b, spec, containers, false);
+  b.log('  no-change re-sync:');
+  const resync = await pass(b, spec, containers, true);
+  for (const [tool, run] of Object.entries(resync)) {
+    if (run && run.copied !== undefined && run.copied !== 0) throw new Error(`${tool} copied ${run.copied} objects in a no-change re-sync`);
+  }
+  return { seeded, initial, resync };
+}
