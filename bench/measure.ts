@@ -28,6 +28,12 @@ function killGroup(pid: number): void {
   }
 }
 
+/** Kills every child still being measured (an interrupted run must leave none behind). */
+export function killMeasured(): void {
+  running.forEach(killGroup);
+  running.clear();
+}
+
 function track(pid: number): void {
   running.add(pid);
   if (exitHookInstalled) return;
@@ -42,6 +48,8 @@ export interface Measured {
   /** Bytes. */
   peakRss: number;
   rssMethod: RssMethod;
+  /** User + system CPU of the child, when GNU time measured it. */
+  cpuMs?: number;
   exitCode: number | null;
   stdout: string;
   stderr: string;
@@ -67,7 +75,7 @@ export async function measure(command: string, args: string[], opts: MeasureOpti
   const useTime = existsSync(GNU_TIME);
   const scratch = await mkdtemp(join(tmpdir(), 'drsentinel-bench-'));
   const timeFile = join(scratch, 'maxrss');
-  const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, args];
+  const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, command, ...args]] : [command, args];
   const started = process.hrtime.bigint();
   const child = spawn(file, argv, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (child.pid !== undefined) track(child.pid);
@@ -89,11 +97,14 @@ export async function measure(command: string, args: string[], opts: MeasureOpti
       child.once('close', (code) => resolve(code));
     });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const peakRss = useTime ? Number((await readFile(timeFile, 'utf8').catch(() => '0')).trim().split('\n').pop()) * 1024 : polled;
+    // GNU time's last line is ours; a line before it may say the command was killed.
+    const timed = useTime ? (await readFile(timeFile, 'utf8').catch(() => '')).trim().split('\n').pop()?.split(' ').map(Number) : undefined;
+    const [maxRssKb, user, system] = timed ?? [];
     return {
       wallMs,
-      peakRss,
+      peakRss: useTime ? (maxRssKb ?? 0) * 1024 : polled,
       rssMethod: useTime ? 'gnu-time' : 'vmhwm-poll',
+      ...(user !== undefined && system !== undefined ? { cpuMs: Math.round((user + system) * 1000) } : {}),
       exitCode,
       stdout: Buffer.concat(out).toString('utf8'),
       stderr: Buffer.concat(err).toString('utf8'),

@@ -31,6 +31,7 @@ export interface ObjectBench {
 export interface ToolRun {
   wallMs: number;
   peakRss: number;
+  cpuMs?: number;
   engineMs?: number;
   childMaxRss?: number;
   copied: number | undefined;
@@ -55,12 +56,12 @@ async function runDrsentinel(b: ObjectBench, bucket: string, container: string):
   }
   const report = JSON.parse(last) as ChildReport;
   if (report.failed > 0) throw new Error(`drsentinel ${bucket} → ${container}: ${report.failed} objects failed, first ${report.firstFailure}`);
-  return { wallMs: measured.wallMs, peakRss: measured.peakRss, engineMs: report.engineMs, childMaxRss: report.maxRss, copied: report.copied };
+  return { wallMs: measured.wallMs, peakRss: measured.peakRss, cpuMs: measured.cpuMs, engineMs: report.engineMs, childMaxRss: report.maxRss, copied: report.copied };
 }
 
 async function runRclone(b: ObjectBench, bucket: string, container: string): Promise<ToolRun> {
   const r = await rcloneSync(b.endpoints, bucket, container, b.concurrency, b.timeoutMs);
-  return { wallMs: r.wallMs, peakRss: r.peakRss, copied: r.transferred };
+  return { wallMs: r.wallMs, peakRss: r.peakRss, cpuMs: r.cpuMs, copied: r.transferred };
 }
 
 async function countBlobs(blob: BlobServiceClient, container: string): Promise<number> {
@@ -81,7 +82,8 @@ async function pass(b: ObjectBench, spec: SeedSpec, containers: { drsentinel: st
     const result = await run();
     const landed = await countBlobs(b.blob, containers[tool]);
     if (landed !== spec.count) throw new Error(`${tool}: ${containers[tool]} holds ${landed} blobs after the sync, the source ${spec.count}`);
-    b.log(`  ${tool}: ${(result.wallMs / 1000).toFixed(2)} s, peak RSS ${(result.peakRss / 1048576).toFixed(0)} MB, copied ${result.copied ?? '?'}`);
+    const cpu = result.cpuMs === undefined ? '' : `, CPU ${(result.cpuMs / 1000).toFixed(2)} s`;
+    b.log(`  ${tool}: ${(result.wallMs / 1000).toFixed(2)} s, peak RSS ${(result.peakRss / 1048576).toFixed(0)} MB${cpu}, copied ${result.copied ?? '?'}`);
     pair[tool] = result;
   }
   return pair as Pair;

@@ -6,6 +6,7 @@
  *   BENCH_FULL=1    also P2 at 100 000 objects (several more minutes)
  *   BENCH_SEED=sdk  seed the P2 buckets with PutObjects instead of s3rver's on-disk layout
  *   BENCH_OUT=path  where the JSON goes
+ *   BENCH_ONLY=p1,p3  run only these parts (p1, p2, p3)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { labClients, type LabClients } from '../lab/clients.js';
 import { loadConfig } from '../src/config/load.js';
 import { importRates, transformRate } from './metadata.js';
 import { initialCopy, noChangeResync, wallRow, warmUp, type ObjectBench, type Pair } from './objects.js';
+import { killMeasured } from './measure.js';
 import { findRclone, RCLONE_INSTALL_HINT } from './rclone.js';
 import { formatTable, judge, writeResults, type Row } from './report.js';
 import type { SeedMethod } from './seed.js';
@@ -38,8 +40,11 @@ function rssRow(id: string, what: string, pair: Pair): Row {
   };
 }
 
-async function objectRows(bench: ObjectBench, full: boolean, raw: Record<string, unknown>): Promise<Row[]> {
+type Part = 'p1' | 'p2' | 'p3';
+
+async function objectRows(bench: ObjectBench, full: boolean, parts: Set<Part>, raw: Record<string, unknown>): Promise<Row[]> {
   const rows: Row[] = [];
+  if (!parts.has('p1') && !parts.has('p2')) return rows;
   log('warm-up (unmeasured): 100 × 1 KiB by each tool');
   await warmUp(bench);
 
@@ -47,7 +52,7 @@ async function objectRows(bench: ObjectBench, full: boolean, raw: Record<string,
     { bucket: 'bench-p1-small', count: 2000, size: 1024, what: '2000 × 1 KiB initial copy' },
     { bucket: 'bench-p1-large', count: 200, size: 1024 * 1024, what: '200 × 1 MiB initial copy' },
   ];
-  for (const [i, { what, ...spec }] of p1.entries()) {
+  for (const [i, { what, ...spec }] of parts.has('p1') ? p1.entries() : []) {
     log(`P1 ${what}`);
     const result = await initialCopy(bench, spec, i % 2 === 1);
     raw[`P1 ${what}`] = result;
@@ -55,6 +60,7 @@ async function objectRows(bench: ObjectBench, full: boolean, raw: Record<string,
   }
 
   const resyncs: Record<number, Pair> = {};
+  if (!parts.has('p2')) return rows;
   for (const count of P2_SIZES) {
     const label = count.toLocaleString('en-US');
     if (count > P2_SIZES[0] && !full) {
@@ -112,6 +118,7 @@ async function main(): Promise<number> {
   const began = Date.now();
   const full = process.env.BENCH_FULL === '1';
   const seedMethod: SeedMethod = process.env.BENCH_SEED === 'sdk' ? 'sdk' : 'disk';
+  const parts = new Set((process.env.BENCH_ONLY ?? 'p1,p2,p3').split(',').map((p) => p.trim().toLowerCase() as Part));
   const outFile = resolve(process.env.BENCH_OUT ?? 'bench/out/results.json');
   const rclone = await findRclone();
   if (!rclone) log(`rclone not found: the rclone comparisons are skipped — ${RCLONE_INSTALL_HINT}`);
@@ -126,7 +133,10 @@ async function main(): Promise<number> {
     await lab?.stop();
     await rm(stateDir, { recursive: true, force: true });
   };
-  const onSignal = (signal: NodeJS.Signals) => void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  const onSignal = (signal: NodeJS.Signals) => {
+    killMeasured();
+    void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -138,16 +148,16 @@ async function main(): Promise<number> {
     const bench: ObjectBench = {
       endpoints: lab.endpoints, configFile: lab.configFile, s3: clients.s3, blob: clients.blob,
       s3rverDirectory: join(stateDir, 'data', 's3'), concurrency: CONCURRENCY, withRclone: rclone !== undefined,
-      seedMethod, timeoutMs: (full ? 20 : 5) * 60_000, log,
+      seedMethod, timeoutMs: (full ? 40 : 15) * 60_000, log,
     };
     const rows = [
-      ...(await objectRows(bench, full, raw)),
-      ...(await metadataRows(clients, lab, config.sync.importBatchSize, config.sync.importConcurrency, raw)),
+      ...(await objectRows(bench, full, parts, raw)),
+      ...(parts.has('p3') ? await metadataRows(clients, lab, config.sync.importBatchSize, config.sync.importConcurrency, raw) : []),
     ];
     const durationMs = Date.now() - began;
     log(`\n${formatTable(rows)}\n`);
     await writeResults(outFile, {
-      finishedAt: new Date().toISOString(), durationMs, full, concurrency: CONCURRENCY, seedMethod,
+      finishedAt: new Date().toISOString(), durationMs, full, parts: [...parts], concurrency: CONCURRENCY, seedMethod,
       machine: { cpus: cpus().length, node: process.version }, rclone: rclone?.version ?? null, rows, details: raw,
     });
     log(`benchmark took ${(durationMs / 1000).toFixed(0)} s; results in ${outFile}`);

@@ -30,7 +30,8 @@ export interface RunningChild {
 }
 
 const START_ATTEMPTS = 3;
-const READY_TIMEOUT_MS = 30_000;
+// Generous: on a busy 2-core machine several twins may be starting at once (parallel test files).
+const READY_TIMEOUT_MS = 90_000;
 const KILL_GRACE_MS = 5_000;
 const TAIL_BYTES = 4096;
 

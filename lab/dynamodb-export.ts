@@ -5,8 +5,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { GetItemCommand, ScanCommand, type AttributeValue as SdkValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// The twin speaks DynamoDB JSON exactly as the production adapter reads it.
+import { fromSdkItem, toSdkItem } from '../src/adapters/aws/dynamodb.js';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { AttributeValue, Item } from '../src/core/items.js';
+import type { Item } from '../src/core/items.js';
 
 /**
  * The export writer of the DynamoDB twin: what ExportTableToPointInTime leaves in S3, in the
@@ -180,7 +182,7 @@ async function fullLines(job: ExportJob, deps: ExportDeps, files: DataFiles): Pr
         const page = await deps.dynamodb.send(
           new ScanCommand({ TableName: job.tableName, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey }),
         );
-        for (const item of page.Items ?? []) await file.add({ Item: toWireItem(item) });
+        for (const item of page.Items ?? []) await file.add({ Item: fromSdkItem(item) });
         ExclusiveStartKey = page.LastEvaluatedKey;
       } while (ExclusiveStartKey);
       await file.close();
@@ -201,9 +203,9 @@ async function incrementalLines(job: ExportJob, deps: ExportDeps, files: DataFil
     const line: Record<string, unknown> = { Metadata: { WriteTimestampMicros: { N: String(change.micros) } }, Keys: change.keys };
     if (!change.deleted) {
       const current = await deps.dynamodb.send(
-        new GetItemCommand({ TableName: job.tableName, Key: fromWireItem(change.keys), ConsistentRead: true }),
+        new GetItemCommand({ TableName: job.tableName, Key: toSdkItem(change.keys), ConsistentRead: true }),
       );
-      if (current.Item) line.NewImage = toWireItem(current.Item);
+      if (current.Item) line.NewImage = fromSdkItem(current.Item);
     }
     await file.add(line);
   }
@@ -268,33 +270,3 @@ function md5(data: Buffer | string): Buffer {
   return createHash('md5').update(data).digest();
 }
 
-/** The SDK's attribute values (bytes as Uint8Array) → DynamoDB JSON as exports write it (bytes as base64). */
-export function toWireItem(item: Record<string, SdkValue>): Item {
-  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, toWire(value)]));
-}
-
-function toWire(v: SdkValue): AttributeValue {
-  if (v.S !== undefined) return { S: v.S };
-  if (v.N !== undefined) return { N: v.N };
-  if (v.B !== undefined) return { B: Buffer.from(v.B).toString('base64') };
-  if (v.SS !== undefined) return { SS: v.SS };
-  if (v.NS !== undefined) return { NS: v.NS };
-  if (v.BS !== undefined) return { BS: v.BS.map((b) => Buffer.from(b).toString('base64')) };
-  if (v.M !== undefined) return { M: toWireItem(v.M) };
-  if (v.L !== undefined) return { L: v.L.map(toWire) };
-  if (v.NULL !== undefined) return { NULL: true };
-  if (v.BOOL !== undefined) return { BOOL: v.BOOL };
-  throw new Error(`unsupported attribute value ${JSON.stringify(v)}`);
-}
-
-export function fromWireItem(item: Item): Record<string, SdkValue> {
-  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, fromWire(value)]));
-}
-
-function fromWire(v: AttributeValue): SdkValue {
-  if ('B' in v) return { B: Buffer.from(v.B, 'base64') };
-  if ('BS' in v) return { BS: v.BS.map((b) => Buffer.from(b, 'base64')) };
-  if ('M' in v) return { M: fromWireItem(v.M) };
-  if ('L' in v) return { L: v.L.map(fromWire) };
-  return v as SdkValue;
-}

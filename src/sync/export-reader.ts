@@ -129,11 +129,20 @@ export async function* readDataFile(store: ObjectStore, stagedKey: string, file:
   const lines = createInterface({ input: tee, crlfDelay: Infinity });
   let line = 0;
   let items = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    items++;
-    yield { file: file.dataFileS3Key, line, ...parseExportLine(text, schema) };
+  try {
+    for await (const text of lines) {
+      line++;
+      if (text.trim() === '') continue;
+      items++;
+      yield { file: file.dataFileS3Key, line, ...parseExportLine(text, schema) };
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('Z_')) throw new IntegrityError(`${file.dataFileS3Key}: not a valid gzip file after line ${line} (${(err as Error).message})`);
+    throw err;
+  } finally {
+    // A reader that stops early (a failed import, an abort) must not leave the download open.
+    body.destroy();
   }
   const md5 = hash.digest('base64');
   if (md5 !== file.md5Checksum) throw new IntegrityError(`${file.dataFileS3Key}: MD5 ${md5} differs from the manifest's ${file.md5Checksum}`);

@@ -2,7 +2,7 @@
  * Bulk import of a record stream into a DocumentTable: batches written by a bounded pool,
  * each failed or malformed record quarantined with its location while the rest goes on.
  */
-import type { Item } from '../core/items.js';
+import { keyOf, type Item } from '../core/items.js';
 import type { BulkWriteOp, DocumentTable } from '../core/ports.js';
 import { describeError } from '../core/result.js';
 import { withRetry } from '../core/retry.js';
@@ -39,6 +39,7 @@ interface Located {
 }
 
 export async function importRecords(records: AsyncIterable<ExportRecord>, destination: DocumentTable, opts: ImportOptions): Promise<ImportTotals> {
+  const schema = await destination.keySchema(opts.signal);
   const totals: ImportTotals = { records: 0, puts: 0, deletes: 0, written: 0, created: 0, deleted: 0, quarantined: 0 };
   const pool = new Pool(opts.concurrency);
   let batch: Located[] = [];
@@ -56,7 +57,8 @@ export async function importRecords(records: AsyncIterable<ExportRecord>, destin
       totals.created = totals.created === undefined || result.created === undefined ? undefined : totals.created + result.created;
       for (const failure of result.failed) {
         const where = located.find((l) => l.op === failure.op);
-        await quarantine(where?.file ?? '?', where?.line ?? 0, failure.reason, failure.op.item);
+        // The key names the item; the item itself may be megabytes, or data not meant for an incident channel.
+        await quarantine(where?.file ?? '?', where?.line ?? 0, failure.reason, keyOf(failure.op.item, schema));
       }
     } catch (err) {
       for (const l of located) await quarantine(l.file, l.line, `the batch could not be written: ${describeError(err)}`);

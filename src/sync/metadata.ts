@@ -88,7 +88,12 @@ export interface MetadataSyncSummary {
   chain?: ChainPoint;
 }
 
-export class ChainError extends IntegrityError {}
+export class ChainError extends IntegrityError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChainError';
+  }
+}
 
 function plan(opts: MetadataSyncOptions, now: Date): { kind: ExportKind; from?: Date; to?: Date; exportTime?: Date } {
   const e = opts.export!;

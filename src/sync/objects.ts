@@ -85,10 +85,14 @@ export interface ObjectSyncSummary {
   durationMs: number;
 }
 
-/** What identifies a version of a source object, recorded on the destination copy. */
+/**
+ * What identifies a version of a source object, recorded on the destination copy. It is
+ * recorded from a `get` but compared with a listing entry, so it may only use what both
+ * carry: the ETag. An S3 listing has no MD5 even when a `get` reports one.
+ */
 export function fingerprintOf(info: ObjectInfo): string {
-  const tag = info.md5 ? `md5:${info.md5}` : `etag:${(info.etag ?? '').replace(/"/g, '')}`;
-  return `${info.size}:${tag}`;
+  const etag = info.etag?.replace(/"/g, '');
+  return `${info.size}:${etag ? `etag:${etag}` : `md5:${info.md5 ?? ''}`}`;
 }
 
 function md5Tap(): Transform & { digest(): string } {
@@ -143,11 +147,18 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
         const tap = md5Tap();
         body.on('error', (err) => tap.destroy(err));
         const metadata = { ...info.metadata, [FINGERPRINT_KEY]: fingerprintOf(info) };
-        const stored = await destination.put(key, body.pipe(tap), {
-          size: info.size, contentType: info.contentType, cacheControl: info.cacheControl,
-          contentEncoding: info.contentEncoding, contentDisposition: info.contentDisposition,
-          metadata, md5: info.md5, signal,
-        });
+        const stored = await destination
+          .put(key, body.pipe(tap), {
+            size: info.size, contentType: info.contentType, cacheControl: info.cacheControl,
+            contentEncoding: info.contentEncoding, contentDisposition: info.contentDisposition,
+            metadata, md5: info.md5, signal,
+          })
+          .catch((err: unknown) => {
+            // A put that gave up mid-body leaves the source response unread: release its socket
+            // before the retry opens another.
+            body.destroy();
+            throw err;
+          });
         const read = tap.digest();
         if (info.md5 && read !== info.md5) throw new IntegrityError(`bytes read from ${source.name} have MD5 ${read}, the source says ${info.md5}`);
         if (stored.md5 && stored.md5 !== read) throw new IntegrityError(`${destination.name} stored MD5 ${stored.md5} but ${read} was sent`);

@@ -63,7 +63,9 @@ export async function verifyMirror(opts: MirrorVerifyOptions): Promise<Outcome> 
     if (pair.kind !== 'destination-only') {
       totals.sourceObjects++;
       totals.sourceBytes += pair.source.size;
-      if (opts.websiteUrl && pair.source.key.toLowerCase().endsWith('.html') && pair.kind === 'match') {
+      // Every source page is asked for, present at the destination or not: the website's own
+      // answer (404 for a missing page) is the evidence R1 wants.
+      if (opts.websiteUrl && pair.source.key.toLowerCase().endsWith('.html')) {
         totals.pages++;
         await checkPage(pair.source.key);
       }
@@ -75,7 +77,6 @@ export async function verifyMirror(opts: MirrorVerifyOptions): Promise<Outcome> 
     if (pair.kind === 'source-only') {
       if (missing.length < MAX_NAMED) missing.push(pair.source.key);
       missingCount++;
-      if (opts.websiteUrl && pair.source.key.toLowerCase().endsWith('.html')) totals.pages++;
     } else if (pair.kind === 'destination-only') {
       if (extra.length < MAX_NAMED) extra.push(pair.destination.key);
       extraCount++;
@@ -93,7 +94,7 @@ export async function verifyMirror(opts: MirrorVerifyOptions): Promise<Outcome> 
   if (extraCount) problems.push(`${extraCount} not in the source (first: ${extra[0]})`);
   if (sizeDiffCount) problems.push(`${sizeDiffCount} with a different size (first: ${sizeDiffers[0]!.key})`);
   const pagesBad = totals.pages - totals.pagesOk;
-  if (opts.websiteUrl && pagesBad > 0) problems.push(`${pagesBad} of ${totals.pages} pages do not answer 200 on ${opts.websiteUrl} (first: ${badPages[0]?.key ?? missing.find((k) => k.endsWith('.html'))})`);
+  if (opts.websiteUrl && pagesBad > 0) problems.push(`${pagesBad} of ${totals.pages} pages do not answer 200 on ${opts.websiteUrl} (first: ${badPages[0]?.key} answers ${badPages[0]?.status})`);
 
   const agreeing = totals.sourceObjects - missingCount - sizeDiffCount;
   const ratio = totals.sourceObjects === 0 ? 1 : agreeing / totals.sourceObjects;

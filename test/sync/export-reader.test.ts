@@ -1,6 +1,12 @@
 import t from 'tap';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import type { ManifestFile } from '../../src/core/exports.js';
 import type { KeySchema } from '../../src/core/items.js';
-import { parseExportLine } from '../../src/sync/export-reader.js';
+import type { ObjectInfo, ObjectStore } from '../../src/core/ports.js';
+import { IntegrityError } from '../../src/core/retry.js';
+import { parseExportLine, readDataFile, readManifest, type ExportRecord } from '../../src/sync/export-reader.js';
 
 const schema: KeySchema = { hashKey: { name: 'imageId', type: 'S' }, rangeKey: { name: 'chunkIndex', type: 'N' } };
 const keys = { imageId: { S: 'img-1' }, chunkIndex: { N: '3' } };
@@ -43,4 +49,75 @@ t.test('malformed lines are reported with the reason', async (t) => {
     t.equal(parsed.op, 'malformed', `${what}: malformed`);
     if (parsed.op === 'malformed') t.match(parsed.reason, reason, `${what}: ${parsed.reason}`);
   }
+});
+
+/** An ObjectStore port over a map, for the reader alone (the engine's tests use the real stores). */
+function storeOf(objects: Record<string, Buffer | string>): ObjectStore {
+  return {
+    get: async (key: string) => {
+      const body = objects[key];
+      if (body === undefined) throw new Error(`no ${key}`);
+      return { info: { key } as ObjectInfo, body: Readable.from([Buffer.from(body)]) };
+    },
+  } as unknown as ObjectStore;
+}
+
+const dataFile = (lines: string[]) => gzipSync(lines.map((l) => l + '\n').join(''));
+const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('base64');
+
+async function collect(records: AsyncIterable<ExportRecord>): Promise<{ records: ExportRecord[]; error?: unknown }> {
+  const out: ExportRecord[] = [];
+  try {
+    for await (const r of records) out.push(r);
+    return { records: out };
+  } catch (error) {
+    return { records: out, error };
+  }
+}
+
+t.test('a data file is read line by line, each record with its file and line', async (t) => {
+  const gz = dataFile([JSON.stringify({ Item: item }), '', 'garbage', JSON.stringify({ Keys: keys })]);
+  const file: ManifestFile = { itemCount: 3, md5Checksum: md5(gz), dataFileS3Key: 'x/data/a.json.gz' };
+  const { records, error } = await collect(readDataFile(storeOf({ 'x/data/a.json.gz': gz }), 'x/data/a.json.gz', file, schema));
+  t.equal(error, undefined);
+  t.match(records, [
+    { file: 'x/data/a.json.gz', line: 1, op: 'put', item },
+    { file: 'x/data/a.json.gz', line: 3, op: 'malformed', reason: /^not JSON/ },
+    { file: 'x/data/a.json.gz', line: 4, op: 'delete', key: keys },
+  ]);
+});
+
+t.test('a data file whose bytes do not have the manifest MD5 ends in an IntegrityError', async (t) => {
+  const gz = dataFile([JSON.stringify({ Item: item })]);
+  const file: ManifestFile = { itemCount: 1, md5Checksum: md5(Buffer.from('other bytes')), dataFileS3Key: 'd.json.gz' };
+  const { error } = await collect(readDataFile(storeOf({ 'd.json.gz': gz }), 'd.json.gz', file, schema));
+  t.type(error, IntegrityError);
+  t.match(error, { message: /^d\.json\.gz: MD5 .* differs from the manifest's/ });
+});
+
+t.test('a data file with fewer lines than the manifest says ends in an IntegrityError', async (t) => {
+  const gz = dataFile([JSON.stringify({ Item: item })]);
+  const file: ManifestFile = { itemCount: 2, md5Checksum: md5(gz), dataFileS3Key: 'd.json.gz' };
+  const { error } = await collect(readDataFile(storeOf({ 'd.json.gz': gz }), 'd.json.gz', file, schema));
+  t.match(error, { name: 'IntegrityError', message: /1 lines but the manifest says 2/ });
+});
+
+t.test('a manifest whose files do not add up to its item count is refused', async (t) => {
+  const files = [{ itemCount: 2, md5Checksum: 'x', dataFileS3Key: 'a' }, { itemCount: 3, md5Checksum: 'y', dataFileS3Key: 'b' }];
+  const store = storeOf({
+    'e/manifest-summary.json': JSON.stringify({ exportArn: 'arn', itemCount: 6, manifestFilesS3Key: 'e/manifest-files.json', outputFormat: 'DYNAMODB_JSON' }),
+    'e/manifest-files.json': files.map((f) => JSON.stringify(f)).join('\n') + '\n',
+  });
+  await t.rejects(readManifest(store, 'e/manifest-summary.json'), { name: 'IntegrityError', message: /hold 5 items but the summary says 6/ });
+  const ion = storeOf({ 'e/manifest-summary.json': JSON.stringify({ exportArn: 'arn', itemCount: 5, manifestFilesS3Key: 'e/manifest-files.json', outputFormat: 'ION' }) });
+  await t.rejects(readManifest(ion, 'e/manifest-summary.json'), { message: /output format ION is not DYNAMODB_JSON/ });
+});
+
+t.test('a data file that is not valid gzip fails the read instead of hanging or passing', async (t) => {
+  const gz = dataFile([JSON.stringify({ Item: item }), JSON.stringify({ Item: item })]);
+  const truncated = gz.subarray(0, gz.length - 12);
+  const file: ManifestFile = { itemCount: 2, md5Checksum: md5(truncated), dataFileS3Key: 't.json.gz' };
+  const { error } = await collect(readDataFile(storeOf({ 't.json.gz': truncated }), 't.json.gz', file, schema));
+  t.type(error, IntegrityError, 'the read fails as an integrity fault');
+  t.match(error, { message: /^t\.json\.gz: not a valid gzip file after line \d+ \(unexpected end of file\)/ });
 });
