@@ -210,10 +210,11 @@ export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataS
       const requested = plan(opts, opts.clock.now());
       kind = requested.kind;
       report('exporting');
-      const started = await e.exporter.startExport({
+      // The client token makes a retried request the same export, never a second one.
+      const started = await withRetry(() => e.exporter.startExport({
         kind: requested.kind, bucket: e.bucketName, prefix: e.prefix, exportTime: requested.exportTime,
         from: requested.from, to: requested.to, clientToken: opts.runId, signal,
-      });
+      }), { signal });
       const done = await awaitExport(opts, started);
       exportId = done.id;
       if (!done.manifestKey) throw new Error(`export ${done.id} completed without a manifest`);

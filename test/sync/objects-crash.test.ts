@@ -61,7 +61,7 @@ t.test('SIGKILL mid-sync, then a rerun converges', async (t) => {
       break;
     }
   }
-  t.equal(await exited, 'SIGKILL', `the child was killed mid-run ${stderr}`);
+  t.equal(await exited, 'SIGKILL', 'the child was killed mid-run', { stderr });
   t.ok(landedBeforeKill >= 40 && landedBeforeKill < total, `killed after ${landedBeforeKill} of ${total} objects`);
   t.ok((await readdir(childTmp)).length > 0, 'the killed sync left its work dir behind (removed by this test)');
 
