@@ -65,7 +65,11 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
       : {}),
   });
   const dynamodb = new DynamoDBClient(awsClientConfig(config, dynamoConfig.endpoint, env));
-  const blob = BlobServiceClient.fromConnectionString(readSecret(blobConfig.connectionString, env));
+  // The Storage SDK's own retries start at 4 s and ignore Retry-After; keep them short and let
+  // the engines' retry policy (core/retry.ts, which honours Retry-After) do the patient part.
+  const blob = BlobServiceClient.fromConnectionString(readSecret(blobConfig.connectionString, env), {
+    retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
+  });
   const cosmos = new CosmosClient({
     endpoint: cosmosConfig.endpoint,
     key: readSecret(cosmosConfig.key, env),
