@@ -65,6 +65,8 @@ export async function rcloneSync(endpoints: Endpoints, bucket: string, container
   if (measured.exitCode !== 0) {
     throw new Error(`rclone sync ${bucket} → ${container} exited ${measured.exitCode}: ${measured.stderr.trim().split('\n').slice(-5).join(' | ')}`);
   }
+  // rclone prints the files line only when it transferred something.
   const files = /Transferred:\s+(\d+)\s*\/\s*\d+,/.exec(measured.stderr)?.[1];
-  return { ...measured, transferred: files === undefined ? undefined : Number(files) };
+  const statsPrinted = measured.stderr.includes('Elapsed time:');
+  return { ...measured, transferred: files !== undefined ? Number(files) : statsPrinted ? 0 : undefined };
 }

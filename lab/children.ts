@@ -5,6 +5,7 @@
  * stdin pipe so that it exits when the lab dies in a way no handler sees (SIGKILL, crash).
  * None of these emulators spawns processes of its own, so killing the child kills the tree.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -80,7 +81,6 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Attempt {
   child: ChildProcess;
@@ -131,7 +131,7 @@ async function stopChild(attempt: Attempt): Promise<void> {
 /**
  * Starts one emulator on `host` and resolves once it accepts connections. A child that exits
  * before answering (most likely another process took the port first) is retried on a new
- * port; one that neither answers nor exits within 30 s is killed and reported.
+ * port; one that neither answers nor exits within READY_TIMEOUT_MS is killed and reported.
  */
 export async function startEmulator(spec: EmulatorSpec, host: string, log?: (line: string) => void): Promise<RunningChild> {
   installExitHook();

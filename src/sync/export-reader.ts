@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { text } from 'node:stream/consumers';
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ManifestFile, ManifestSummary } from '../core/exports.js';
@@ -19,10 +20,7 @@ export type ExportRecord = { file: string; line: number } & (
 );
 
 async function readText(store: ObjectStore, key: string, signal?: AbortSignal): Promise<string> {
-  const { body } = await store.get(key, signal);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return text((await store.get(key, signal)).body);
 }
 
 /** `<prefix>/AWSDynamoDB/<id>/manifest-summary.json` → `<prefix>/AWSDynamoDB/<id>/`. */

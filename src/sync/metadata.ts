@@ -25,7 +25,6 @@ import { syncObjects } from './objects.js';
 import { Quarantine } from './quarantine.js';
 import { Sampler, verifySample } from './sample.js';
 
-const HOUR = 3_600_000;
 
 /** Where the chain stands: the last verified import. */
 export interface ChainPoint {
@@ -86,6 +85,8 @@ export interface MetadataSyncSummary {
   verification: Outcome;
   /** Set only when verification passed: where the chain now stands. */
   chain?: ChainPoint;
+  /** The export stopped short of now (longest window reached): another run should follow. */
+  behind?: boolean;
 }
 
 export class ChainError extends IntegrityError {
@@ -100,9 +101,11 @@ function plan(opts: MetadataSyncOptions, now: Date): { kind: ExportKind; from?: 
   if (!opts.previous) return { kind: 'full', exportTime: now };
   const from = new Date(opts.previous.through);
   const span = now.getTime() - from.getTime();
-  // Outside the window AWS allows, a fresh full export restarts the chain.
-  if (span < e.minWindowMs || span > e.maxWindowMs) return { kind: 'full', exportTime: now };
-  return { kind: 'incremental', from, to: now };
+  // Too soon for the shortest window AWS allows: only a full export can bring the latest.
+  if (span < e.minWindowMs) return { kind: 'full', exportTime: now };
+  // Longer than the longest window (a day missed, or a daily run a few ms late): the chain
+  // goes on one full window at a time, and the run says it is still behind.
+  return { kind: 'incremental', from, to: new Date(Math.min(now.getTime(), from.getTime() + e.maxWindowMs)) };
 }
 
 async function awaitExport(opts: MetadataSyncOptions, started: ExportDescription): Promise<ExportDescription> {
@@ -203,12 +206,15 @@ export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataS
     let through: Date;
     let exportId: string | undefined;
     let window: MetadataSyncSummary['window'];
+    let behind = false;
 
     if (opts.mode === 'point-in-time') {
       const e = opts.export;
       if (!e) throw new Error('point-in-time mode needs the export settings');
-      const requested = plan(opts, opts.clock.now());
+      const now = opts.clock.now();
+      const requested = plan(opts, now);
       kind = requested.kind;
+      behind = requested.to !== undefined && requested.to.getTime() < now.getTime();
       report('exporting');
       // The client token makes a retried request the same export, never a second one.
       const started = await withRetry(() => e.exporter.startExport({
@@ -288,6 +294,7 @@ export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataS
       quarantinedFirst: quarantine.first.map(({ file, line, reason }) => ({ file, line, reason })),
       destinationCount, verification,
       chain: verification.status === 'pass' ? { through: through.toISOString(), count: destinationCount } : undefined,
+      behind,
     };
   } finally {
     seen.close();

@@ -17,6 +17,7 @@ export interface QuarantineEntry {
 
 export class Quarantine {
   private out: WriteStream | undefined;
+  private failure: Error | undefined;
   count = 0;
   readonly first: QuarantineEntry[] = [];
 
@@ -28,7 +29,10 @@ export class Quarantine {
     if (!this.out) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.out = createWriteStream(this.path, { flags: 'a', mode: 0o600 });
+      this.out.on('error', (err) => (this.failure = err));
     }
+    // Losing the record of a quarantined item would lose the item silently: stop the run instead.
+    if (this.failure) throw new Error(`the quarantine file ${this.path} cannot be written: ${this.failure.message}`);
     if (!this.out.write(JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n')) await once(this.out, 'drain');
   }
 

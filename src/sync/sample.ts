@@ -21,9 +21,13 @@ export class Sampler {
 
   constructor(readonly path: string, private readonly ratio: number, private readonly random: () => number = Math.random) {
     this.out = createWriteStream(path, { mode: 0o600 });
+    this.out.on('error', (err) => (this.failure = err));
   }
 
+  private failure: Error | undefined;
+
   async offer(item: Item): Promise<void> {
+    if (this.failure) throw new Error(`the sample cannot be written to ${this.path}: ${this.failure.message}`);
     if (this.random() >= this.ratio) return;
     this.size++;
     if (!this.out.write(JSON.stringify(item) + '\n')) await once(this.out, 'drain');

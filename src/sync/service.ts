@@ -64,12 +64,17 @@ export class SyncService {
     return flows.map((flow) => this.start(flow, request));
   }
 
-  /** Every forward flow side by side (the daily job); resolves when all have ended. `signal` stops them. */
+  /**
+   * Every forward flow side by side (the daily job); resolves when all have ended. A flow
+   * already running (started by an operator) is left to finish and not started twice: the
+   * others still run, so one busy flow does not cost the rest their day. `signal` stops them.
+   */
   async runAll(request: SyncRequest = {}, signal?: AbortSignal): Promise<SyncRunRecord[]> {
     const stop = () => this.aborter.abort(signal?.reason);
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      return await Promise.all(this.startMany(FLOWS, request).map((run) => this.wait(run.id)));
+      const ids = FLOWS.map((flow) => this.busy.get(this.lane(flow, request)) ?? this.start(flow, request).id);
+      return await Promise.all(ids.map((id) => this.wait(id)));
     } finally {
       signal?.removeEventListener('abort', stop);
     }
@@ -95,6 +100,8 @@ export class SyncService {
       this.busy.delete(lane);
       setTimeout(() => this.live.delete(run.id), 60_000).unref();
     });
+    // Nobody may be waiting (a run started over HTTP): a store failure must not go unhandled.
+    entry.done.catch((error: unknown) => this.deps.log('error', `sync ${lane} run ${run.id} could not be recorded: ${describeError(error)}`));
     this.live.set(run.id, entry);
     return run;
   }
@@ -127,7 +134,12 @@ export class SyncService {
       Object.assign(progress, p, { elapsedSeconds: Math.round((Date.now() - started) / 1000) });
       if (Date.now() - lastPersist >= PERSIST_EVERY_MS) {
         lastPersist = Date.now();
-        store.syncs.update(run.id, { progress });
+        // Progress is a courtesy to readers in other processes: a busy store must not stop the sync.
+        try {
+          store.syncs.update(run.id, { progress });
+        } catch (error) {
+          log('warn', `progress of sync run ${run.id} not saved: ${describeError(error)}`);
+        }
       }
     };
     const direction = run.reverse ? 'reverse' : 'forward';
@@ -137,25 +149,44 @@ export class SyncService {
     let verifiedThrough: string | undefined;
     try {
       const outcome = await this.flow(run, request, onProgress);
-      const transferFailures = outcome.transfer?.failed ?? 0;
+      // A key the destination cannot hold is a copy that did not happen: the run is not a success.
+      const transferFailures = (outcome.transfer?.failed ?? 0) + (outcome.transfer?.rejected ?? 0);
       status = outcome.verification.status === 'pass' && transferFailures === 0 ? 'succeeded' : 'failed';
       summary = { transfer: outcome.transfer, metadata: outcome.metadata, verification: outcome.verification };
       if (status === 'failed') summary.failureClass = failureClassOf(outcome);
       verifiedThrough = status === 'succeeded' ? outcome.verifiedThrough : undefined;
-      this.project(run.flow, outcome);
+      // The dr_sync_* series describe the forward flows that keep the standby ready.
+      if (!run.reverse) this.project(run.flow, outcome);
     } catch (error) {
       // Stopped by a shutdown: not a failure of the flow (R4 counts failures), run again at start.
       status = this.aborter.signal.aborted ? 'interrupted' : 'failed';
       summary = { error: describeError(error), ...(status === 'failed' ? { failureClass: classifyFailure(error) } : {}) };
     }
-    summary.durationMs = Date.now() - started;
+    const durationMs = Date.now() - started;
+    summary.durationMs = durationMs;
+    if (durationMs > this.deps.config.sync.windowHours * 3_600_000) {
+      summary.windowExceeded = true;
+      log('warn', `sync ${run.flow} took ${Math.round(durationMs / 60_000)} min, beyond its ${this.deps.config.sync.windowHours} h window`, { run: run.id });
+    }
     store.syncs.finish(run.id, status, summary, verifiedThrough);
     if (!run.reverse) {
       const failures = store.syncs.consecutiveFailures(run.flow);
       metrics.syncConsecutiveFailures.set({ flow: run.flow }, failures);
       if (status === 'succeeded') metrics.syncLastSuccessTimestampSeconds.set({ flow: run.flow }, Date.now() / 1000);
     }
-    metrics.syncDurationSeconds.set({ flow: run.flow }, (Date.now() - started) / 1000);
+    if (!run.reverse) metrics.syncDurationSeconds.set({ flow: run.flow }, (Date.now() - started) / 1000);
+    // A metadata chain that stopped at the longest export window goes on at once until it is current.
+    if (status === 'succeeded' && !run.reverse && (summary.metadata as MetadataSyncSummary | undefined)?.behind && !this.aborter.signal.aborted) {
+      log('info', 'the metadata chain is still behind after one full export window: continuing');
+      // After this run has left its lane (the `finally` of `start`).
+      setTimeout(() => {
+        try {
+          this.start('metadata');
+        } catch (error) {
+          log('warn', `the metadata chain could not continue: ${describeError(error)}`);
+        }
+      }, 0);
+    }
     const level = status === 'succeeded' ? 'info' : status === 'interrupted' ? 'warn' : 'error';
     log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: (summary.verification as Outcome | undefined)?.reason ?? summary.error });
     return store.syncs.get(run.id)!;

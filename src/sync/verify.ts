@@ -157,7 +157,13 @@ export async function verifyLatestSample(opts: SampleVerifyOptions): Promise<Out
   const ratio = sample.length === 0 ? 1 : (sample.length - bad.length) / sample.length;
   const measurements = { sampled: sample.length, matched: sample.length - bad.length, ratio };
   const evidence = { source: source.name, destination: destination.name, sample: results };
-  if (sample.length === 0) return pass(`${source.name} holds no objects: nothing to sample`, evidence, measurements);
+  if (sample.length === 0) {
+    // An empty source beside a full destination is a wrong bucket or a missing permission, not a proof.
+    for await (const held of destination.list({ signal, pageSize: 1 })) {
+      return fail(`${source.name} lists no objects while ${destination.name} holds some (${held.key}, …): wrong bucket, prefix or permission?`, evidence, measurements);
+    }
+    return pass(`${source.name} and ${destination.name} both hold no objects: nothing to sample`, evidence, measurements);
+  }
   if (bad.length === 0) return pass(`the latest ${sample.length} objects have equal MD5s on both sides`, evidence, measurements);
   const named = bad.map((r) => `${r.key} (${'error' in r ? r.error : r.destinationMd5 === undefined ? 'missing at the destination' : `MD5 ${r.destinationMd5} ≠ ${r.sourceMd5}`})`);
   return fail(`${bad.length} of the latest ${sample.length} objects differ: ${named.join(', ')}`, evidence, measurements);

@@ -123,3 +123,14 @@ t.test('the built bin answers --help', async (t) => {
   t.equal(res.status, 0, res.stderr);
   t.match(res.stdout, /^usage: drsentinel <command>/);
 });
+
+t.test('config validate --print shows the effective config without secret values', async (t) => {
+  const dir = t.testdir();
+  const config = writeValidConfig(dir);
+  const res = await run(['config', 'validate', config, '--print']);
+  t.equal(res.code, 0);
+  t.match(res.stdout, /valid\n/);
+  t.match(res.stdout, /rpoHours: 24/, 'defaults applied');
+  t.match(res.stdout, /sha256:[0-9a-f]{4}…/, 'token hashes shortened');
+  t.notMatch(res.stdout, /[0-9a-f]{64}/, 'no full token hash');
+});

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Test } from 'tap';
 import { NotFoundError } from '../../src/core/errors.js';
-import type { KeyOrder, ObjectStore, PutOptions } from '../../src/core/ports.js';
+import type { KeyOrder, ObjectInfo, ObjectStore, PutOptions } from '../../src/core/ports.js';
 
 export type StoreFactory = (t: Test) => Promise<ObjectStore>;
 
@@ -29,6 +29,14 @@ function streamOf(bytes: Buffer): Readable {
       offset += size;
     },
   });
+}
+
+/** Whole seconds: what the sync's fingerprint keeps of a time. */
+const seconds = (date: Date | undefined) => (date ? Math.floor(date.getTime() / 1000) : undefined);
+
+async function listedAs(store: ObjectStore, key: string): Promise<ObjectInfo | undefined> {
+  for await (const info of store.list({ prefix: key })) if (info.key === key) return info;
+  return undefined;
 }
 
 function put(store: ObjectStore, key: string, bytes: Buffer, opts: Partial<PutOptions> = {}) {
@@ -58,6 +66,10 @@ export function objectStoreContract(t: Test, make: StoreFactory): void {
       t.equal(stored.md5, md5(bytes), `${label}: the store vouches for the content MD5`);
       const head = await store.head(key);
       t.equal(head?.md5, md5(bytes), `${label}: head reports the MD5`);
+      t.strictSame({ ...stored, lastModified: seconds(stored.lastModified) }, { ...head, lastModified: seconds(head?.lastModified) }, `${label}: put returns what head reports`);
+      const listed = await listedAs(store, key);
+      t.equal(seconds(listed?.lastModified), seconds(stored.lastModified), `${label}: the listing has the time put returned, to the second`);
+      t.equal(listed?.etag?.replace(/"/g, ''), stored.etag?.replace(/"/g, ''), `${label}: and its ETag`);
       t.same(head?.metadata, metadata, `${label}: user metadata preserved exactly`);
       t.match(head, headers, `${label}: content headers preserved`);
       const got = await store.get(key);

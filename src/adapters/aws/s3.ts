@@ -48,6 +48,9 @@ function s3Headers(h: ContentHeaders) {
   };
 }
 
+/** What a write's response tells of the object it left. */
+type Written = Pick<HeadObjectCommandOutput, 'ETag' | 'LastModified' | 'Metadata'>;
+
 export class S3ObjectStore implements ObjectStore {
   readonly name: string;
   readonly keyOrder = 'utf8' as const;
@@ -119,20 +122,35 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Returns what was stored without reading it back when the write's own response says when
+   * it happened. PutObject and CompleteMultipartUpload answer with an ETag but no
+   * Last-Modified (S3 sends none; a time is never guessed), so those puts still end with a
+   * head; the copy that records a multipart upload's MD5 answers with both, so it does not.
+   */
   async put(key: string, body: Readable, opts: PutOptions): Promise<ObjectInfo> {
     const digest = new DigestingStream(opts, `${this.name}/${key}`);
     pipeline(body, digest, () => undefined);
-    const metadata = { ...opts.metadata };
+    // S3 lower-cases metadata names; lower-casing first keeps the reserved name reserved.
+    const metadata = Object.fromEntries(Object.entries(opts.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     delete metadata[MD5_METADATA];
+    let written: Written | undefined;
     if (opts.size <= this.partSize) await this.putSingle(key, digest, opts, metadata);
-    else await this.putMultipart(key, digest, opts, metadata);
+    else written = await this.putMultipart(key, digest, opts, metadata);
+    if (written?.ETag && written.LastModified) {
+      return this.info(key, { ...written, ContentLength: opts.size, ...s3Headers(opts) });
+    }
     const stored = await this.head(key, opts.signal);
     if (!stored) throw new Error(`${this.name}/${key} vanished right after it was written`);
     return stored;
   }
 
-  /** One PutObject with Content-MD5, so S3 itself verifies the bytes it received. */
-  private async putSingle(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>) {
+  /**
+   * One PutObject. The body is buffered whole anyway, so its MD5 is known before sending: it
+   * goes as Content-MD5 (S3 itself verifies the bytes it received) and as the recorded
+   * metadata, in the same request.
+   */
+  private async putSingle(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>): Promise<void> {
     const bytes = await readSmall(digest);
     await this.client.send(
       new PutObjectCommand({
@@ -150,10 +168,12 @@ export class S3ObjectStore implements ObjectStore {
 
   /**
    * Parts stream through the digest; a wrong size or MD5 fails the stream before the upload
-   * completes, so the previous version stays. The MD5 metadata is known up front only when the
-   * caller gave it; otherwise it is recorded by copying the object onto itself afterwards.
+   * completes, so the previous version stays. Metadata is fixed when the upload is created,
+   * before the first byte, so the MD5 can be recorded with it only when the caller gave it;
+   * otherwise the object is copied onto itself with the MD5 added, and what that copy
+   * reports is the object as it now stands.
    */
-  private async putMultipart(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>) {
+  private async putMultipart(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>): Promise<Written | undefined> {
     const upload = new Upload({
       client: this.client,
       params: {
@@ -171,19 +191,21 @@ export class S3ObjectStore implements ObjectStore {
     opts.signal?.addEventListener('abort', abort, { once: true });
     try {
       const done = await upload.done();
-      if (opts.md5 || opts.size > MAX_COPY_BYTES) return;
-      await this.client.send(
+      if (opts.md5 || opts.size > MAX_COPY_BYTES) return undefined;
+      const recorded = { ...metadata, [MD5_METADATA]: digest.md5 };
+      const copied = await this.client.send(
         new CopyObjectCommand({
           Bucket: this.bucket,
           Key: key,
           CopySource: `${this.bucket}/${encodeURIComponent(key)}`,
           CopySourceIfMatch: done.ETag,
           MetadataDirective: 'REPLACE',
-          Metadata: { ...metadata, [MD5_METADATA]: digest.md5 },
+          Metadata: recorded,
           ...s3Headers(opts),
         }),
         { abortSignal: opts.signal },
       );
+      return { ETag: copied.CopyObjectResult?.ETag, LastModified: copied.CopyObjectResult?.LastModified, Metadata: recorded };
     } finally {
       opts.signal?.removeEventListener('abort', abort);
     }

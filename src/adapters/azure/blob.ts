@@ -199,6 +199,12 @@ export class BlobObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Returns what was stored without reading it back: Put Blob and Put Block List both answer
+   * with the ETag and Last-Modified of the blob they leave, and the rest is what was sent —
+   * the size the digest verified, the headers, the metadata and the Content-MD5 committed with
+   * them. (Put Block List's own Content-MD5 is that of the block list, not of the blob.)
+   */
   async put(key: string, body: Readable, opts: PutOptions): Promise<ObjectInfo> {
     const digest = new DigestingStream(opts, `${this.name}/${key}`);
     pipeline(body, digest, () => undefined);
@@ -207,10 +213,12 @@ export class BlobObjectStore implements ObjectStore {
     const first = await blocks.next();
     const second = first.done ? first : await blocks.next();
     const metadata = encodeMetadata(opts.metadata);
+    let written: { etag?: string; lastModified?: Date };
+    let md5: Buffer;
     if (second.done) {
       const bytes = first.done ? Buffer.alloc(0) : first.value;
-      const md5 = Buffer.from(digest.md5, 'hex');
-      await blob.upload(bytes, bytes.length, {
+      md5 = Buffer.from(digest.md5, 'hex');
+      written = await blob.upload(bytes, bytes.length, {
         blobHTTPHeaders: blobHeaders(opts, md5),
         transactionalContentMD5: md5,
         metadata,
@@ -218,8 +226,16 @@ export class BlobObjectStore implements ObjectStore {
       });
     } else {
       const ids = await this.stage(blob, [first.value as Buffer, second.value], blocks, opts.signal);
-      await blob.commitBlockList(ids, { blobHTTPHeaders: blobHeaders(opts, Buffer.from(digest.md5, 'hex')), metadata, abortSignal: opts.signal });
+      md5 = Buffer.from(digest.md5, 'hex');
+      written = await blob.commitBlockList(ids, { blobHTTPHeaders: blobHeaders(opts, md5), metadata, abortSignal: opts.signal });
     }
+    if (written.etag && written.lastModified) {
+      const { etag, lastModified } = written;
+      const { contentType, cacheControl, contentEncoding, contentDisposition } = opts;
+      const props = { contentLength: opts.size, contentMD5: md5, etag, lastModified, contentType, cacheControl, contentEncoding, contentDisposition };
+      return this.info(key, props, metadata);
+    }
+    // A response without them (never seen from Azure or Azurite): ask rather than invent a time.
     const stored = await this.head(key, opts.signal);
     if (!stored) throw new Error(`${this.name}/${key} vanished right after it was written`);
     return stored;

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 export const FlowParam = Type.Object({
-  flow: Type.Union([Type.Literal('site'), Type.Literal('uploads'), Type.Literal('metadata'), Type.Literal('all')], { description: 'which flow to run; all runs the three one after the other' }),
+  flow: Type.Union([Type.Literal('site'), Type.Literal('uploads'), Type.Literal('metadata'), Type.Literal('all')], { description: 'which flow to run; all runs the three side by side' }),
 });
 export type FlowParam = Static<typeof FlowParam>;
 
