@@ -1,6 +1,8 @@
 import t from 'tap';
 import { Readable } from 'node:stream';
-import { decodeMetadataName, encodeMetadataName } from '../../src/adapters/azure/blob.js';
+import { randomBytes } from 'node:crypto';
+import { ContainerClient, newPipeline, type StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlobObjectStore, decodeMetadataName, encodeMetadataName } from '../../src/adapters/azure/blob.js';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, freshName, labSdk } from './lab-adapters.js';
 import { compareKeys, objectStoreContract } from './object-store.js';
@@ -50,4 +52,26 @@ t.test('S3 metadata names round trip through C# identifiers', async (t) => {
   t.equal(encodeMetadataName('plain'), 'plain', 'identifiers are kept as they are');
   t.equal(encodeMetadataName('source-etag'), 'drs_x_source_2detag');
   t.equal(decodeMetadataName('App_Name'), 'app_name', 'names written by others read back lower-cased');
+});
+
+t.test('requests a put makes: the write answers with what was stored, no read-back', async (t) => {
+  const container = sdk.blob.getContainerClient(freshName('requests-'));
+  await container.create();
+  const sent: string[] = [];
+  const pipeline = newPipeline(sdk.blob.credential as StorageSharedKeyCredential, { retryOptions: { maxTries: 1 } });
+  pipeline.factories.unshift({
+    create: (next) => ({ sendRequest: (request) => (sent.push(`${request.method} ${new URL(request.url).searchParams.get('comp') ?? ''}`.trim()), next.sendRequest(request)) }),
+  });
+  const blockSize = 1024 * 1024;
+  const store = new BlobObjectStore(new ContainerClient(container.url, pipeline), { blockSize });
+  const put = async (size: number, contentType?: string) => {
+    sent.length = 0;
+    const stored = await store.put('k', Readable.from([randomBytes(size)]), { size, contentType, metadata: { 'a.b': 'v', Mixed: 'x' } });
+    const requests = [...sent];
+    t.strictSame(stored, await store.head('k'), `${size} bytes: put returns what head reports`);
+    return requests;
+  };
+  t.strictSame(await put(1000, 'text/plain'), ['PUT'], 'one block: Put Blob, no head');
+  t.strictSame(await put(2 * blockSize + 1, 'text/plain'), ['PUT block', 'PUT block', 'PUT block', 'PUT blocklist'], 'three blocks: no head');
+  t.strictSame(await put(1000), ['PUT', 'HEAD'], 'no Content-Type sent: the default the service chose is read, not guessed');
 });

@@ -1,5 +1,8 @@
 import t from 'tap';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../src/adapters/aws/s3.js';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, freshName, labSdk } from './lab-adapters.js';
 import { objectStoreContract } from './object-store.js';
@@ -29,4 +32,32 @@ t.test('S3 specifics', async (t) => {
   t.ok(foreign?.etag, 'the ETag is reported, opaque');
   t.equal(foreign?.md5, undefined, 'an ETag is never taken for an MD5: without our metadata, no MD5');
   t.notOk('content-md5' in (foreign?.metadata ?? {}));
+});
+
+t.test('requests a put makes: no read-back where the write itself says when it happened', async (t) => {
+  const bucket = freshName('requests-');
+  await sdk.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const sent: string[] = [];
+  sdk.s3.middlewareStack.add((next, context) => (args) => (sent.push(String(context.commandName)), next(args)), { step: 'initialize' });
+  const partSize = 5 * 1024 * 1024;
+  const store = new S3ObjectStore(sdk.s3, bucket, { partSize });
+  const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+  const putting = async (bytes: Buffer, announced?: string) => {
+    sent.length = 0;
+    const stored = await store.put('k', Readable.from([bytes]), { size: bytes.length, contentType: 'application/x-test', md5: announced, metadata: { 'Mixed-Case': 'v' } });
+    const requests = [...sent];
+    t.equal(stored.md5, md5(bytes), 'the MD5 is vouched for');
+    t.strictSame(stored, await store.head('k'), 'put returns what head reports');
+    return requests;
+  };
+
+  const small = randomBytes(1000);
+  t.strictSame(await putting(small), ['PutObjectCommand', 'HeadObjectCommand'],
+    'one part: the MD5 goes with the PutObject, no copy; S3 answers a PutObject without Last-Modified, so a head follows');
+  const big = randomBytes(partSize + 1);
+  const multipart = await putting(big);
+  t.strictSame(multipart.slice(-2), ['CompleteMultipartUploadCommand', 'CopyObjectCommand'],
+    'multipart, MD5 not announced: the copy that records it reports the ETag and time, no head');
+  t.strictSame((await putting(big, md5(big))).slice(-2), ['CompleteMultipartUploadCommand', 'HeadObjectCommand'],
+    'multipart, MD5 announced: recorded at creation, no copy; the completion has no Last-Modified, so a head');
 });

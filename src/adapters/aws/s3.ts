@@ -137,7 +137,8 @@ export class S3ObjectStore implements ObjectStore {
     let written: Written | undefined;
     if (opts.size <= this.partSize) await this.putSingle(key, digest, opts, metadata);
     else written = await this.putMultipart(key, digest, opts, metadata);
-    if (written?.ETag && written.LastModified) {
+    // Sent no Content-Type, S3 stores a default of its choosing: read it rather than guess.
+    if (written?.ETag && written.LastModified && opts.contentType) {
       return this.info(key, { ...written, ContentLength: opts.size, ...s3Headers(opts) });
     }
     const stored = await this.head(key, opts.signal);

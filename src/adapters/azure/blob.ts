@@ -203,7 +203,8 @@ export class BlobObjectStore implements ObjectStore {
    * Returns what was stored without reading it back: Put Blob and Put Block List both answer
    * with the ETag and Last-Modified of the blob they leave, and the rest is what was sent —
    * the size the digest verified, the headers, the metadata and the Content-MD5 committed with
-   * them. (Put Block List's own Content-MD5 is that of the block list, not of the blob.)
+   * them. (Put Block List's own Content-MD5 is that of the block list, not of the blob.) A
+   * response without Last-Modified would be read back rather than given an invented time.
    */
   async put(key: string, body: Readable, opts: PutOptions): Promise<ObjectInfo> {
     const digest = new DigestingStream(opts, `${this.name}/${key}`);
@@ -229,13 +230,13 @@ export class BlobObjectStore implements ObjectStore {
       md5 = Buffer.from(digest.md5, 'hex');
       written = await blob.commitBlockList(ids, { blobHTTPHeaders: blobHeaders(opts, md5), metadata, abortSignal: opts.signal });
     }
-    if (written.etag && written.lastModified) {
+    // Sent no Content-Type, the service stores a default of its choosing: read it rather than guess.
+    if (written.etag && written.lastModified && opts.contentType) {
       const { etag, lastModified } = written;
       const { contentType, cacheControl, contentEncoding, contentDisposition } = opts;
       const props = { contentLength: opts.size, contentMD5: md5, etag, lastModified, contentType, cacheControl, contentEncoding, contentDisposition };
       return this.info(key, props, metadata);
     }
-    // A response without them (never seen from Azure or Azurite): ask rather than invent a time.
     const stored = await this.head(key, opts.signal);
     if (!stored) throw new Error(`${this.name}/${key} vanished right after it was written`);
     return stored;
