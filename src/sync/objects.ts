@@ -86,13 +86,14 @@ export interface ObjectSyncSummary {
 /**
  * What identifies a version of a source object, recorded on the destination copy. It is
  * recorded from a `get` but compared with a listing entry, so it may only use what both
- * carry: size, ETag and the modification time in whole seconds (a header-only change such
- * as a new Content-Type keeps the ETag but not the time). An S3 listing has no MD5.
+ * carry and report alike: the size and the ETag (an S3 listing has no MD5). The modification
+ * time is left out: S3's twin may report it a second apart between GET and listing, and a
+ * fingerprint that drifts would recopy objects for nothing. The price: a change of headers
+ * alone (an in-place CopyObject keeps the ETag) is not carried until the bytes change.
  */
 export function fingerprintOf(info: ObjectInfo): string {
   const etag = info.etag?.replace(/"/g, '');
-  const seconds = Math.floor(info.lastModified.getTime() / 1000);
-  return `${info.size}:${etag ? `etag:${etag}` : `md5:${info.md5 ?? ''}`}:${seconds}`;
+  return `${info.size}:${etag ? `etag:${etag}` : `md5:${info.md5 ?? ''}`}`;
 }
 
 export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSummary> {
