@@ -8,7 +8,6 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
-COPY probes ./probes
 COPY lab ./lab
 COPY bench ./bench
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
@@ -22,8 +21,6 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-COPY reports ./reports
-COPY grafana ./grafana
 RUN mkdir -p /var/lib/drsentinel && chown node:node /var/lib/drsentinel
 USER node
 EXPOSE 8080
