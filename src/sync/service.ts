@@ -17,7 +17,8 @@ import { describeError, type Outcome } from '../core/result.js';
 import { classifyFailure, type FailureClass } from '../core/retry.js';
 import type { Metrics } from '../metrics.js';
 import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
-import { syncMetadata, syncMetadataReverse, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
+import { syncMetadata, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
+import { syncMetadataReverse } from './metadata-reverse.js';
 import { syncObjects, type ObjectSyncSummary } from './objects.js';
 import { verifyLatestSample, verifyMirror } from './verify.js';
 
