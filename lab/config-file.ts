@@ -21,7 +21,7 @@ async function secretFile(dir: string, name: string, value: string): Promise<Sec
   return { file };
 }
 
-type LabConfig = Pick<Config, 'service' | 'auth' | 'aws' | 'azure'> & { sync: Partial<Config['sync']> };
+type LabConfig = Pick<Config, 'service' | 'auth' | 'aws' | 'azure' | 'dns'> & { sync: Partial<Config['sync']> };
 
 /** Writes the secret files and the YAML; returns the YAML's path. */
 export async function writeConfigFile(stateDir: string, endpoints: Endpoints, tokens: DemoTokens, servicePort: number): Promise<string> {
@@ -58,6 +58,7 @@ export async function writeConfigFile(stateDir: string, endpoints: Endpoints, to
         endpointDiscovery: false,
       },
     },
+    dns: { authoritative: endpoints.dns.authoritative, resolvers: [...endpoints.dns.resolvers] },
     // The twin's DynamoDB front accepts 1 s incremental windows (lab/index.ts) and exports in
     // well under a second: a short window and a fast poll keep the chain testable.
     sync: { incrementalMinWindowSeconds: 1, exportPollMs: 200 },

@@ -15,6 +15,8 @@ export interface Endpoints {
     };
     cosmos: { endpoint: string; key: string; database: string; container: string };
   };
+  /** The DNS twin: the zone's authority and three caching resolvers, each `host:port`. */
+  dns: { zone: string; authoritative: string; resolvers: string[] };
   service: { url: string };
   /** Demo bearer tokens, one per role, accepted by the lab's drsentinel.yaml (lab only). */
   tokens: Record<'viewer' | 'operator' | 'sre' | 'tech-lead' | 'cto' | 'product-manager', string>;

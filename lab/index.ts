@@ -13,6 +13,7 @@ import { startProxy } from './proxy.js';
 import { startS3Front } from './s3-front.js';
 import { startDynamoFront } from './dynamodb-front.js';
 import { startWebsite } from './website.js';
+import { startDnsTwin } from './dns.js';
 import { labClients } from './clients.js';
 import { createStores } from './stores.js';
 import { seedDemo } from './seed.js';
@@ -38,6 +39,10 @@ export interface Lab {
 }
 
 const HOST = '127.0.0.1';
+/** The demo zone served by the DNS twin; its standby record `dr.<zone>` (R5 check 7). */
+const DNS_ZONE = 'drsentinel.test';
+/** Where the Application Gateway twin's public frontend listens (the ARM half of the lab). */
+const GATEWAY_PUBLIC_IP = '127.0.0.80';
 /** Azurite's and the Cosmos emulator's published development keys: not secrets. */
 const AZURITE_ACCOUNT = 'devstoreaccount1';
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
@@ -143,6 +148,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       `BlobEndpoint=${blobFront.url}/${AZURITE_ACCOUNT};`;
     const website = await startWebsite({ blobService: connectionString, container: '$web', host: HOST });
     closers.push(() => website.close());
+    const dns = await startDnsTwin({
+      zone: DNS_ZONE,
+      records: [{ name: `dr.${DNS_ZONE}`, type: 'A', values: [GATEWAY_PUBLIC_IP], ttl: 60 }],
+      hosts: { authoritative: '127.0.0.53', resolvers: ['127.0.0.54', '127.0.0.55', '127.0.0.56'] },
+    });
+    closers.push(() => dns.close());
     step('fronts listen');
 
     const tokens = demoTokens();
@@ -158,6 +169,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         blob: { connectionString, websiteUrl: website.url, containers: { site: '$web', uploads: 'uploads', staging: 'staging' } },
         cosmos: { endpoint: cosmosFront.url, key: COSMOS_KEY, database: 'drsentinel', container: 'images' },
       },
+      dns: { zone: DNS_ZONE, authoritative: dns.authoritative, resolvers: dns.resolvers },
       service: { url: `http://127.0.0.1:${opts.servicePort ?? 8080}` },
       tokens,
       lab: { control: control.url },

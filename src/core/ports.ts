@@ -114,3 +114,24 @@ export interface DocumentTable {
   /** Reads one item by its primary key attributes. */
   get(key: Item, signal?: AbortSignal): Promise<Item | undefined>;
 }
+
+// ---------------------------------------------------------------- DNS
+
+export type DnsRecordType = 'A' | 'CNAME';
+
+/** What one resolver answered for one name and type. */
+export interface DnsAnswer {
+  /** The records of the asked type (addresses for A, target names for CNAME); empty when none. */
+  answers: string[];
+  /** Seconds the answer may still be cached: the smallest TTL along the answer chain, undefined when there is no record. */
+  ttl: number | undefined;
+  /** The response code as DNS names it: NOERROR, NXDOMAIN, SERVFAIL, REFUSED… */
+  rcode: string;
+}
+
+/** One named DNS resolver, asked directly (never through the operating system's resolver). */
+export interface Resolver {
+  /** `host:port` of the resolver, named in evidence and errors. */
+  readonly name: string;
+  resolve(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsAnswer>;
+}

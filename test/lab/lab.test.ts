@@ -32,6 +32,7 @@ t.test('endpoints.json has every key of the documented shape', async (t) => {
     'azure.blob.connectionString', 'azure.blob.websiteUrl',
     'azure.blob.containers.site', 'azure.blob.containers.uploads', 'azure.blob.containers.staging',
     'azure.cosmos.endpoint', 'azure.cosmos.key', 'azure.cosmos.database', 'azure.cosmos.container',
+    'dns.authoritative', 'dns.resolvers.0', 'dns.resolvers.1', 'dns.resolvers.2',
     'service.url', ...ROLES.map((role) => `tokens.${role}`),
   ];
   for (const path of paths) {
@@ -40,6 +41,15 @@ t.test('endpoints.json has every key of the documented shape', async (t) => {
   }
   t.same(written, JSON.parse(JSON.stringify(lab.endpoints)), 'the file matches lab.endpoints');
   t.equal(new Set(ROLES.map((role) => written.tokens[role])).size, ROLES.length, 'one distinct token per role');
+  t.equal(new Set(written.dns.resolvers.map((r: string) => r.split(':')[0])).size, 3, 'three resolvers on distinct addresses');
+});
+
+t.test('the DNS twin answers the standby record on every resolver', async (t) => {
+  const { UdpResolver } = await import('../../src/adapters/dns/resolver.js');
+  for (const address of lab.endpoints.dns.resolvers) {
+    const answer = await new UdpResolver(address).resolve(`dr.${lab.endpoints.dns.zone}`, 'A');
+    t.same(answer.answers, ['127.0.0.80'], address);
+  }
 });
 
 t.test('drsentinel.yaml is a valid config pointing at the twin, secrets in 0600 files', async (t) => {
