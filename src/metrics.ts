@@ -44,6 +44,9 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names three gauges with a counter's `_total` suffix, which `promtool check
+  // metrics` rejects: they go, so that /metrics passes the linter the dashboard's users run.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   const registers = [registry];
 
   const checkSuccess = new Gauge({
