@@ -3,18 +3,8 @@ import t from 'tap';
 import { Readable } from 'node:stream';
 import type { KeyOrder, ObjectInfo, ObjectStore } from '../../src/core/ports.js';
 import { compareUtf16, compareUtf8, isOrderSensitive, ListingOrderError, mergeJoin, walkStores, type Joined } from '../../src/sync/merge.js';
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic, so a failure can be replayed: the lab's own seeded generator.
+import { prng } from '../../lab/seed.js';
 
 const ALPHABETS: Array<[number, number]> = [
   [0x20, 0x7e], // ASCII
