@@ -57,6 +57,9 @@ export async function writeConfigFile(stateDir: string, endpoints: Endpoints, to
         container: azure.cosmos.container,
         endpointDiscovery: false,
       },
+      credential: { token: await secretFile(secrets, 'azure-token', azure.arm.token) },
+      // The twin's operations finish in milliseconds; Azure's default 2 s poll would only wait.
+      arm: { endpoint: azure.arm.endpoint, subscriptionId: azure.arm.subscriptionId, resourceGroup: azure.arm.resourceGroup, ca: azure.arm.ca, pollIntervalMs: 50 },
     },
     dns: { authoritative: endpoints.dns.authoritative, resolvers: [...endpoints.dns.resolvers] },
     // The twin's DynamoDB front accepts 1 s incremental windows (lab/index.ts) and exports in

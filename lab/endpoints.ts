@@ -14,6 +14,8 @@ export interface Endpoints {
       containers: { site: string; uploads: string; staging: string };
     };
     cosmos: { endpoint: string; key: string; database: string; container: string };
+    /** The ARM twin; `token` is the bearer token it accepts, `ca` the PEM file its TLS certificate is checked against. */
+    arm: { endpoint: string; subscriptionId: string; resourceGroup: string; ca: string; token: string };
   };
   /** The DNS twin: the zone's authority and three caching resolvers, each `host:port`. */
   dns: { zone: string; authoritative: string; resolvers: string[] };

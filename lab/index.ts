@@ -18,6 +18,8 @@ import { labClients } from './clients.js';
 import { createStores } from './stores.js';
 import { seedDemo } from './seed.js';
 import { demoTokens, writeConfigFile } from './config-file.js';
+import { makeTwinCertificate } from './tls.js';
+import { startAzureTwins } from './azure/index.js';
 
 export interface LabOptions {
   stateDir: string;
@@ -156,6 +158,20 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     closers.push(() => dns.close());
     step('fronts listen');
 
+    const tls = await makeTwinCertificate(join(stateDir, 'tls'), [HOST]);
+    const azureTwins = await startAzureTwins({
+      host: HOST,
+      tls,
+      faults,
+      dns,
+      blob: { connectionString, uploadsContainer: 'uploads' },
+      cosmos: { endpoint: cosmosFront.url, key: COSMOS_KEY, database: 'drsentinel', container: 'images' },
+      gatewayPublicIp: GATEWAY_PUBLIC_IP,
+      log,
+    });
+    closers.push(() => azureTwins.close());
+    step('Azure control plane twins listen');
+
     const tokens = demoTokens();
     const endpoints: Endpoints = {
       aws: {
@@ -168,6 +184,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       azure: {
         blob: { connectionString, websiteUrl: website.url, containers: { site: '$web', uploads: 'uploads', staging: 'staging' } },
         cosmos: { endpoint: cosmosFront.url, key: COSMOS_KEY, database: 'drsentinel', container: 'images' },
+        arm: { ...azureTwins.arm, ca: tls.caFile },
       },
       dns: { zone: DNS_ZONE, authoritative: dns.authoritative, resolvers: dns.resolvers },
       service: { url: `http://127.0.0.1:${opts.servicePort ?? 8080}` },

@@ -89,7 +89,17 @@ const Aws = Type.Object(
       },
       { additionalProperties: false },
     ),
-    cloudwatch: Type.Optional(Type.Object({ endpoint: Type.Optional(Url), ca: CaFile }, { additionalProperties: false })),
+    cloudwatch: Type.Optional(
+      Type.Object(
+        {
+          endpoint: Type.Optional(Url),
+          ca: CaFile,
+          namespace: Type.String({ minLength: 1, default: 'drsentinel', description: 'CloudWatch namespace of the sync failure metric' }),
+          alarmPrefix: Type.String({ minLength: 1, default: 'drsentinel-sync-failed', description: 'name prefix of the per-flow alarms (R4)' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -122,17 +132,79 @@ const Azure = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** How drsentinel signs in to Azure; absent: the default chain of @azure/identity (managed identity, environment, CLI). */
+    credential: Type.Optional(
+      Type.Union([
+        Type.Object({ token: Secret }, { additionalProperties: false, description: 'a fixed bearer token (the lab twins)' }),
+        Type.Object(
+          { tenantId: Type.String({ minLength: 1 }), clientId: Type.String({ minLength: 1 }), clientSecret: Secret },
+          { additionalProperties: false, description: 'a service principal' },
+        ),
+      ]),
+    ),
     arm: Type.Optional(
       Type.Object(
         {
-          endpoint: Url,
+          endpoint: Type.Unsafe<string>({ ...Url, default: 'https://management.azure.com' }),
           subscriptionId: Type.String({ minLength: 1 }),
           resourceGroup: Type.String({ minLength: 1 }),
+          ca: CaFile,
+          pollIntervalMs: Positive(2000, 'how often a long-running Azure operation is polled, in milliseconds'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    vmss: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+    appGateway: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1 }),
+          /** Where the standby API answers through the gateway, e.g. https://dr.example.com; default http://<its public IP>. */
+          url: Type.Optional(Url),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    functionApp: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1 }),
+          conversionFunction: Type.String({ minLength: 1, default: 'convert', description: 'the function triggered by new uploads (R5 check 3, R11)' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    keyVault: Type.Optional(
+      Type.Object(
+        {
+          url: Url,
+          certificate: Type.String({ minLength: 1, description: 'name of the wildcard certificate (R5 check 6)' }),
           ca: CaFile,
         },
         { additionalProperties: false },
       ),
     ),
+    monitor: Type.Optional(
+      Type.Object(
+        {
+          endpoint: Type.Unsafe<string>({ ...Url, default: 'https://api.loganalytics.io/v1' }),
+          workspaceId: Type.String({ minLength: 1 }),
+          ca: CaFile,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    dnsZone: Type.Optional(
+      Type.Object(
+        {
+          zone: Type.String({ minLength: 1, description: 'the Azure DNS zone, e.g. example.com' }),
+          resourceGroup: Type.Optional(Type.String({ minLength: 1, description: 'default: azure.arm.resourceGroup' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** The Cosmos account's ARM name, for throughput changes (R8, R12). */
+    cosmosAccount: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -141,6 +213,7 @@ const Dns = Type.Object(
   {
     authoritative: Type.Optional(Type.String({ description: 'host:port of the zone authority' })),
     resolvers: Type.Array(Type.String({ description: 'host[:port] of a public resolver' }), { default: [] }),
+    standbyRecord: Type.Optional(Type.String({ minLength: 1, description: 'the standby name that must point at the Application Gateway (R5 check 7), e.g. dr.example.com' })),
   },
   { additionalProperties: false, default: {} },
 );
@@ -174,6 +247,8 @@ const Checks = Type.Object(
     certificateMinDays: Positive(30, 'the TLS certificate must be valid for more than this'),
     maxTtlSeconds: Positive(300, 'largest DNS TTL allowed before cutover'),
     minResolvers: Positive(3, 'distinct resolvers that must agree'),
+    e2eWaitSeconds: Positive(120, 'how long the end-to-end test waits for the conversion function (R11)'),
+    maxErrorRatio: Ratio(0.05, 'share of 4xx/5xx answers in the application logs above which R12 fails'),
   },
   { additionalProperties: false, default: {} },
 );
@@ -190,6 +265,37 @@ const Activation = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Email = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'SMTP server' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 587 }),
+    secure: Type.Boolean({ default: false, description: 'TLS from the first byte (port 465); otherwise STARTTLS when offered' }),
+    user: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Secret),
+    from: Type.String({ minLength: 3 }),
+    techLead: Type.String({ minLength: 3, description: 'who receives the monthly readiness report (R5, R18)' }),
+    devops: Type.Array(Type.String({ minLength: 3 }), { default: [], description: 'who receives sync alerts (R4)' }),
+  },
+  { additionalProperties: false },
+);
+
+const Notify = Type.Object(
+  {
+    email: Type.Optional(Email),
+    webhook: Type.Optional(
+      Type.Object(
+        {
+          url: Url,
+          /** Sent as `Authorization: Bearer …` when set. */
+          token: Type.Optional(Secret),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     service: Service,
@@ -200,6 +306,7 @@ export const ConfigSchema = Type.Object(
     sync: Sync,
     checks: Checks,
     activation: Activation,
+    notify: Notify,
   },
   { additionalProperties: false },
 );

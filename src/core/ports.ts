@@ -135,3 +135,171 @@ export interface Resolver {
   readonly name: string;
   resolve(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsAnswer>;
 }
+
+// ---------------------------------------------------------------- Azure control plane
+
+/** A VM Scale Set as the readiness checks and the runbooks see it. */
+export interface ScaleSetState {
+  name: string;
+  provisioningState: string;
+  capacity: number;
+  /** `publisher:offer:sku:version`, or the image resource id; undefined when none is set. */
+  imageReference?: string;
+  /** True when the model carries start-up scripts (custom data or a script extension). */
+  hasStartupScript: boolean;
+}
+
+export interface ScaleSetInstance {
+  id: string;
+  /** `PowerState/running` reduced to `running`, `starting`, `deallocated`… */
+  powerState: string;
+  /** Private address of the instance, when it has one. */
+  address?: string;
+}
+
+export interface ScaleSet {
+  readonly name: string;
+  get(signal?: AbortSignal): Promise<ScaleSetState>;
+  instances(signal?: AbortSignal): Promise<ScaleSetInstance[]>;
+  /** Sets the capacity and waits for the long-running operation to finish. */
+  setCapacity(capacity: number, signal?: AbortSignal): Promise<ScaleSetState>;
+}
+
+export interface BackendServerHealth {
+  address: string;
+  /** As Azure says it: Healthy, Unhealthy, Unknown, Draining. */
+  health: string;
+  /** Azure's explanation when not healthy. */
+  detail?: string;
+}
+
+export interface GatewayState {
+  name: string;
+  provisioningState: string;
+  /** Running, Stopped, Starting, Stopping. */
+  operationalState: string;
+  /** The public address of its frontend, when it has one. */
+  publicIp?: string;
+  backendPools: number;
+  routingRules: number;
+}
+
+export interface Gateway {
+  readonly name: string;
+  get(signal?: AbortSignal): Promise<GatewayState>;
+  /** Every backend server of every pool (a long-running operation on Azure). */
+  backendHealth(signal?: AbortSignal): Promise<BackendServerHealth[]>;
+}
+
+export interface FunctionBinding {
+  type: string;
+  direction?: string;
+  name?: string;
+  /** For blob triggers: the watched `container/{name}` path. */
+  path?: string;
+}
+
+export interface FunctionInfo {
+  name: string;
+  bindings: FunctionBinding[];
+}
+
+export interface FunctionApp {
+  readonly name: string;
+  listFunctions(signal?: AbortSignal): Promise<FunctionInfo[]>;
+}
+
+export interface CertificateInfo {
+  name: string;
+  enabled: boolean;
+  notBefore?: Date;
+  expiresOn?: Date;
+  subject?: string;
+}
+
+export interface CertificateVault {
+  readonly name: string;
+  /** Undefined when the vault has no certificate of that name. */
+  getCertificate(name: string, signal?: AbortSignal): Promise<CertificateInfo | undefined>;
+}
+
+/** Provisioned throughput of the Cosmos container. */
+export interface Throughput {
+  readonly name: string;
+  get(signal?: AbortSignal): Promise<number>;
+  /** Sets RU/s and waits for the operation to finish; returns the throughput now applied. */
+  set(ru: number, signal?: AbortSignal): Promise<number>;
+}
+
+export interface DnsRecordSet {
+  /** Relative to the zone: `dr`, `api`, `@`. */
+  name: string;
+  type: DnsRecordType;
+  ttl: number;
+  /** Addresses (A) or the one target name (CNAME). */
+  values: string[];
+}
+
+/** A hosted DNS zone that the runbooks may change (Azure DNS, Route 53). */
+export interface DnsZone {
+  readonly zone: string;
+  get(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsRecordSet | undefined>;
+  upsert(record: DnsRecordSet, signal?: AbortSignal): Promise<DnsRecordSet>;
+}
+
+// ---------------------------------------------------------------- logs, metrics, notifications
+
+export interface FunctionRun {
+  functionName: string;
+  invocationId: string;
+  /** The blob that triggered the run, for blob-triggered functions. */
+  trigger?: string;
+  succeeded: boolean;
+  at: Date;
+  durationMs?: number;
+}
+
+/** The application's logs (Azure Monitor / Application Insights), read by the checks. */
+export interface AppLogs {
+  functionRuns(functionName: string, since: Date, signal?: AbortSignal): Promise<FunctionRun[]>;
+  /** HTTP requests served since then, counted by status code. */
+  requestStatuses(since: Date, signal?: AbortSignal): Promise<Record<string, number>>;
+}
+
+export interface MetricAlarmSpec {
+  name: string;
+  namespace: string;
+  metric: string;
+  dimensions: Record<string, string>;
+  /** Alarm when the metric is ≥ threshold in `evaluationPeriods` consecutive periods. */
+  threshold: number;
+  periodSeconds: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  description: string;
+}
+
+/** Where drsentinel publishes its own metrics for the cloud's alarms (CloudWatch). */
+export interface MetricSink {
+  put(namespace: string, metric: string, value: number, dimensions: Record<string, string>, at: Date, signal?: AbortSignal): Promise<void>;
+  /** Creates the alarm, or verifies it and corrects it when it differs. */
+  ensureAlarm(spec: MetricAlarmSpec, signal?: AbortSignal): Promise<'created' | 'unchanged' | 'updated'>;
+}
+
+export interface Message {
+  /** What the message is, for the record: `sync-failure`, `sync-recovery`, `monthly-report`… */
+  kind: string;
+  subject: string;
+  text: string;
+  /** E-mail-safe HTML, when the message has one. */
+  html?: string;
+  /** Recipients for e-mail; the channel's default audience when absent. */
+  to?: string[];
+  /** Machine-readable facts for webhooks. */
+  data?: Record<string, unknown>;
+}
+
+export interface Notifier {
+  readonly channel: string;
+  send(message: Message, signal?: AbortSignal): Promise<void>;
+}
