@@ -19,7 +19,7 @@ import { createStores } from './stores.js';
 import { seedDemo } from './seed.js';
 import { demoTokens, writeConfigFile } from './config-file.js';
 import { makeTwinCertificate } from './tls.js';
-import { startAzureTwins } from './azure/index.js';
+import { startAzureTwins, type AzureTwins } from './azure/index.js';
 
 export interface LabOptions {
   stateDir: string;
@@ -35,6 +35,8 @@ export interface Lab {
   endpoints: Endpoints;
   configFile: string;
   faults: FaultSwitch;
+  /** The Azure control-plane twins, for tests that break or inspect them in-process. */
+  azure: AzureTwins;
   /** The emulator processes, for whoever must prove they are gone. */
   children: ReadonlyArray<{ name: string; pid: number }>;
   stop(): Promise<void>;
@@ -212,6 +214,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       endpoints,
       configFile,
       faults,
+      azure: azureTwins,
       children: children.map(({ name, pid }) => ({ name, pid })),
       stop,
     };

@@ -8,6 +8,7 @@ import type { FaultSwitch } from '../faults.js';
 import { bearerAuthorize, Operations, startHttpsTwin, TwinRouter } from '../https-twin.js';
 import type { TwinCertificate } from '../tls.js';
 import type { DnsTwin } from '../dns.js';
+import { AzureTwinState, conversionFunction } from './state.js';
 
 export const SUBSCRIPTION_ID = '00000000-0000-4000-8000-00000000d75e';
 export const RESOURCE_GROUP = 'drsentinel-standby';
@@ -27,6 +28,7 @@ export interface AzureTwinOptions {
 }
 
 export interface AzureTwins {
+  state: AzureTwinState;
   arm: { endpoint: string; subscriptionId: string; resourceGroup: string; token: string };
   close(): Promise<void>;
 }
@@ -38,11 +40,18 @@ export async function startAzureTwins(o: AzureTwinOptions): Promise<AzureTwins> 
   };
   try {
     const token = randomBytes(24).toString('base64url');
+    const state = new AzureTwinState();
+    const convert = conversionFunction(o.blob.uploadsContainer);
+    state.functions.set(convert.name, convert);
     const router = new TwinRouter();
     const operations = new Operations();
+    // ARM routes (compute, network): register on `router` here.
+    // ARM routes (web, Cosmos throughput, DNS zones): register on `router` here.
     const arm = await startHttpsTwin({ service: 'arm', host: o.host, tls: o.tls, faults: o.faults, router, operations, authorize: bearerAuthorize(token) });
     closers.push(() => arm.close());
+    // Key Vault, Monitor and the function host: start here.
     return {
+      state,
       arm: { endpoint: arm.url, subscriptionId: SUBSCRIPTION_ID, resourceGroup: RESOURCE_GROUP, token },
       close,
     };
