@@ -119,32 +119,39 @@ function numberText(n: number): string {
   return /e/i.test(text) ? normalizeNumber(text) : text;
 }
 
-function encode(value: AttributeValue, path: string, notes: Annotations): unknown {
+/**
+ * `parent` and `segment` rather than a ready path: the path is only built when a value needs an
+ * annotation or holds children, which keeps the common scalar attribute free of string work.
+ */
+function encode(value: AttributeValue, parent: string, segment: string, notes: Annotations): unknown {
   if ('S' in value) return value.S;
   if ('BOOL' in value) return value.BOOL;
   if ('NULL' in value) return null;
   if ('N' in value) {
     const n = exactNumber(value.N);
     if (n !== undefined) return n;
-    notes[path] = 'N';
+    notes[childPath(parent, segment)] = 'N';
     return value.N;
   }
   if ('M' in value) {
+    const path = childPath(parent, segment);
     const out: Record<string, unknown> = {};
-    for (const name of Object.keys(value.M)) out[name] = encode(value.M[name] as AttributeValue, childPath(path, name), notes);
+    for (const name in value.M) out[name] = encode(value.M[name] as AttributeValue, path, name, notes);
     return out;
   }
-  if ('L' in value) return value.L.map((v, i) => encode(v, childPath(path, String(i)), notes));
+  if ('L' in value) {
+    const path = childPath(parent, segment);
+    return value.L.map((v, i) => encode(v, path, String(i), notes));
+  }
   if ('B' in value) {
-    notes[path] = 'B';
+    notes[childPath(parent, segment)] = 'B';
     return value.B;
   }
   if ('NS' in value) {
-    notes[path] = 'NS';
+    notes[childPath(parent, segment)] = 'NS';
     return value.NS.map((n) => exactNumber(n) ?? n);
   }
-  const type = attributeType(value);
-  notes[path] = type as TypeAnnotation;
+  notes[childPath(parent, segment)] = attributeType(value) as TypeAnnotation;
   return 'SS' in value ? [...value.SS] : 'BS' in value ? [...value.BS] : [];
 }
 
@@ -198,8 +205,11 @@ function decode(json: unknown, path: string, notes: Annotations | undefined): At
 export function toDocument(item: Item, schema: KeySchema): CosmosDocument {
   const doc: CosmosDocument = { id: documentId(item, schema) };
   const notes: Annotations = {};
-  for (const name of Object.keys(item)) doc[storedName(name)] = encode(item[name] as AttributeValue, childPath('', name), notes);
-  if (Object.keys(notes).length > 0) doc[ANNOTATIONS] = notes;
+  for (const name in item) doc[storedName(name)] = encode(item[name] as AttributeValue, '', name, notes);
+  for (const _ in notes) {
+    doc[ANNOTATIONS] = notes;
+    break;
+  }
   return doc;
 }
 
