@@ -31,3 +31,10 @@ export class NotAvailableError extends DomainError {
     super(`${capability} is not available in this version of drsentinel yet`, 'not-available');
   }
 }
+
+/** The caller is known but may not do this (a role they do not hold). HTTP 403. */
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super(message, 'forbidden');
+  }
+}

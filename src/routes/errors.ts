@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ConflictError, DomainError, NotAvailableError, NotFoundError, UsageError } from '../core/errors.js';
+import { ConflictError, DomainError, ForbiddenError, NotAvailableError, NotFoundError, UsageError } from '../core/errors.js';
 
 /** Body of every error answer. */
 export interface ErrorBody {
@@ -17,6 +17,7 @@ export interface ErrorBody {
 
 const DOMAIN_STATUS: Array<[new (...args: never[]) => DomainError, number]> = [
   [UsageError, 400],
+  [ForbiddenError, 403],
   [NotFoundError, 404],
   [ConflictError, 409],
   [NotAvailableError, 501],
