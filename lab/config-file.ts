@@ -9,6 +9,9 @@ import { stringify } from 'yaml';
 import { ROLES, type Config, type RoleName, type SecretRef } from '../src/config/schema.js';
 import type { Endpoints } from './endpoints.js';
 
+/** The lab's R9 TTL limit (checks.maxTtlSeconds): short, so a drill's DNS waits take seconds. */
+export const LAB_MAX_TTL_SECONDS = 2;
+
 export type DemoTokens = Record<RoleName, string>;
 
 export function demoTokens(): DemoTokens {
@@ -21,7 +24,11 @@ async function secretFile(dir: string, name: string, value: string): Promise<Sec
   return { file };
 }
 
-type LabConfig = Pick<Config, 'service' | 'auth' | 'aws' | 'azure' | 'dns'> & { sync: Partial<Config['sync']> };
+type LabConfig = Pick<Config, 'service' | 'auth' | 'aws' | 'azure' | 'dns' | 'notify'> & {
+  sync: Partial<Config['sync']>;
+  checks: Partial<Config['checks']>;
+  activation: Partial<Config['activation']>;
+};
 
 /** Writes the secret files and the YAML; returns the YAML's path. */
 export async function writeConfigFile(stateDir: string, endpoints: Endpoints, tokens: DemoTokens, servicePort: number): Promise<string> {
@@ -43,6 +50,7 @@ export async function writeConfigFile(stateDir: string, endpoints: Endpoints, to
       secretAccessKey: await secretFile(secrets, 'aws-secret-access-key', aws.secretAccessKey),
       s3: { endpoint: aws.s3.endpoint, forcePathStyle: true, checksumsWhenRequiredOnly: true, buckets: { ...aws.s3.buckets } },
       dynamodb: { endpoint: aws.dynamodb.endpoint, table: aws.dynamodb.table },
+      cloudwatch: { endpoint: aws.cloudwatch.endpoint, ca: aws.cloudwatch.ca, namespace: 'drsentinel', alarmPrefix: 'drsentinel-sync-failed' },
     },
     azure: {
       blob: {
@@ -60,8 +68,34 @@ export async function writeConfigFile(stateDir: string, endpoints: Endpoints, to
       credential: { token: await secretFile(secrets, 'azure-token', azure.arm.token) },
       // The twin's operations finish in milliseconds; Azure's default 2 s poll would only wait.
       arm: { endpoint: azure.arm.endpoint, subscriptionId: azure.arm.subscriptionId, resourceGroup: azure.arm.resourceGroup, ca: azure.arm.ca, pollIntervalMs: 50 },
+      functionApp: { ...azure.functionApp },
+      cosmosAccount: azure.cosmosAccount,
+      dnsZone: { zone: azure.dnsZone.zone },
+      keyVault: { url: azure.keyVault.url, certificate: azure.keyVault.certificate, ca: azure.arm.ca },
+      monitor: { endpoint: azure.monitor.endpoint, workspaceId: azure.monitor.workspaceId, ca: azure.arm.ca },
+      vmss: { name: azure.vmss.name },
+      appGateway: { name: azure.appGateway.name, url: azure.appGateway.url },
     },
-    dns: { authoritative: endpoints.dns.authoritative, resolvers: [...endpoints.dns.resolvers] },
+    dns: { authoritative: endpoints.dns.authoritative, resolvers: [...endpoints.dns.resolvers], standbyRecord: `dr.${endpoints.dns.zone}` },
+    // The SMTP sink takes any login; a password file still exercises the production path.
+    notify: {
+      email: {
+        host: endpoints.smtp.host, port: endpoints.smtp.port, secure: false,
+        user: 'drsentinel', password: await secretFile(secrets, 'smtp-password', randomBytes(12).toString('base64url')),
+        from: 'drsentinel@drsentinel.test', techLead: 'tech-lead@drsentinel.test', devops: ['devops@drsentinel.test'],
+      },
+      webhook: { url: endpoints.webhook.url, token: await secretFile(secrets, 'webhook-token', endpoints.webhook.token) },
+      // Customers' status page: the same receiver, its own path.
+      statusPage: { url: endpoints.webhook.url.replace(/\/hooks\/drsentinel$/, '/status-page'), token: await secretFile(secrets, 'status-page-token', endpoints.webhook.token) },
+    },
+    checks: { maxTtlSeconds: LAB_MAX_TTL_SECONDS },
+    activation: {
+      runbookReference: 'drsentinel lab: DR runbook, phase 2',
+      warRoom: { 'tech-lead': ['Ana (demo)'], devops: ['Bruno (demo)'], sre: ['Chen (demo)'], cto: ['Dagny (demo)'] },
+      cutover: ['www', 'api'].map((name) => ({ name, target: 'gateway' as const, aws: { type: 'A' as const, values: [new URL(endpoints.aws.alb.url).hostname] } })),
+      awsHealthUrls: [...endpoints.aws.alb.healthUrls],
+      propagationMarginSeconds: 10,
+    },
     // The twin's DynamoDB front accepts 1 s incremental windows (lab/index.ts) and exports in
     // well under a second: a short window and a fast poll keep the chain testable.
     sync: { incrementalMinWindowSeconds: 1, exportPollMs: 200 },

@@ -41,6 +41,8 @@ export interface DnsTwin {
   resolvers: string[];
   /** Replaces the records of one name and type on the authority; no values removes them. */
   setRecord(name: string, type: DnsRecordType, values: string[], ttl: number): void;
+  /** What the authority holds for one name and type, if anything. */
+  getRecord(name: string, type: DnsRecordType): ZoneRecord | undefined;
   /** Empties the cache of one resolver (by index) or of all of them. */
   flush(resolver?: number): void;
   close(): Promise<void>;
@@ -103,6 +105,12 @@ class Zone {
 
   contains(name: string): boolean {
     return name === this.origin || name.endsWith(`.${this.origin}`);
+  }
+
+  get(name: string, type: DnsRecordType): ZoneRecord | undefined {
+    const key = canonical(name);
+    const rrset = this.#records.get(key)?.get(type);
+    return rrset && { name: key, type, values: [...rrset.values], ttl: rrset.ttl };
   }
 
   set(name: string, type: DnsRecordType, values: string[], ttl: number): void {
@@ -222,6 +230,7 @@ export async function startDnsTwin(opts: DnsTwinOptions): Promise<DnsTwin> {
       authoritative: authority.label,
       resolvers: bound,
       setRecord: (name, type, values, ttl) => zone.set(name, type, values, ttl),
+      getRecord: (name, type) => zone.get(name, type),
       flush: (index) => (index === undefined ? resolvers : [resolvers[index]]).forEach((r) => {
         if (!r) throw new Error(`the DNS twin has no resolver ${index}`);
         r.flush();

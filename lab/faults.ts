@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 /** How the twin misbehaves for one service (fault tests, game days). */
 export interface Fault {
   latencyMs?: number;
-  status?: 429 | 503;
+  /** 429 / 503: throttled or unavailable; 403: refused, as a missing permission (e.g. read-only keys). */
+  status?: 403 | 429 | 503;
+  /** Only requests with these HTTP methods are hit (e.g. POST, PUT, PATCH, DELETE: writes); default all. */
+  methods?: string[];
   retryAfterSeconds?: number;
   dropConnection?: boolean;
   /** share of requests hit, 0..1, default 1 */
@@ -39,9 +42,10 @@ export class FaultSwitch {
   }
 
   /** decides for one request: returns the fault to apply or undefined */
-  draw(service: string): Fault | undefined {
+  draw(service: string, method?: string): Fault | undefined {
     const fault = this.#faults.get(service);
     if (!fault) return undefined;
+    if (fault.methods && method !== undefined && !fault.methods.includes(method.toUpperCase())) return undefined;
     if (Math.random() >= (fault.ratio ?? 1)) return undefined;
     if (fault.count !== undefined) {
       fault.count -= 1;
@@ -56,7 +60,7 @@ export function faultProblems(value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['a fault is a JSON object'];
   const fault = value as Record<string, unknown>;
   const problems: string[] = [];
-  const known = new Set(['latencyMs', 'status', 'retryAfterSeconds', 'dropConnection', 'ratio', 'count']);
+  const known = new Set(['latencyMs', 'status', 'retryAfterSeconds', 'dropConnection', 'ratio', 'count', 'methods']);
   for (const name of Object.keys(fault)) if (!known.has(name)) problems.push(`unknown field "${name}"`);
   const nonNegative = (name: string) => {
     const v = fault[name];
@@ -64,7 +68,11 @@ export function faultProblems(value: unknown): string[] {
   };
   nonNegative('latencyMs');
   nonNegative('retryAfterSeconds');
-  if (fault.status !== undefined && fault.status !== 429 && fault.status !== 503) problems.push('status must be 429 or 503');
+  if (fault.status !== undefined && fault.status !== 403 && fault.status !== 429 && fault.status !== 503) problems.push('status must be 403, 429 or 503');
+  const methods = fault.methods;
+  if (methods !== undefined && (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string' && /^[A-Z]+$/.test(m)))) {
+    problems.push('methods must be a non-empty list of upper-case HTTP methods');
+  }
   if (fault.dropConnection !== undefined && typeof fault.dropConnection !== 'boolean') problems.push('dropConnection must be a boolean');
   const ratio = fault.ratio;
   if (ratio !== undefined && (typeof ratio !== 'number' || ratio < 0 || ratio > 1)) problems.push('ratio must be between 0 and 1');

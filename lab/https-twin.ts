@@ -175,16 +175,18 @@ function send(res: http.ServerResponse, answer: TwinAnswer): void {
   res.writeHead(answer.status, headers).end(body);
 }
 
+const FAULT_CODES: Record<number, string> = { 403: 'AuthorizationFailed', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
+
 export async function startHttpsTwin(o: HttpsTwinOptions): Promise<HttpsTwin> {
   const operations = o.operations ?? new Operations();
   operations.register(o.router);
   const closing = new AbortController();
-  const faultBody = o.faultBody ?? ((status: number) => azureError(status, status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', `lab fault: ${status}`));
+  const faultBody = o.faultBody ?? ((status: number) => azureError(status, FAULT_CODES[status] ?? 'ServiceUnavailable', `lab fault: ${status}`));
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://twin');
     const rawBody = await readBody(req);
-    const fault = o.faults.draw(o.service);
+    const fault = o.faults.draw(o.service, req.method);
     if (fault?.latencyMs) await sleep(fault.latencyMs, undefined, { signal: closing.signal }).catch(() => {});
     if (fault?.dropConnection) return void req.socket.destroy();
     if (fault?.status) {

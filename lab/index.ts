@@ -4,6 +4,7 @@
  * export API, the static website), the stores of the demo app and its seed data, and the two
  * files a user or test starts from: `endpoints.json` and `drsentinel.yaml`.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Endpoints } from './endpoints.js';
@@ -14,11 +15,15 @@ import { startS3Front } from './s3-front.js';
 import { startDynamoFront } from './dynamodb-front.js';
 import { startWebsite } from './website.js';
 import { startDnsTwin } from './dns.js';
+import { startSmtpSink, type SmtpSink } from './smtp.js';
+import { startWebhookSink, type WebhookSink } from './webhook.js';
+import { startCloudWatchTwin, type CloudWatchTwin } from './aws/cloudwatch.js';
 import { labClients } from './clients.js';
 import { createStores } from './stores.js';
 import { seedDemo } from './seed.js';
-import { demoTokens, writeConfigFile } from './config-file.js';
+import { demoTokens, LAB_MAX_TTL_SECONDS, writeConfigFile } from './config-file.js';
 import { makeTwinCertificate } from './tls.js';
+import { startAlbTwin, type AlbTwin } from './aws/alb.js';
 import { startAzureTwins, type AzureTwins } from './azure/index.js';
 
 export interface LabOptions {
@@ -37,6 +42,14 @@ export interface Lab {
   faults: FaultSwitch;
   /** The Azure control-plane twins, for tests that break or inspect them in-process. */
   azure: AzureTwins;
+  /** The SMTP sink: every message drsentinel sent, parsed. */
+  mail: SmtpSink;
+  /** The webhook receiver: every notification POSTed, with its headers. */
+  webhook: WebhookSink;
+  /** The CloudWatch twin: datapoints and alarms, evaluated. */
+  cloudwatch: CloudWatchTwin;
+  /** The production API behind AWS's load balancer, for the rollback's re-validation. */
+  alb: AlbTwin;
   /** The emulator processes, for whoever must prove they are gone. */
   children: ReadonlyArray<{ name: string; pid: number }>;
   stop(): Promise<void>;
@@ -47,6 +60,9 @@ const HOST = '127.0.0.1';
 const DNS_ZONE = 'drsentinel.test';
 /** Where the Application Gateway twin's public frontend listens (the ARM half of the lab). */
 const GATEWAY_PUBLIC_IP = '127.0.0.80';
+/** Where the demo app's names point before a cutover: "AWS". */
+const AWS_PUBLIC_IP = '127.0.0.90';
+
 /** Azurite's and the Cosmos emulator's published development keys: not secrets. */
 const AZURITE_ACCOUNT = 'devstoreaccount1';
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
@@ -154,10 +170,22 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     closers.push(() => website.close());
     const dns = await startDnsTwin({
       zone: DNS_ZONE,
-      records: [{ name: `dr.${DNS_ZONE}`, type: 'A', values: [GATEWAY_PUBLIC_IP], ttl: 60 }],
+      records: [
+        { name: `dr.${DNS_ZONE}`, type: 'A', values: [GATEWAY_PUBLIC_IP], ttl: LAB_MAX_TTL_SECONDS },
+        // The demo app's public names still point at AWS, with a TTL above what the lab config
+        // allows for a cutover (LAB_MAX_TTL_SECONDS): a drill lowers it and waits it out first,
+        // in seconds rather than the hour a production TTL would take.
+        ...['www', 'api'].map((name) => ({ name: `${name}.${DNS_ZONE}`, type: 'A' as const, values: [AWS_PUBLIC_IP], ttl: 5 })),
+      ],
       hosts: { authoritative: '127.0.0.53', resolvers: ['127.0.0.54', '127.0.0.55', '127.0.0.56'] },
     });
     closers.push(() => dns.close());
+    const mail = await startSmtpSink({ host: HOST });
+    closers.push(() => mail.close());
+    const webhook = await startWebhookSink({ host: HOST, token: randomBytes(24).toString('base64url') });
+    closers.push(() => webhook.close());
+    const alb = await startAlbTwin({ host: AWS_PUBLIC_IP });
+    closers.push(() => alb.close());
     step('fronts listen');
 
     const tls = await makeTwinCertificate(join(stateDir, 'tls'), [HOST]);
@@ -172,6 +200,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       log,
     });
     closers.push(() => azureTwins.close());
+    const cloudwatch = await startCloudWatchTwin({ host: HOST, tls, faults, region: REGION, accessKeyId: S3_KEY });
+    closers.push(() => cloudwatch.close());
     step('Azure control plane twins listen');
 
     const tokens = demoTokens();
@@ -182,14 +212,25 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         secretAccessKey: S3_KEY,
         s3: { endpoint: s3Front.url, buckets: { site: 'demo-site', uploads: 'demo-uploads', exports: 'demo-exports' } },
         dynamodb: { endpoint: dynamoFront.url, table: 'images' },
+        cloudwatch: { endpoint: cloudwatch.endpoint, ca: tls.caFile },
+        alb: { url: alb.url, healthUrls: alb.healthUrls },
       },
       azure: {
         blob: { connectionString, websiteUrl: website.url, containers: { site: '$web', uploads: 'uploads', staging: 'staging' } },
         cosmos: { endpoint: cosmosFront.url, key: COSMOS_KEY, database: 'drsentinel', container: 'images' },
         arm: { ...azureTwins.arm, ca: tls.caFile },
+        functionApp: azureTwins.functionApp,
+        cosmosAccount: azureTwins.cosmosAccount,
+        dnsZone: azureTwins.dnsZone,
+        keyVault: azureTwins.keyVault,
+        monitor: azureTwins.monitor,
+        vmss: { name: azureTwins.vmss.name },
+        appGateway: { name: azureTwins.appGateway.name, url: azureTwins.appGateway.url, publicIp: azureTwins.appGateway.publicIp },
       },
       dns: { zone: DNS_ZONE, authoritative: dns.authoritative, resolvers: dns.resolvers },
       service: { url: `http://127.0.0.1:${opts.servicePort ?? 8080}` },
+      smtp: { host: mail.host, port: mail.port },
+      webhook: { url: webhook.url, token: webhook.token },
       tokens,
       lab: { control: control.url },
     };
@@ -215,6 +256,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       configFile,
       faults,
       azure: azureTwins,
+      mail,
+      webhook,
+      cloudwatch,
+      alb,
       children: children.map(({ name, pid }) => ({ name, pid })),
       stop,
     };

@@ -99,7 +99,7 @@ interface Exchange {
 
 async function serve(x: Exchange): Promise<void> {
   const { req, res, intercept } = x;
-  const fault = x.faults.draw(x.service);
+  const fault = x.faults.draw(x.service, req.method);
   if (fault?.latencyMs) await delay(fault.latencyMs, x);
   const dropping = fault?.dropConnection === true;
   if (dropping && req.method !== 'GET' && req.method !== 'HEAD') {
@@ -212,34 +212,44 @@ function failExchange(res: http.ServerResponse, err: unknown): void {
 /** An error answer in the service's own wire format, so that SDKs classify it as they would in the cloud. */
 export function faultAnswer(service: string, fault: Fault): LocalAnswer {
   const status = fault.status ?? 503;
+  // DynamoDB says "refused" with a 400 AccessDeniedException, as AWS does.
+  const refused = status === 403;
   const retryAfter = fault.retryAfterSeconds ?? 1;
   const requestId = randomUUID();
   const base: http.OutgoingHttpHeaders = { 'retry-after': String(retryAfter) };
   switch (service) {
     case 's3': {
-      const code = status === 503 ? 'SlowDown' : 'TooManyRequests';
+      const [code, message] = refused ? ['AccessDenied', 'Access Denied'] : [status === 503 ? 'SlowDown' : 'TooManyRequests', 'Please reduce your request rate.'];
       return {
         status,
         headers: { ...base, 'content-type': 'application/xml', 'x-amz-request-id': requestId },
-        body: xmlError(code, 'Please reduce your request rate.', `<RequestId>${requestId}</RequestId>`),
+        body: xmlError(code, message, `<RequestId>${requestId}</RequestId>`),
       };
     }
-    case 'blob':
+    case 'blob': {
+      const [code, message] = refused ? ['AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.'] : ['ServerBusy', 'The server is busy.'];
       return {
         status,
-        headers: { ...base, 'content-type': 'application/xml', 'x-ms-error-code': 'ServerBusy', 'x-ms-request-id': requestId },
-        body: xmlError('ServerBusy', 'The server is busy.', ''),
+        headers: { ...base, 'content-type': 'application/xml', 'x-ms-error-code': code, 'x-ms-request-id': requestId },
+        body: xmlError(code, message, ''),
       };
+    }
     case 'dynamodb':
       return {
-        status,
+        status: refused ? 400 : status,
         headers: { ...base, 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
-        body: JSON.stringify({
-          __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
-          message: 'Rate of requests exceeds the allowed throughput.',
-        }),
+        body: JSON.stringify(refused
+          ? { __type: 'com.amazon.coral.service#AccessDeniedException', message: 'User is not authorized to perform this action on the table.' }
+          : { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' }),
       };
     case 'cosmos': {
+      if (refused) {
+        return {
+          status,
+          headers: { 'content-type': 'application/json', 'x-ms-activity-id': requestId },
+          body: JSON.stringify({ code: 'Forbidden', message: 'Request blocked by Auth: the principal does not have the permission to write to this container.' }),
+        };
+      }
       const code = status === 429 ? 'TooManyRequests' : 'ServiceUnavailable';
       return {
         status,

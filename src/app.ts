@@ -1,11 +1,11 @@
 /**
  * The Fastify application, built from named plugins: error mapping, the auth guard, the
- * OpenAPI document, then one plugin per resource. Later resources (checks, syncs, reports,
- * runs, audit) are registered here as they land.
+ * OpenAPI document, then one plugin per resource.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/schema.js';
+import type { Notifier } from './core/ports.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/types.js';
 import { REDACTED_PATHS } from './log.js';
@@ -15,8 +15,16 @@ import errors from './routes/errors.js';
 import health from './routes/health/index.js';
 import metricsRoute from './routes/metrics/index.js';
 import readiness from './routes/readiness/index.js';
+import reportRoutes from './routes/reports/index.js';
 import syncRoutes from './routes/syncs/index.js';
+import checkRoutes from './routes/checks/index.js';
+import type { CheckRunner } from './checks/runner.js';
 import type { SyncService } from './sync/service.js';
+import auditRoutes from './routes/audit/index.js';
+import messageRoutes from './routes/messages/index.js';
+import runRoutes from './routes/runs/index.js';
+import type { RunbookService } from './runbooks/service.js';
+import type { Communications } from './runbooks/communications.js';
 
 export interface AppDeps {
   config: Config;
@@ -25,6 +33,14 @@ export interface AppDeps {
   clock: Clock;
   /** The sync runner; its routes exist only where the service can reach the clouds. */
   syncs?: SyncService;
+  /** The check runner; like the syncs, only where the service can reach the clouds. */
+  checks?: CheckRunner;
+  /** The runbooks (activation, rollback, drills); like the syncs, only where the clouds are reachable. */
+  runbooks?: RunbookService;
+  /** Incident communications (R14–R16). */
+  comms?: Communications;
+  /** Who delivers reports by e-mail (the e-mail notifier); none: reports cannot be e-mailed. */
+  notifiers?: Notifier[];
   /** Fastify's logger option: false (default, for tests), true, or pino options. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -42,5 +58,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoute, { ...sources, metrics: deps.metrics });
   await app.register(readiness, sources);
   if (deps.syncs) await app.register(syncRoutes, { syncs: deps.syncs, store: deps.store });
+  if (deps.checks) await app.register(checkRoutes, { runner: deps.checks, store: deps.store });
+  await app.register(reportRoutes, { ...sources, notifiers: deps.notifiers ?? [] });
+  await app.register(auditRoutes, { store: deps.store });
+  if (deps.runbooks) await app.register(runRoutes, { engine: deps.runbooks.engine, starter: deps.runbooks, store: deps.store, clock: deps.clock });
+  if (deps.comms) await app.register(messageRoutes, { comms: deps.comms, store: deps.store });
   return app;
 }

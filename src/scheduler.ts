@@ -49,9 +49,13 @@ interface Entry {
 }
 
 /** The schedules the runbook asks for, from config. */
-export function configuredSchedules(config: Config): { sync: Schedule; monthly: Schedule; probes: Schedule } {
+/** The R4 daily publication covers the last complete UTC day, so it runs just after midnight. */
+const ALERTS_DAILY_AT = '00:10';
+
+export function configuredSchedules(config: Config): { sync: Schedule; monthly: Schedule; probes: Schedule; alerts: Schedule } {
   return {
     sync: { kind: 'daily', at: config.sync.dailyAt },
+    alerts: { kind: 'daily', at: ALERTS_DAILY_AT },
     monthly: { kind: 'first-monday', at: config.checks.monthlyAt },
     probes: { kind: 'every', minutes: config.checks.probeEveryMinutes },
   };

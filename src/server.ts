@@ -7,6 +7,14 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildAdapters } from './adapters/index.js';
 import { buildApp } from './app.js';
+import { CheckRunner, checkJobs } from './checks/runner.js';
+import { checkDeps } from './checks/suites.js';
+import { SyncAlerts } from './alerting/sync-alerts.js';
+import { UdpResolver } from './adapters/dns/resolver.js';
+import { buildWebhookNotifier } from './adapters/notify/webhook.js';
+import { produceMonthlyReport } from './reporting/produce.js';
+import { Communications } from './runbooks/communications.js';
+import { RunbookService } from './runbooks/service.js';
 import { loadConfig } from './config/load.js';
 import { systemClock } from './core/clock.js';
 import { importLab } from './lab-loader.js';
@@ -85,15 +93,34 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     const metrics = createMetrics();
     let appLog: FastifyBaseLogger | undefined;
     const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => (appLog ? appLog[level](fields ?? {}, msg) : print(msg));
-    const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log });
+    const notifiers = adapters.control.notifiers();
+    const alerts = new SyncAlerts({
+      store, notifiers, clock: systemClock, log,
+      ...(config.aws.cloudwatch ? { metricSink: adapters.control.metricSink(), cloudwatch: config.aws.cloudwatch } : {}),
+    });
+    const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log, onRunFinished: (flow) => alerts.afterRun(flow) });
     cleanups.push(() => syncs.close());
+    const checks = new CheckRunner({ config, store, metrics, clock: systemClock, deps: checkDeps({ config, env, adapters }), log });
+    cleanups.push(() => checks.close());
+    const emailNotifiers = notifiers.filter((n) => n.channel === 'email');
+    const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []));
+    const resolvers = config.dns.resolvers.map((address) => new UdpResolver(address));
+    const runbooks = new RunbookService({ deps: { config, store, adapters, syncs, checks, resolvers, comms, clock: systemClock }, metrics, log });
+    cleanups.push(() => runbooks.engine.close());
 
-    const app = await buildApp({ config, store, metrics, clock: systemClock, syncs, logger: loggerOptions(config.service.logLevel) });
+    const app = await buildApp({
+      config, store, metrics, clock: systemClock, syncs, checks, runbooks, comms, notifiers: emailNotifiers, logger: loggerOptions(config.service.logLevel),
+    });
     appLog = app.log;
     cleanups.push(() => app.close());
 
     const scheduler = new Scheduler({ jobs: store.jobs, clock: systemClock, log });
-    scheduler.add({ name: 'sync', schedule: configuredSchedules(config).sync, run: async (signal) => void (await syncs.runAll({}, signal)) });
+    const schedules = configuredSchedules(config);
+    scheduler.add({ name: 'sync', schedule: schedules.sync, run: async (signal) => void (await syncs.runAll({}, signal)) });
+    const monthlyReport = async (signal: AbortSignal) =>
+      void (await produceMonthlyReport({ store, config, clock: systemClock, notifiers: emailNotifiers }, { email: config.notify.email !== undefined, signal }));
+    for (const job of checkJobs(checks, config, monthlyReport)) scheduler.add(job);
+    scheduler.add({ name: 'alerts:daily', schedule: schedules.alerts, run: async (signal) => void (await alerts.publishDaily(systemClock.now(), signal)) });
     scheduler.start();
     cleanups.push(() => scheduler.stop());
     // A sync cut short by a crash or a stop is run again now: the engines converge without
@@ -102,6 +129,8 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
       log('warn', `${interrupted} sync run(s) were interrupted by the last shutdown: running the syncs again`);
       void scheduler.trigger('sync');
     }
+    // A runbook cut short goes on from its first unfinished step; finished acts are not repeated.
+    runbooks.engine.resumeInterrupted();
 
     const address = await app.listen({ host: config.service.host, port: config.service.port });
     print(`drsentinel listening on ${address} (API docs at ${address}/docs), config ${configFile}`);

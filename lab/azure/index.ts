@@ -9,6 +9,14 @@ import { bearerAuthorize, Operations, startHttpsTwin, TwinRouter } from '../http
 import type { TwinCertificate } from '../tls.js';
 import type { DnsTwin } from '../dns.js';
 import { AzureTwinState, conversionFunction } from './state.js';
+import { FUNCTION_APP, registerWebTwin } from './web.js';
+import { COSMOS_ACCOUNT, registerCosmosThroughputTwin } from './cosmos-throughput.js';
+import { registerDnsZoneTwin } from './dns-zones.js';
+import { startKeyVaultTwin } from './keyvault.js';
+import { startMonitorTwin } from './monitor.js';
+import { startFunctionHost } from './function-host.js';
+import { registerCompute, type ScaleSetTwin } from './compute.js';
+import { registerNetwork, type AppGatewayTwin } from './network.js';
 
 export const SUBSCRIPTION_ID = '00000000-0000-4000-8000-00000000d75e';
 export const RESOURCE_GROUP = 'drsentinel-standby';
@@ -30,6 +38,16 @@ export interface AzureTwinOptions {
 export interface AzureTwins {
   state: AzureTwinState;
   arm: { endpoint: string; subscriptionId: string; resourceGroup: string; token: string };
+  /** The ARM names of the Function App (and its conversion function), the Cosmos account and the DNS zone. */
+  functionApp: { name: string; conversionFunction: string };
+  cosmosAccount: string;
+  dnsZone: { zone: string };
+  /** Key Vault (its wildcard certificate's name) and the Log Analytics workspace; both trust `tls`. */
+  keyVault: { url: string; certificate: string };
+  monitor: { endpoint: string; workspaceId: string };
+  /** The API's scale set (its instances, boot delay, model) and the gateway in front of it (frontend URL, stop/start). */
+  vmss: ScaleSetTwin;
+  appGateway: AppGatewayTwin;
   close(): Promise<void>;
 }
 
@@ -46,13 +64,35 @@ export async function startAzureTwins(o: AzureTwinOptions): Promise<AzureTwins> 
     const router = new TwinRouter();
     const operations = new Operations();
     // ARM routes (compute, network): register on `router` here.
+    const scope = { subscriptionId: SUBSCRIPTION_ID, resourceGroup: RESOURCE_GROUP };
+    const vmss = await registerCompute(router, operations, scope);
+    closers.push(() => vmss.close());
+    const appGateway = await registerNetwork(router, operations, { scope, publicIp: o.gatewayPublicIp, scaleSet: vmss, state });
+    closers.push(() => appGateway.close());
     // ARM routes (web, Cosmos throughput, DNS zones): register on `router` here.
+    const groupPath = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${RESOURCE_GROUP}/providers`;
+    registerWebTwin(router, { groupPath, state });
+    registerCosmosThroughputTwin(router, { groupPath, operations, cosmos: o.cosmos });
+    registerDnsZoneTwin(router, { groupPath, dns: o.dns });
     const arm = await startHttpsTwin({ service: 'arm', host: o.host, tls: o.tls, faults: o.faults, router, operations, authorize: bearerAuthorize(token) });
     closers.push(() => arm.close());
     // Key Vault, Monitor and the function host: start here.
+    const keyVault = await startKeyVaultTwin({ host: o.host, tls: o.tls, faults: o.faults, token });
+    closers.push(() => keyVault.close());
+    const monitor = await startMonitorTwin({ host: o.host, tls: o.tls, faults: o.faults, token, state });
+    closers.push(() => monitor.close());
+    const functionHost = await startFunctionHost({ state, blob: o.blob, cosmos: o.cosmos, log: o.log });
+    closers.push(() => functionHost.close());
     return {
       state,
       arm: { endpoint: arm.url, subscriptionId: SUBSCRIPTION_ID, resourceGroup: RESOURCE_GROUP, token },
+      functionApp: { name: FUNCTION_APP, conversionFunction: convert.name },
+      cosmosAccount: COSMOS_ACCOUNT,
+      dnsZone: { zone: o.dns.zone },
+      keyVault: { url: keyVault.url, certificate: keyVault.certificate },
+      monitor: { endpoint: monitor.endpoint, workspaceId: monitor.workspaceId },
+      vmss,
+      appGateway,
       close,
     };
   } catch (err) {

@@ -11,7 +11,20 @@ import type { Config } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
 import type { KeySchema } from '../core/items.js';
 import type { TableExporter } from '../core/exports.js';
-import type { DocumentTable, ObjectStore } from '../core/ports.js';
+import type {
+  AppLogs, CertificateVault, DnsZone, DocumentTable, FunctionApp, Gateway, MetricSink, Notifier, ObjectStore, ScaleSet, Throughput, UploadGate,
+} from '../core/ports.js';
+import { awsClientConfig } from './aws/client-config.js';
+import { buildMetricSink } from './aws/cloudwatch.js';
+import { S3UploadGate } from './aws/upload-gate.js';
+import { buildScaleSet } from './azure/compute.js';
+import { buildDnsZone } from './azure/dns-zone.js';
+import { buildFunctionApp } from './azure/functions.js';
+import { buildCertificateVault } from './azure/keyvault.js';
+import { buildAppLogs } from './azure/monitor.js';
+import { buildGateway } from './azure/network.js';
+import { buildThroughput } from './azure/throughput.js';
+import { buildNotifiers } from './notify/index.js';
 import { DynamoDocumentTable } from './aws/dynamodb.js';
 import { DynamoDbExporter } from './aws/dynamodb-export.js';
 import { S3ObjectStore } from './aws/s3.js';
@@ -34,22 +47,28 @@ export interface Adapters {
   };
   /** DynamoDB's point-in-time exports of the metadata table into the exports bucket. */
   exporter: TableExporter;
+  /** Blocks and unblocks new uploads at the source (R7, R13). */
+  uploadGate: UploadGate;
+  /**
+   * The control planes, each built on first use: a section missing from the config throws a
+   * UsageError naming it then, not at start-up, so a service without (say) Key Vault still syncs.
+   */
+  control: {
+    scaleSet(): ScaleSet;
+    gateway(): Gateway;
+    functionApp(): FunctionApp;
+    throughput(): Throughput;
+    dnsZone(): DnsZone;
+    vault(): CertificateVault;
+    logs(): AppLogs;
+    /** CloudWatch, when `aws.cloudwatch` is configured. */
+    metricSink(): MetricSink | undefined;
+    notifiers(): Notifier[];
+  };
   /** The Cosmos container read with a key schema known otherwise (an export's, a saved one) — for when DynamoDB cannot be asked. */
   cosmosWithSchema(schema: KeySchema): DocumentTable;
   /** Releases every client's sockets. */
   close(): void;
-}
-
-function awsClientConfig(config: Config, endpoint: string | undefined, env: NodeJS.ProcessEnv) {
-  const { region, accessKeyId, secretAccessKey } = config.aws;
-  return {
-    region,
-    ...(endpoint ? { endpoint } : {}),
-    // Without explicit keys the SDK's default chain applies (instance role, environment, profile).
-    ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId: readSecret(accessKeyId, env), secretAccessKey: readSecret(secretAccessKey, env) } }
-      : {}),
-  };
 }
 
 /** Secrets are read from `env` (or their files) now, once. */
@@ -80,6 +99,7 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
   const container = (name: string) => new BlobObjectStore(blob.getContainerClient(name));
   const cosmosContainer = cosmos.database(cosmosConfig.database).container(cosmosConfig.container);
   const dynamoTable = new DynamoDocumentTable(dynamodb, dynamoConfig.table);
+  const metricSink = once(() => buildMetricSink(config, env));
 
   return {
     objects: {
@@ -96,10 +116,30 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
     },
     exporter: new DynamoDbExporter(dynamodb, dynamoConfig.table, dynamoConfig.tableArn),
     cosmosWithSchema: (schema) => new CosmosDocumentTable(cosmosContainer, schema),
+    uploadGate: new S3UploadGate(s3, s3Config.buckets.uploads),
+    control: {
+      scaleSet: once(() => buildScaleSet(config, env)),
+      gateway: once(() => buildGateway(config, env)),
+      functionApp: once(() => buildFunctionApp(config, env)),
+      throughput: once(() => buildThroughput(config, env)),
+      dnsZone: once(() => buildDnsZone(config, env)),
+      vault: once(() => buildCertificateVault(config, env)),
+      logs: once(() => buildAppLogs(config, env)),
+      metricSink,
+      notifiers: once(() => buildNotifiers(config, env)),
+    },
     close() {
+      if (metricSink.built()) metricSink()?.close();
       s3.destroy();
       dynamodb.destroy();
       cosmos.dispose();
     },
   };
+}
+
+/** Builds on the first call, then answers the same value; a failed build is tried again next time. */
+function once<T>(build: () => T): (() => T) & { built(): boolean } {
+  let value: { v: T } | undefined;
+  const get = () => (value ??= { v: build() }).v;
+  return Object.assign(get, { built: () => value !== undefined });
 }

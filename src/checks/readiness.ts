@@ -5,8 +5,10 @@
  *
  * - A check's latest result counts as passing only if its status is `pass` and it is not
  *   stale. Stale means older than the staleness limit of its suite: three probe intervals
- *   for the probe suites (a probe that stopped running is as bad as a failing one), 32 days
- *   for the monthly suite (it runs on the first Monday of every month).
+ *   for the scheduled probe suites (a probe that stopped running is as bad as a failing one),
+ *   32 days for the monthly suite (it runs on the first Monday of every month). The suites
+ *   run on demand only (suite-names.ts) never go stale: their latest result stands until the
+ *   next run — a failed smoke test counts until it is re-run and passes.
  * - score = passing checks / checks that have ever run (0 when none has run).
  * - RPO of a flow = now − the point in time up to which its last successful forward sync is
  *   verified: the export time it covered for the metadata flow (`verifiedThrough`), the
@@ -17,9 +19,10 @@
  */
 import type { Status } from '../core/result.js';
 import type { CheckRecord, SyncFlow, SyncRunRecord } from '../store/types.js';
+import { MONTHLY_SUITE, PROBE_SUITES } from './suite-names.js';
 
+export { MONTHLY_SUITE } from './suite-names.js';
 export const RTO_TARGET_SECONDS = { min: 7200, max: 14400 } as const;
-export const MONTHLY_SUITE = 'monthly';
 const MONTHLY_STALE_MS = 32 * 24 * 3600_000;
 const PROBE_INTERVALS_BEFORE_STALE = 3;
 
@@ -67,7 +70,9 @@ export interface ReadinessInput {
 
 /** How old a result of this suite may be before it counts as failed. */
 export function stalenessLimitMs(suite: string, probeEveryMinutes: number): number {
-  return suite === MONTHLY_SUITE ? MONTHLY_STALE_MS : PROBE_INTERVALS_BEFORE_STALE * probeEveryMinutes * 60_000;
+  if (suite === MONTHLY_SUITE) return MONTHLY_STALE_MS;
+  if ((PROBE_SUITES as readonly string[]).includes(suite)) return PROBE_INTERVALS_BEFORE_STALE * probeEveryMinutes * 60_000;
+  return Number.POSITIVE_INFINITY;
 }
 
 export function assessReadiness(input: ReadinessInput): Readiness {

@@ -261,6 +261,28 @@ const Activation = Type.Object(
     cosmosStandbyRu: Positive(400, 'Cosmos RU/s in warm standby'),
     vmssActive: Positive(2, 'API instances during active operation'),
     vmssStandby: Type.Integer({ minimum: 0, default: 0, description: 'API instances in warm standby' }),
+    runbookReference: Type.String({ minLength: 1, default: 'DR runbook, phase 2 (activation)', description: 'named in the announcement (R6)' }),
+    warRoom: Type.Record(Type.String(), Type.Array(Type.String({ minLength: 1 })), {
+      default: {},
+      description: 'the war room: role (tech-lead, devops, sre, cto, product-manager) → the people who hold it (R6)',
+    }),
+    cutover: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, description: 'record name in azure.dnsZone, relative (www, api, @)' }),
+          target: Type.Union([Type.Literal('gateway'), Type.Literal('website')], { description: 'gateway: A to its public IP; website: CNAME to the Blob website host' }),
+          aws: Type.Object(
+            { type: Type.Union([Type.Literal('A'), Type.Literal('CNAME')]), values: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) },
+            { additionalProperties: false, description: 'what the record holds in production, restored by the rollback' },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'the names moved to Azure by the cutover (R9) and back by the rollback (R13)' },
+    ),
+    awsHealthUrls: Type.Array(Type.Unsafe<string>(Url), { default: [], description: 'the ALB health URL and the critical endpoints that must answer 200 before a rollback (R13)' }),
+    propagationMarginSeconds: Positive(60, 'added to the old TTL when waiting for the resolvers to agree (R9)'),
+    stepTimeoutMinutes: Positive(60, 'a runbook step not done by then fails'),
   },
   { additionalProperties: false, default: {} },
 );
@@ -282,6 +304,8 @@ const Email = Type.Object(
 const Notify = Type.Object(
   {
     email: Type.Optional(Email),
+    /** External communications (R15) go here once a CTO approved them: a status page's webhook. */
+    statusPage: Type.Optional(Type.Object({ url: Url, token: Type.Optional(Secret) }, { additionalProperties: false })),
     webhook: Type.Optional(
       Type.Object(
         {

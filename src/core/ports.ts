@@ -245,6 +245,8 @@ export interface DnsZone {
   readonly zone: string;
   get(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsRecordSet | undefined>;
   upsert(record: DnsRecordSet, signal?: AbortSignal): Promise<DnsRecordSet>;
+  /** Removes the record set; nothing happens when there is none. */
+  delete(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<void>;
 }
 
 // ---------------------------------------------------------------- logs, metrics, notifications
@@ -302,4 +304,33 @@ export interface Message {
 export interface Notifier {
   readonly channel: string;
   send(message: Message, signal?: AbortSignal): Promise<void>;
+}
+
+// ---------------------------------------------------------------- document store probe
+
+/**
+ * The metadata container asked directly, not through the sync's key schema: the monthly check
+ * (R5 check 2) proves the account answers, the container is readable and a write is permitted,
+ * without needing the source table that a disaster may have taken away.
+ */
+export interface DocumentProbe {
+  /** e.g. `cosmos://drsentinel/images`. */
+  readonly name: string;
+  /** Reads the container's definition; undefined when the account has no such container. */
+  describe(signal?: AbortSignal): Promise<{ partitionKey: string } | undefined>;
+  /** Creates a document whose partition key value is its id. */
+  create(id: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
+  read(id: string, signal?: AbortSignal): Promise<Record<string, unknown> | undefined>;
+  delete(id: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** The switch that stops new uploads at the source during a failover (R7) and lets them in again (R13). */
+export interface UploadGate {
+  /** What is gated, e.g. `s3://uploads-bucket`. */
+  readonly name: string;
+  /** Idempotent; other rules of the store's policy are kept. */
+  block(signal?: AbortSignal): Promise<void>;
+  /** Idempotent; removes only what `block` added. */
+  unblock(signal?: AbortSignal): Promise<void>;
+  isBlocked(signal?: AbortSignal): Promise<boolean>;
 }

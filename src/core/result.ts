@@ -69,6 +69,8 @@ export async function runCheck<C extends CheckContext>(check: Check<C>, ctx: Omi
         else signal.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
+    // A check that answers its own abort (a `pass` or an "aborted" fail) still ran out of time.
+    if (timeout.aborted) throw new Error(`timed out after ${timeoutMs} ms`);
   } catch (err) {
     outcome = fail(`${check.title}: ${describeError(err)}`);
   }

@@ -44,6 +44,8 @@ export interface EngineOptions {
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
   /** Default limit of one step's act + verify. */
   stepTimeoutMs: number;
+  /** Told whenever a run stops executing here (finished, waiting at a gate, aborted). */
+  onSettled?: (runId: string) => void;
 }
 
 type Decisions = StepContext['decisions'];
@@ -90,6 +92,10 @@ export class RunbookEngine {
       this.#launch(id);
     }
     return resumed;
+  }
+
+  list(limit: number): Array<Omit<RunbookRunRecord, 'params'>> {
+    return this.#o.store.runs.list(limit).map(({ params: _params, ...run }) => run);
   }
 
   view(id: string): RunView {
@@ -179,7 +185,10 @@ export class RunbookEngine {
     const abort = new AbortController();
     const done = this.#execute(id, abort.signal)
       .catch((err: unknown) => this.#o.log('error', `runbook run ${id} stopped on an unexpected error`, { err }))
-      .finally(() => this.#active.delete(id));
+      .finally(() => {
+        this.#active.delete(id);
+        this.#o.onSettled?.(id);
+      });
     this.#active.set(id, { abort, done });
   }
 
@@ -241,7 +250,11 @@ export class RunbookEngine {
       if (!run.dryRun) return outcome;
       // A dry-run acts on nothing: what the act would have changed is a finding, not a failure.
       const would = gate ? ` (would wait for the ${gate.role}: ${gate.question})` : '';
-      if (outcome.status === 'fail' && step.act) return warn(`dry-run: the act would be needed — ${outcome.reason}${would}`, outcome.evidence, outcome.measurements);
+      // Nor does a state that earlier acts would have brought about: a dry-run reports, it does not fail.
+      if (outcome.status === 'fail') {
+        const finding = step.act ? 'the act would be needed' : 'not so now';
+        return warn(`dry-run: ${finding} — ${outcome.reason}${would}`, outcome.evidence, outcome.measurements);
+      }
       return would ? { ...outcome, reason: `${outcome.reason}${would}` } : outcome;
     } catch (err) {
       return fail(`${step.title}: ${describeError(err)}`);

@@ -19,6 +19,9 @@ export function checksTable(db: Database.Database): Store['checks'] {
   const history = db.prepare<[string, string, number], Row>(
     'SELECT suite, check_id, result FROM check_results WHERE suite = ? AND check_id = ? ORDER BY seq DESC LIMIT ?',
   );
+  const lengths = db.prepare<[], { suite: string; check_id: string; length: number }>(
+    'SELECT suite, check_id, COUNT(*) AS length FROM check_results GROUP BY suite, check_id ORDER BY suite, check_id',
+  );
   const prune = db.prepare<[number]>(`
     DELETE FROM check_results WHERE status <> 'fail' AND seq IN (
       SELECT seq FROM (
@@ -31,6 +34,7 @@ export function checksTable(db: Database.Database): Store['checks'] {
     },
     latest: () => latest.all().map(toRecord),
     history: (suite, check, limit) => history.all(suite, check, limit).map(toRecord),
+    historyLengths: () => lengths.all().map((row) => ({ suite: row.suite, check: row.check_id, length: row.length })),
     prune(keep) {
       prune.run(keep);
     },

@@ -7,9 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
+import { alertsTable } from './alerts.js';
 import { auditLog } from './audit.js';
 import { checksTable } from './checks.js';
 import { jobsTable } from './jobs.js';
+import { messagesTable } from './messages.js';
 import { migrate } from './migrations.js';
 import { reportsTable } from './reports.js';
 import { runsTable } from './runs.js';
@@ -42,5 +44,7 @@ export function openStore(file: string, opts: { clock?: Clock } = {}): Store {
     audit: auditLog(db, now),
     reports: reportsTable(db, now),
     jobs: jobsTable(db),
+    messages: messagesTable(db, now),
+    alerts: alertsTable(db, now),
   };
 }

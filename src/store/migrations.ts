@@ -92,6 +92,43 @@ export const MIGRATIONS: readonly string[] = [
     last_started_at TEXT NOT NULL
   );
   `,
+  // R4: one alert per streak of failed sync days, and its recovery notice, with the channels
+  // each was delivered on — so a restart neither repeats them nor loses an undelivered one.
+  `
+  CREATE TABLE sync_alerts (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    flow             TEXT NOT NULL,
+    streak_start     TEXT NOT NULL,
+    failure_class    TEXT NOT NULL,
+    failed_days      TEXT NOT NULL,
+    last_error       TEXT NOT NULL,
+    alerted_at       TEXT NOT NULL,
+    alert_sent_to    TEXT NOT NULL DEFAULT '[]',
+    recovered_at     TEXT,
+    recovery_sent_to TEXT NOT NULL DEFAULT '[]',
+    UNIQUE (flow, streak_start)
+  );
+  `,
+  // R14–R16: every message of an incident with its time; external ones wait for a CTO.
+  `
+  CREATE TABLE messages (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    run_id     TEXT,
+    kind       TEXT NOT NULL,
+    audience   TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    sent_at    TEXT,
+    channels   TEXT NOT NULL DEFAULT '[]',
+    error      TEXT
+  );
+  CREATE INDEX messages_by_run ON messages (run_id, seq);
+  `,
 ];
 
 /** Brings the file up to the newest schema; each migration commits on its own. */

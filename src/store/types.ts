@@ -27,6 +27,31 @@ export interface SyncRunRecord {
   verifiedThrough?: string;
 }
 
+/** An R4 alert: a streak of failed sync days (UTC) of one flow, and its recovery once it passes again. */
+export interface SyncAlertRecord {
+  flow: SyncFlow;
+  /** The streak's first failed day, `YYYY-MM-DD` (UTC); one alert per streak. */
+  streakStart: string;
+  failureClass: string;
+  /** The failed days (`YYYY-MM-DD`, oldest first) when the alert was raised. */
+  failedDays: string[];
+  /** The newest failure's reason, free of secrets. */
+  lastError: string;
+  alertedAt: string;
+  /** Channels (`email`, `webhook`) the alert was delivered on. */
+  alertSentTo: string[];
+  recoveredAt?: string;
+  recoverySentTo: string[];
+}
+
+/** The forward runs of one flow on one UTC day that ended succeeded or failed. */
+export interface SyncDay {
+  /** `YYYY-MM-DD`, UTC, of the runs' start. */
+  day: string;
+  succeeded: number;
+  failed: number;
+}
+
 export type RunStatus = 'running' | 'awaiting-approval' | 'succeeded' | 'failed' | 'aborted';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -62,6 +87,27 @@ export interface ApprovalRecord {
   by: string;
   reason: string;
   at: string;
+}
+
+/** A message of an incident (R14–R16). */
+export interface MessageRecord {
+  id: string;
+  /** The runbook run it belongs to, if any. */
+  runId?: string;
+  /** The template: `internal-alert`, `status-update`, `external-initial`, `external-progress`, `external-return`, `stabilisation`. */
+  kind: string;
+  audience: 'internal' | 'external';
+  /** External messages wait for a CTO (`awaiting-approval`) before they are sent. */
+  status: 'awaiting-approval' | 'sending' | 'sent' | 'rejected' | 'failed';
+  subject: string;
+  body: string;
+  createdBy: string;
+  createdAt: string;
+  decidedBy?: string;
+  sentAt?: string;
+  /** Channels it was delivered on. */
+  channels: string[];
+  error?: string;
 }
 
 export interface AuditEntry {
@@ -105,6 +151,8 @@ export interface Store {
     latest(): CheckRecord[];
     /** Newest first. */
     history(suite: string, check: string, limit: number): CheckRecord[];
+    /** How many results of each check are kept. */
+    historyLengths(): Array<{ suite: string; check: string; length: number }>;
     /** Keeps the newest `keep` results per check, and every failure. */
     prune(keep: number): void;
   };
@@ -144,6 +192,30 @@ export interface Store {
     save(report: Omit<ReportRecord, 'id' | 'createdAt'>): ReportRecord;
     get(id: string): ReportRecord | undefined;
     list(limit: number, kind?: string): Array<Omit<ReportRecord, 'body'>>;
+  };
+
+  /** R4 sync alerts, one per streak of failed days. */
+  alerts: {
+    /** Records the alert of a streak; false when that streak already has one. */
+    open(alert: Pick<SyncAlertRecord, 'flow' | 'streakStart' | 'failureClass' | 'failedDays' | 'lastError'>): boolean;
+    /** Marks the streak's alert recovered; false when it already was. */
+    recover(flow: SyncFlow, streakStart: string): boolean;
+    markSent(flow: SyncFlow, streakStart: string, kind: 'alert' | 'recovery', channel: string): void;
+    get(flow: SyncFlow, streakStart: string): SyncAlertRecord | undefined;
+    /** Newest first. */
+    list(limit: number, flow?: SyncFlow): SyncAlertRecord[];
+    /** The flow's sync days, newest first: what a streak is counted in. */
+    syncDays(flow: SyncFlow, limit: number): SyncDay[];
+  };
+
+  messages: {
+    create(message: Pick<MessageRecord, 'kind' | 'audience' | 'status' | 'subject' | 'body' | 'createdBy'> & { runId?: string }): MessageRecord;
+    get(id: string): MessageRecord | undefined;
+    /** Newest first. */
+    list(limit: number): MessageRecord[];
+    /** Oldest first. */
+    forRun(runId: string): MessageRecord[];
+    settle(id: string, outcome: { status: MessageRecord['status']; decidedBy?: string; channels?: string[]; error?: string }): MessageRecord;
   };
 
   /** Last start of each scheduled job, for missed-run catch-up and no-overlap. */

@@ -41,6 +41,8 @@ export interface SyncServiceDeps {
   metrics: Metrics;
   clock: Clock;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Awaited after each forward run is recorded (R4 alerting); its failure is logged, never the run's. */
+  onRunFinished?: (flow: SyncFlow) => Promise<void>;
 }
 
 interface Outcomes {
@@ -190,6 +192,9 @@ export class SyncService {
     }
     const level = status === 'succeeded' ? 'info' : status === 'interrupted' ? 'warn' : 'error';
     log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: (summary.verification as Outcome | undefined)?.reason ?? summary.error });
+    if (!run.reverse && this.deps.onRunFinished) {
+      await this.deps.onRunFinished(run.flow).catch((error: unknown) => log('warn', `after the ${run.flow} sync: ${describeError(error)}`));
+    }
     return store.syncs.get(run.id)!;
   }
 

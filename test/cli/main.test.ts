@@ -77,20 +77,17 @@ t.test('--help: the overview and one per command, on stdout, exit 0', async (t) 
   t.match(one.stdout, 'usage: drsentinel activate --scenario T --reason T [--dry-run]');
 });
 
-t.test('a command whose capability has not landed says which and exits 2', async (t) => {
-  const cases: Array<[string[], string]> = [
-    [['check', 'monthly', '--json'], 'drsentinel check: the check runner is not available in this version of drsentinel yet'],
-    [['report', 'monthly', '--format', 'md'], 'drsentinel report monthly: the monthly readiness report is not available'],
-    [['activate', '--scenario', 'region-outage', '--reason', 'test'], 'drsentinel activate: the activation runbook is not available'],
-    [['rollback', '--reason', 'back'], 'drsentinel rollback: the rollback runbook is not available'],
-    [['drill', 'dry-run'], 'drsentinel drill: the drill runner is not available'],
-  ];
-  for (const [argv, message] of cases) {
-    const res = await run(argv);
-    t.equal(res.code, 2, argv.join(' '));
-    t.match(res.stderr, message);
-    t.equal(res.stdout, '', 'nothing on stdout, not even with --json');
-  }
+t.test('the runbook clients need a token, and say so when the service does not answer', async (t) => {
+  const noToken = await run(['drill', 'dry-run'], { ...FIXTURE_ENV, DRSENTINEL_TOKEN: '' });
+  t.equal(noToken.code, 2);
+  t.match(noToken.stderr, 'no token: pass --token T or set DRSENTINEL_TOKEN');
+  const noScenario = await run(['activate', '--reason', 'test', '--token', 'x']);
+  t.equal(noScenario.code, 2);
+  t.match(noScenario.stderr, '--scenario is required');
+  const down = await run(['rollback', '--reason', 'back', '--token', 'x', '--server', 'http://127.0.0.1:9']);
+  t.equal(down.code, 2);
+  t.match(down.stderr, 'the service at http://127.0.0.1:9 does not answer');
+  t.equal(down.stdout, '', 'nothing on stdout');
 });
 
 t.test('audit verify: a fresh store is intact (exit 0); a missing store is a config error', async (t) => {

@@ -76,6 +76,17 @@ t.test('SDKs read the injected errors as their service\'s own', async (t) => {
   t.match(await cosmosRes.json(), { code: 'TooManyRequests' });
 });
 
+t.test('a 403 limited to some methods refuses those and lets the others through', async (t) => {
+  const { upstream, faults, proxy } = await setup(t, 'cosmos');
+  faults.set('cosmos', { status: 403, methods: ['POST', 'PUT', 'DELETE'], count: 1 });
+  t.equal((await fetch(`${proxy.url}/dbs/db/colls/c`)).status, 200, 'a read passes and does not use up the count');
+  const refused = await fetch(`${proxy.url}/dbs/db/colls/c/docs`, { method: 'POST', body: '{}' });
+  t.equal(refused.status, 403);
+  t.match(await refused.json(), { code: 'Forbidden' });
+  t.equal((await fetch(`${proxy.url}/dbs/db/colls/c/docs`, { method: 'POST', body: '{}' })).status, 200, 'count 1: cleared');
+  t.equal(upstream.state.hits, 2);
+});
+
 t.test('latency holds a request back before it reaches the upstream', async (t) => {
   const { upstream, faults, proxy } = await setup(t);
   faults.set('s3', { latencyMs: 60_000 });
@@ -116,7 +127,7 @@ t.test('the control server switches faults at run time', async (t) => {
 
   const bad = await fetch(`${control.url}/faults/s3`, { method: 'PUT', body: JSON.stringify({ status: 500, ratio: 2 }) });
   t.equal(bad.status, 400);
-  t.match(await bad.text(), /status must be 429 or 503.*ratio/);
+  t.match(await bad.text(), /status must be 403, 429 or 503.*ratio/);
   t.equal((await fetch(`${control.url}/faults/nosuch`, { method: 'PUT', body: '{}' })).status, 404);
 
   await fetch(`${control.url}/faults/s3`, { method: 'PUT', body: JSON.stringify({ latencyMs: 5 }) });

@@ -17,7 +17,7 @@ function synced(flow: SyncRunRecord['flow'], startedAt: string, verifiedThrough?
 function input(over: Partial<ReadinessInput> = {}): ReadinessInput {
   return {
     now: NOW,
-    checks: [check('monthly', 'website', 'pass', minutesAgo(60 * 24 * 7)), check('smoke', 'api', 'pass', minutesAgo(4))],
+    checks: [check('monthly', 'website', 'pass', minutesAgo(60 * 24 * 7)), check('standby', 'api', 'pass', minutesAgo(4))],
     lastSuccess: { site: synced('site', minutesAgo(60)), uploads: synced('uploads', minutesAgo(60)), metadata: synced('metadata', minutesAgo(30), minutesAgo(90)) },
     rpoHours: 24,
     probeEveryMinutes: 5,
@@ -26,10 +26,17 @@ function input(over: Partial<ReadinessInput> = {}): ReadinessInput {
   };
 }
 
-t.test('staleness limits: three probe intervals, 32 days for the monthly suite', async (t) => {
-  t.equal(stalenessLimitMs('smoke', 5), 15 * 60_000);
-  t.equal(stalenessLimitMs('e2e', 10), 30 * 60_000);
+t.test('staleness limits: three probe intervals, 32 days for the monthly suite, none for on-demand suites', async (t) => {
+  t.equal(stalenessLimitMs('standby', 5), 15 * 60_000);
+  t.equal(stalenessLimitMs('standby', 10), 30 * 60_000);
   t.equal(stalenessLimitMs('monthly', 5), 32 * 24 * 3600_000);
+  for (const suite of ['smoke', 'e2e', 'complementary', 'sampling']) t.equal(stalenessLimitMs(suite, 5), Infinity, suite);
+});
+
+t.test('an on-demand result stands until the next run, however old', async (t) => {
+  const r = assessReadiness(input({ checks: [check('smoke', 'api', 'fail', minutesAgo(60 * 24 * 90))] }));
+  t.equal(r.checks[0]!.stale, false);
+  t.match(r.reasons, [/^smoke\/api fail: api said fail$/]);
 });
 
 t.test('everything fresh and passing, every flow within the RPO: ready', async (t) => {
@@ -52,15 +59,15 @@ t.test('nothing has run yet: unknown, score 0', async (t) => {
 });
 
 t.test('a stale pass counts as failed', async (t) => {
-  const r = assessReadiness(input({ checks: [check('smoke', 'api', 'pass', minutesAgo(16)), check('monthly', 'website', 'pass', minutesAgo(60 * 24 * 33))] }));
+  const r = assessReadiness(input({ checks: [check('standby', 'api', 'pass', minutesAgo(16)), check('monthly', 'website', 'pass', minutesAgo(60 * 24 * 33))] }));
   t.equal(r.verdict, 'not-ready');
   t.equal(r.score, 0);
   t.same(r.checks.map((c) => c.stale), [true, true]);
-  t.match(r.reasons, [/^smoke\/api is stale: last run 16 min ago, limit 15 min$/, /^monthly\/website is stale: last run 33 days ago/]);
+  t.match(r.reasons, [/^standby\/api is stale: last run 16 min ago, limit 15 min$/, /^monthly\/website is stale: last run 33 days ago/]);
 });
 
 t.test('a result just inside the limit is fresh', async (t) => {
-  const r = assessReadiness(input({ checks: [check('smoke', 'api', 'pass', minutesAgo(15))] }));
+  const r = assessReadiness(input({ checks: [check('standby', 'api', 'pass', minutesAgo(15))] }));
   t.equal(r.checks[0]!.stale, false);
   t.equal(r.verdict, 'ready');
 });

@@ -37,6 +37,8 @@ export interface ArmSettings {
   options: ReturnType<typeof clientOptions>;
   /** For `begin…AndWait` calls: how often to poll. */
   poll: { updateIntervalInMs: number };
+  /** The token scope of this ARM endpoint (clients default to public Azure's or to `<endpoint>/.default`). */
+  scope: string;
 }
 
 /** The `azure.arm` section, required by every ARM adapter; its absence names what needs it. */
@@ -48,5 +50,6 @@ export function armSettings(config: Config, needs: string): ArmSettings {
     resourceGroup: arm.resourceGroup,
     options: clientOptions(arm.endpoint, arm.ca),
     poll: { updateIntervalInMs: arm.pollIntervalMs },
+    scope: `${new URL(arm.endpoint).origin}/.default`,
   };
 }

@@ -4,6 +4,7 @@ import type { Config } from '../../config/schema.js';
 import { assessReadiness, type Readiness } from '../../checks/readiness.js';
 import type { Store, SyncFlow, SyncRunRecord } from '../../store/types.js';
 import { SYNC_FLOWS } from '../../metrics.js';
+import { estimatedRtoSeconds } from '../../runbooks/rto.js';
 
 export interface ReadinessSources {
   config: Config;
@@ -19,7 +20,6 @@ export function currentReadiness({ config, store, clock }: ReadinessSources): Re
     lastSuccess,
     rpoHours: config.sync.rpoHours,
     probeEveryMinutes: config.checks.probeEveryMinutes,
-    // Measured RTOs come with the runbook engine; until then there is no estimate to give.
-    estimatedRtoSeconds: null,
+    estimatedRtoSeconds: estimatedRtoSeconds(store),
   });
 }

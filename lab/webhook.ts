@@ -1,0 +1,74 @@
+/**
+ * The lab's webhook receiver: records every request (method, path, headers, JSON body) and,
+ * like a real receiver, refuses a request without the expected bearer token. Tests can make
+ * it answer an error status to see how a notifier reports one.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readBody } from './faults.js';
+
+export interface WebhookCall {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  /** The body parsed as JSON, or its text when it is not JSON. */
+  body: unknown;
+  /** The status the receiver answered. */
+  status: number;
+}
+
+export interface WebhookSink {
+  url: string;
+  /** The bearer token the receiver expects. */
+  token: string;
+  received(): WebhookCall[];
+  clear(): void;
+  /** Answers every request with this status from now on (undefined: back to normal). */
+  respondWith(status: number | undefined): void;
+  close(): Promise<void>;
+}
+
+function parse(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function startWebhookSink(o: { host: string; token: string }): Promise<WebhookSink> {
+  const calls: WebhookCall[] = [];
+  let forced: number | undefined;
+  const server = http.createServer((req, res) => {
+    readBody(req).then(
+      (raw) => {
+        const authorized = req.headers.authorization === `Bearer ${o.token}`;
+        const status = forced ?? (authorized ? 200 : 401);
+        calls.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: parse(raw), status });
+        const answer = JSON.stringify(status < 300 ? { ok: true } : { error: authorized ? `lab webhook answers ${status}` : 'missing or wrong bearer token' });
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);
+      },
+      () => res.destroy(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, o.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${o.host}:${port}/hooks/drsentinel`,
+    token: o.token,
+    received: () => calls.map((c) => structuredClone(c)),
+    clear: () => void calls.splice(0),
+    respondWith: (status) => {
+      forced = status;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

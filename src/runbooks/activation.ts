@@ -1,0 +1,237 @@
+/**
+ * The activation runbook (R6–R12): declare and mobilise, freeze and carry the last data over,
+ * scale the standby up, cut DNS over, validate. Every act is idempotent (a resumed run may
+ * repeat an act the crash interrupted) and each step knows how to undo what it did.
+ */
+import type { Step, StepContext } from '../core/runbook.js';
+import { fail, pass, skip, warn, type Outcome } from '../core/result.js';
+import type { SyncFlow, SyncRunRecord } from '../store/types.js';
+import { apiHealthCheck } from '../../probes/api-health.js';
+import { gatewayBackendsCheck } from '../../probes/gateway-backends.js';
+import type { Suite } from '../checks/suite-names.js';
+import type { RunbookDeps } from './deps.js';
+import { azureTargets, currentTtls, lowerTtls, pointNames, propagation, zoneHolds } from './dns.js';
+import { asking, untilPass } from './poll.js';
+
+/** Flows of the final sync: the site changes by deployment, not by users, so it is not frozen. */
+export const FINAL_SYNC_FLOWS: readonly SyncFlow[] = ['uploads', 'metadata'];
+
+const ratioOf = (run: SyncRunRecord) => {
+  const verification = run.summary.verification as Outcome | undefined;
+  return verification?.measurements.ratio ?? (run.status === 'succeeded' ? 1 : 0);
+};
+
+/** The runs of the final sync: the newest forward run of each flow that began after the step did. */
+export function finalSyncRuns(deps: RunbookDeps, since: string): Map<SyncFlow, SyncRunRecord | undefined> {
+  return new Map(FINAL_SYNC_FLOWS.map((flow) => [flow, deps.store.syncs.list(20, flow).find((r) => !r.reverse && r.startedAt >= since && r.status !== 'running')]));
+}
+
+export async function gatewayUrl(deps: RunbookDeps, signal: AbortSignal): Promise<string> {
+  if (deps.config.azure.appGateway?.url) return deps.config.azure.appGateway.url;
+  const { publicIp } = await deps.adapters.control.gateway().get(signal);
+  if (!publicIp) throw new Error('the Application Gateway has no public IP');
+  return `http://${publicIp}`;
+}
+
+/** A suite of checks as a step. `writes`: the suite leaves test data behind for a moment, so a dry-run does not run it. */
+export function suiteStep(deps: RunbookDeps, suite: Suite, id: string, title: string, o: { writes?: boolean } = {}): Step {
+  return {
+    id,
+    title,
+    role: 'sre',
+    async verify(ctx) {
+      if (ctx.dryRun && o.writes) return skip(`dry-run: the ${suite} checks write test data, so they are not run`);
+      const summary = await deps.checks.run(suite, ctx.signal);
+      const failed = summary.results.filter((r) => r.result.status === 'fail');
+      const evidence = { checks: Object.fromEntries(summary.results.map((r) => [r.check, `${r.result.status}: ${r.result.reason}`])) };
+      if (summary.results.length === 0) return fail(`the ${suite} suite has no check configured`);
+      return failed.length === 0
+        ? pass(`the ${suite} checks pass (${summary.results.length})`, evidence)
+        : fail(`${failed.length} ${suite} check(s) failed: ${failed.map((r) => `${r.check} — ${r.result.reason}`).join('; ')}`, evidence);
+    },
+  };
+}
+
+function integrityGate(deps: RunbookDeps, ctx: StepContext) {
+  const ratio = ctx.results.get('final-sync')?.measurements.ratio ?? 0;
+  const { proceedRatio, ctoRatio } = deps.config.activation;
+  const shown = `${(ratio * 100).toFixed(1)} %`;
+  if (ratio >= proceedRatio) return { id: 'integrity', role: 'tech-lead' as const, question: `integrity ${shown} (≥ ${proceedRatio * 100} %): proceed to the scale-up?` };
+  if (ratio >= ctoRatio) return { id: 'integrity', role: 'tech-lead' as const, question: `integrity ${shown} is between ${ctoRatio * 100} and ${proceedRatio * 100} %: as Incident Commander, proceed or stop?` };
+  return { id: 'integrity', role: 'cto' as const, question: `integrity ${shown} is below ${ctoRatio * 100} %: accept the residual loss and proceed (approve, with the reason), or stop to retry the sync (reject)?` };
+}
+
+export function activationSteps(deps: RunbookDeps): Step[] {
+  const { config, adapters, comms } = deps;
+  const control = adapters.control;
+  const zone = () => control.dnsZone();
+  const minResolvers = config.checks.minResolvers;
+  const targets = async (signal: AbortSignal) => azureTargets(config, zone().zone, (await control.gateway().get(signal)).publicIp);
+
+  return [
+    {
+      id: 'announce',
+      title: 'Announce the activation on the internal channels (R6)',
+      role: 'tech-lead',
+      async act(ctx) {
+        if (deps.store.messages.forRun(ctx.runId).some((m) => m.kind === 'internal-alert' && m.status === 'sent')) return;
+        await comms.post('internal-alert', {
+          scenario: String(ctx.params.scenario ?? ''), reason: String(ctx.params.reason ?? ''), startedAt: String(ctx.params.startedAt ?? ''),
+          runbookReference: config.activation.runbookReference, runId: ctx.runId, warRoom: config.activation.warRoom,
+        }, { name: String(ctx.params.startedBy ?? 'drsentinel'), roles: [] }, ctx.signal);
+      },
+      async verify(ctx) {
+        const sent = deps.store.messages.forRun(ctx.runId).find((m) => m.kind === 'internal-alert');
+        if (!sent) return fail('no announcement was recorded');
+        return sent.status === 'sent'
+          ? pass(`announced on ${sent.channels.join(' and ')} at ${sent.sentAt}`, { message: sent.id })
+          : fail(`the announcement could not be delivered: ${sent.error ?? sent.status}`, { message: sent.id });
+      },
+    },
+    {
+      id: 'war-room',
+      title: 'Record the war room (R6)',
+      role: 'tech-lead',
+      async verify() {
+        const roster = config.activation.warRoom;
+        const missing = ['tech-lead', 'devops', 'sre', 'cto'].filter((role) => !(roster[role]?.length));
+        if (missing.length > 0) return warn(`the war room has no one for ${missing.join(', ')} (activation.warRoom)`, { roster });
+        return pass(`war room: ${Object.entries(roster).map(([role, people]) => `${role} ${people.join(', ')}`).join('; ')}`, { roster });
+      },
+    },
+    {
+      id: 'incident-commander',
+      title: 'Incident Commander checkpoint (R6)',
+      role: 'tech-lead',
+      gate: () => ({ id: 'incident-commander', role: 'tech-lead', question: 'War room assembled and the failure confirmed: start the final sync?' }),
+      async verify(ctx) {
+        const d = ctx.decisions.get('incident-commander');
+        return pass(d ? `the Incident Commander (${d.by}) confirmed: ${d.reason}` : 'dry-run: the Incident Commander would confirm here');
+      },
+    },
+    {
+      id: 'block-uploads',
+      title: 'Block new uploads on AWS with a bucket policy (R7)',
+      role: 'sre',
+      act: (ctx) => adapters.uploadGate.block(ctx.signal),
+      undo: (ctx) => adapters.uploadGate.unblock(ctx.signal),
+      async verify(ctx) {
+        return (await adapters.uploadGate.isBlocked(ctx.signal))
+          ? pass(`${adapters.uploadGate.name} refuses new uploads`)
+          : fail(`${adapters.uploadGate.name} still accepts uploads: its policy has no deny rule`);
+      },
+    },
+    {
+      id: 'final-sync',
+      title: 'Force the final sync of uploads and metadata, then check integrity (R7)',
+      role: 'sre',
+      async act(ctx) {
+        await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => {
+          const run = deps.syncs.start(flow);
+          await deps.syncs.wait(run.id);
+        }));
+        ctx.log('final sync finished');
+      },
+      async verify(ctx) {
+        const since = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'final-sync')?.startedAt ?? new Date(0).toISOString();
+        const runs = finalSyncRuns(deps, since);
+        const missing = [...runs].filter(([, r]) => !r).map(([flow]) => flow);
+        if (missing.length > 0) return fail(ctx.dryRun ? `dry-run: no final sync of ${missing.join(', ')} ran` : `no finished final sync of ${missing.join(', ')}`);
+        const ratios = Object.fromEntries([...runs].map(([flow, r]) => [flow, ratioOf(r!)]));
+        const ratio = Math.min(...Object.values(ratios));
+        const evidence = Object.fromEntries([...runs].map(([flow, r]) => [flow, { run: r!.id, status: r!.status, verification: (r!.summary.verification as Outcome | undefined)?.reason ?? r!.summary.error }]));
+        return pass(`integrity after the final sync: ${(ratio * 100).toFixed(1)} % (uploads ${(ratios.uploads! * 100).toFixed(1)} %, metadata ${(ratios.metadata! * 100).toFixed(1)} %)`, evidence, { ratio });
+      },
+    },
+    {
+      id: 'integrity-gate',
+      title: 'Decide on the integrity (R7: ≥ 95 % Incident Commander, < 90 % CTO)',
+      role: 'tech-lead',
+      gate: (ctx) => integrityGate(deps, ctx),
+      async verify(ctx) {
+        const d = ctx.decisions.get('integrity');
+        return pass(d ? `${d.by} decided to proceed: ${d.reason}` : 'dry-run: a decision would be asked here', {}, { ratio: ctx.results.get('final-sync')?.measurements.ratio ?? 0 });
+      },
+    },
+    {
+      id: 'cosmos-throughput',
+      title: `Raise Cosmos throughput to ${config.activation.cosmosActiveRu} RU/s (R8)`,
+      role: 'sre',
+      act: async (ctx) => void (await control.throughput().set(config.activation.cosmosActiveRu, ctx.signal)),
+      undo: async (ctx) => void (await control.throughput().set(config.activation.cosmosStandbyRu, ctx.signal)),
+      async verify(ctx) {
+        const ru = await control.throughput().get(ctx.signal);
+        return ru === config.activation.cosmosActiveRu ? pass(`Cosmos runs at ${ru} RU/s`, {}, { ru }) : fail(`Cosmos runs at ${ru} RU/s, not ${config.activation.cosmosActiveRu}`, {}, { ru });
+      },
+    },
+    {
+      id: 'scale-up',
+      title: `Scale the API to ${config.activation.vmssActive} instances, all Running (R8)`,
+      role: 'sre',
+      act: async (ctx) => void (await control.scaleSet().setCapacity(config.activation.vmssActive, ctx.signal)),
+      undo: async (ctx) => void (await control.scaleSet().setCapacity(config.activation.vmssStandby, ctx.signal)),
+      verify: (ctx) =>
+        untilPass(async (signal) => {
+          const want = config.activation.vmssActive;
+          const instances = await control.scaleSet().instances(signal);
+          const running = instances.filter((i) => i.powerState === 'running');
+          const evidence = { instances: instances.map((i) => `${i.id} ${i.powerState} ${i.address ?? ''}`.trim()) };
+          return running.length >= want ? pass(`${running.length} instances Running`, evidence) : fail(`${running.length} of ${want} instances Running`, evidence);
+        }, { signal: ctx.signal, timeoutMs: ctx.dryRun ? 0 : 10 * 60_000 }),
+    },
+    {
+      id: 'backends-healthy',
+      title: 'Every Application Gateway backend Healthy and the API answering (R8)',
+      role: 'sre',
+      async verify(ctx) {
+        const timeoutMs = ctx.dryRun ? 0 : 10 * 60_000;
+        const backends = await untilPass(asking(gatewayBackendsCheck(control.gateway())), { signal: ctx.signal, timeoutMs });
+        if (backends.status === 'fail') return backends;
+        const health = await untilPass(asking(apiHealthCheck({ url: await gatewayUrl(deps, ctx.signal) })), { signal: ctx.signal, timeoutMs });
+        return health.status === 'fail' ? health : pass(`${backends.reason}; ${health.reason}`, { ...backends.evidence, ...health.evidence });
+      },
+    },
+    suiteStep(deps, 'e2e', 'warm-functions', 'Warm the Functions with a test event and confirm the run in the logs (R8)', { writes: true }),
+    {
+      id: 'dns-ttl',
+      title: `Bring DNS TTLs down to ${config.checks.maxTtlSeconds} s and wait the old ones out (R9)`,
+      role: 'sre',
+      async act(ctx) {
+        const lowered = await lowerTtls(zone(), await targets(ctx.signal), config.checks.maxTtlSeconds, ctx.signal);
+        if (Object.keys(lowered).length > 0) ctx.log('TTLs lowered and waited out', lowered);
+      },
+      async verify(ctx) {
+        const ttls = await currentTtls(zone(), await targets(ctx.signal), ctx.signal);
+        const high = Object.entries(ttls).filter(([, ttl]) => ttl > config.checks.maxTtlSeconds);
+        return high.length === 0
+          ? pass(`every TTL is at most ${config.checks.maxTtlSeconds} s`, { ttls })
+          : fail(`TTL above ${config.checks.maxTtlSeconds} s: ${high.map(([n, t]) => `${n} ${t} s`).join(', ')}`, { ttls });
+      },
+    },
+    {
+      id: 'pre-dns-probe',
+      title: 'Probe the standby end to end at its own address before DNS moves (R9)',
+      role: 'sre',
+      async verify(ctx) {
+        return untilPass(asking(apiHealthCheck({ url: await gatewayUrl(deps, ctx.signal) })), { signal: ctx.signal, timeoutMs: ctx.dryRun ? 0 : 60_000 });
+      },
+    },
+    {
+      id: 'dns-cutover',
+      title: 'Point the main and API names at Azure and watch the resolvers (R9)',
+      role: 'sre',
+      act: async (ctx) => pointNames(zone(), await targets(ctx.signal), config.checks.maxTtlSeconds, ctx.signal),
+      async verify(ctx) {
+        const t = await targets(ctx.signal);
+        if (t.length === 0) return fail('no name to cut over: set activation.cutover');
+        const held = await zoneHolds(zone(), t, ctx.signal);
+        if (held.status === 'fail') return held;
+        const timeoutMs = ctx.dryRun ? 0 : (config.checks.maxTtlSeconds + config.activation.propagationMarginSeconds) * 1000;
+        return untilPass(propagation(deps.resolvers, t, minResolvers), { signal: ctx.signal, timeoutMs });
+      },
+    },
+    suiteStep(deps, 'smoke', 'smoke-tests', 'Smoke tests (R10)'),
+    suiteStep(deps, 'e2e', 'end-to-end', 'End-to-end test (R11)', { writes: true }),
+    suiteStep(deps, 'complementary', 'complementary', 'Complementary checks (R12)'),
+  ];
+}

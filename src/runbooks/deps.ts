@@ -1,0 +1,21 @@
+/** What the runbooks act on and read: the same adapters, engines and checks the service runs. */
+import type { Adapters } from '../adapters/index.js';
+import type { CheckRunner } from '../checks/runner.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Resolver } from '../core/ports.js';
+import type { Store } from '../store/types.js';
+import type { SyncService } from '../sync/service.js';
+import type { Communications } from './communications.js';
+
+export interface RunbookDeps {
+  config: Config;
+  store: Store;
+  adapters: Adapters;
+  syncs: SyncService;
+  checks: CheckRunner;
+  /** One client per configured public resolver. */
+  resolvers: Resolver[];
+  comms: Communications;
+  clock: Clock;
+}

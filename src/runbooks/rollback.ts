@@ -1,0 +1,148 @@
+/**
+ * The rollback runbook (R13, steps 1–5), only once AWS is confirmed stable: a CTO approves,
+ * uploads are let in again on S3, everything written on Azure during the contingency goes back
+ * (reverse sync, never deleting), AWS is re-validated, DNS cut back, the standby scaled down,
+ * and the post-rollback report written.
+ */
+import { postRollbackReport, renderPostRollback } from '../reporting/incident.js';
+import { fail, pass, type Outcome } from '../core/result.js';
+import type { Step } from '../core/runbook.js';
+import type { SyncRunRecord } from '../store/types.js';
+import type { RunbookDeps } from './deps.js';
+import { awsTargets, pointNames, propagation, zoneHolds } from './dns.js';
+import { FINAL_SYNC_FLOWS } from './activation.js';
+import type { RunbookEngine } from './engine.js';
+import { untilPass } from './poll.js';
+
+/** When the contingency began: the `since` asked for, else the newest live activation's start. */
+export function contingencyStart(deps: RunbookDeps, params: Readonly<Record<string, unknown>>): Date | undefined {
+  if (typeof params.since === 'string') return new Date(params.since);
+  const activation = deps.store.runs.list(200).find((r) => !r.dryRun && (r.runbook === 'activation' || r.runbook === 'game-day'));
+  return activation ? new Date(activation.startedAt) : undefined;
+}
+
+function reverseRuns(deps: RunbookDeps, since: string): SyncRunRecord[] {
+  return FINAL_SYNC_FLOWS.flatMap((flow) => deps.store.syncs.list(20, flow).find((r) => r.reverse && r.startedAt >= since && r.status !== 'running') ?? []);
+}
+
+async function answers200(url: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal, redirect: 'manual' });
+    await res.arrayBuffer();
+    return res.status === 200 ? undefined : `${url} answered ${res.status}`;
+  } catch (err) {
+    return `${url} did not answer (${(err as Error).message})`;
+  }
+}
+
+export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): Step[] {
+  const { config, adapters } = deps;
+  const control = adapters.control;
+  const zone = () => control.dnsZone();
+  const targets = () => awsTargets(config, zone().zone);
+
+  return [
+    {
+      id: 'cto-approval',
+      title: 'The CTO confirms AWS is stable and approves the return (R13)',
+      role: 'cto',
+      gate: () => ({ id: 'cto-approval', role: 'cto', question: 'AWS is confirmed stable: start the return to AWS?' }),
+      async verify(ctx) {
+        const d = ctx.decisions.get('cto-approval');
+        return pass(d ? `${d.by} approved the return: ${d.reason}` : 'dry-run: the CTO would approve here');
+      },
+    },
+    // The deny rule of the activation covers every principal, the reverse sync's own too; users
+    // still reach Azure until the cutback, so S3 opens again first.
+    {
+      id: 'unblock-uploads',
+      title: 'Let uploads in again on AWS, so the reverse sync can write them (R13.2)',
+      role: 'sre',
+      act: (ctx) => adapters.uploadGate.unblock(ctx.signal),
+      async verify(ctx) {
+        return (await adapters.uploadGate.isBlocked(ctx.signal)) ? fail(`${adapters.uploadGate.name} still refuses uploads`) : pass(`${adapters.uploadGate.name} accepts uploads again`);
+      },
+    },
+    {
+      id: 'reverse-sync',
+      title: 'Carry back to AWS what was written on Azure during the contingency (R13.1–2)',
+      role: 'sre',
+      async act(ctx) {
+        const since = contingencyStart(deps, ctx.params);
+        await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => deps.syncs.wait(deps.syncs.start(flow, { reverse: true, ...(since ? { since } : {}) }).id)));
+      },
+      async verify(ctx) {
+        const stepStart = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'reverse-sync')?.startedAt ?? new Date(0).toISOString();
+        const runs = reverseRuns(deps, stepStart);
+        if (runs.length < FINAL_SYNC_FLOWS.length) return fail('the reverse sync of uploads and metadata has not run');
+        const failed = runs.filter((r) => r.status !== 'succeeded');
+        const evidence = Object.fromEntries(runs.map((r) => [r.flow, { run: r.id, status: r.status, verification: (r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error }]));
+        return failed.length === 0
+          ? pass('uploads and metadata written during the contingency are back on AWS', evidence)
+          : fail(`the reverse sync failed for ${failed.map((r) => `${r.flow} (${(r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error ?? r.status})`).join(', ')}`, evidence);
+      },
+    },
+    {
+      id: 'aws-revalidation',
+      title: 'Re-validate AWS: the ALB health URL and the critical endpoints answer 200 (R13.3)',
+      role: 'sre',
+      async verify(ctx) {
+        const urls = config.activation.awsHealthUrls;
+        if (urls.length === 0) return fail('no AWS endpoint to re-validate: set activation.awsHealthUrls');
+        const problems = (await Promise.all(urls.map((u) => answers200(u, ctx.signal)))).flatMap((p) => p ?? []);
+        return problems.length === 0 ? pass(`AWS answers 200 on ${urls.length} endpoint(s)`, { urls }) : fail(problems.join('; '), { urls });
+      },
+    },
+    {
+      id: 'dns-cutback',
+      title: 'Point the names back at AWS and watch the resolvers (R13.3)',
+      role: 'sre',
+      act: (ctx) => pointNames(zone(), targets(), config.checks.maxTtlSeconds, ctx.signal),
+      async verify(ctx) {
+        const t = targets();
+        if (t.length === 0) return fail('no name to cut back: set activation.cutover');
+        const held = await zoneHolds(zone(), t, ctx.signal);
+        if (held.status === 'fail') return held;
+        const timeoutMs = ctx.dryRun ? 0 : (config.checks.maxTtlSeconds + config.activation.propagationMarginSeconds) * 1000;
+        return untilPass(propagation(deps.resolvers, t, config.checks.minResolvers), { signal: ctx.signal, timeoutMs });
+      },
+    },
+    {
+      id: 'scale-down',
+      title: `Scale Azure down: the API to ${config.activation.vmssStandby}, Cosmos to ${config.activation.cosmosStandbyRu} RU/s (R13.4)`,
+      role: 'sre',
+      async act(ctx) {
+        await control.scaleSet().setCapacity(config.activation.vmssStandby, ctx.signal);
+        await control.throughput().set(config.activation.cosmosStandbyRu, ctx.signal);
+      },
+      async verify(ctx) {
+        const [set, ru] = await Promise.all([control.scaleSet().get(ctx.signal), control.throughput().get(ctx.signal)]);
+        const problems = [
+          ...(set.capacity === config.activation.vmssStandby ? [] : [`the scale set has capacity ${set.capacity}, not ${config.activation.vmssStandby}`]),
+          ...(ru === config.activation.cosmosStandbyRu ? [] : [`Cosmos runs at ${ru} RU/s, not ${config.activation.cosmosStandbyRu}`]),
+        ];
+        return problems.length === 0 ? pass('the standby is back to warm standby', {}, { capacity: set.capacity, ru }) : fail(problems.join('; '), {}, { capacity: set.capacity, ru });
+      },
+    },
+    {
+      id: 'post-rollback-report',
+      title: 'Write the post-rollback report (R13.5)',
+      role: 'tech-lead',
+      async act(ctx) {
+        if (deps.store.reports.list(50, 'post-rollback').some((r) => r.period === ctx.runId)) return;
+        const view = engine().view(ctx.runId);
+        const reverse = ctx.results.get('reverse-sync');
+        const divergences = [
+          ...(reverse && reverse.status !== 'pass' ? [reverse.reason] : []),
+          'documents deleted in Cosmos during the contingency are not deleted on DynamoDB by the reverse sync: review them by hand',
+        ];
+        const report = postRollbackReport(view, divergences, deps.store.messages.forRun(ctx.runId));
+        deps.store.reports.save({ kind: 'post-rollback', period: ctx.runId, format: 'md', body: renderPostRollback(report, ctx.now()).text });
+      },
+      async verify(ctx) {
+        const report = deps.store.reports.list(50, 'post-rollback').find((r) => r.period === ctx.runId);
+        return report ? pass(`post-rollback report ${report.id} written`, { report: report.id }) : fail('no post-rollback report was written');
+      },
+    },
+  ];
+}

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DnsManagementClient } from '@azure/arm-dns';
+import { buildDnsZone } from '../../src/adapters/azure/dns-zone.js';
+import { armSettings, azureCredential } from '../../src/adapters/azure/credential.js';
+import { UdpResolver } from '../../src/adapters/dns/resolver.js';
+import { loadConfig } from '../../src/config/load.js';
+import { UsageError } from '../../src/core/errors.js';
+import { withLab } from '../helpers/lab.js';
+
+const lab = await withLab(t, { empty: true });
+const config = loadConfig(lab.configFile).config;
+const zone = buildDnsZone(config, process.env);
+const { zone: origin } = lab.endpoints.azure.dnsZone;
+const resolvers = lab.endpoints.dns.resolvers.map((address) => new UdpResolver(address));
+
+/** Asks every resolver until each answers `expected`: a cache lets go of an answer only after its TTL. */
+async function resolvedEverywhere(name: string, expected: string[]): Promise<boolean> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const answers = await Promise.all(resolvers.map((r) => r.resolve(name, 'A')));
+    if (answers.every((a) => a.answers.join() === expected.join())) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+t.test('the zone holds what the lab serves: the standby record and the demo names still on AWS', async (t) => {
+  t.equal(zone.zone, origin);
+  t.same(await zone.get('dr', 'A'), { name: 'dr', type: 'A', ttl: 60, values: ['127.0.0.80'] });
+  t.same(await zone.get('www', 'A'), { name: 'www', type: 'A', ttl: 3600, values: ['127.0.0.90'] });
+  t.same(await zone.get(`api.${origin}.`, 'A'), { name: 'api', type: 'A', ttl: 3600, values: ['127.0.0.90'] }, 'a fully qualified name works too');
+  t.equal(await zone.get('nothing-here', 'A'), undefined);
+  t.equal(await zone.get('www', 'CNAME'), undefined);
+});
+
+t.test('an upsert changes the authority, and the caching resolvers follow after the TTL', async (t) => {
+  const name = `cutover.${origin}`;
+  t.same(await zone.upsert({ name: 'cutover', type: 'A', ttl: 1, values: ['127.0.0.90'] }), { name: 'cutover', type: 'A', ttl: 1, values: ['127.0.0.90'] });
+  t.ok(await resolvedEverywhere(name, ['127.0.0.90']), 'every resolver answers the new record');
+
+  t.same(await zone.upsert({ name: 'cutover', type: 'A', ttl: 1, values: ['127.0.0.80'] }), { name: 'cutover', type: 'A', ttl: 1, values: ['127.0.0.80'] });
+  t.same(await zone.get('cutover', 'A'), { name: 'cutover', type: 'A', ttl: 1, values: ['127.0.0.80'] });
+  t.ok(await resolvedEverywhere(name, ['127.0.0.80']), 'every resolver lets go of the old address once its TTL ran out');
+});
+
+t.test('a CNAME record set is served, and resolves through its target', async (t) => {
+  t.same(await zone.upsert({ name: 'cdn', type: 'CNAME', ttl: 1, values: [`dr.${origin}`] }), { name: 'cdn', type: 'CNAME', ttl: 1, values: [`dr.${origin}`] });
+  const answer = await resolvers[0]!.resolve(`cdn.${origin}`, 'A');
+  t.same(answer.answers, ['127.0.0.80']);
+  await t.rejects(zone.upsert({ name: 'cdn', type: 'A', ttl: 1, values: ['127.0.0.80'] }), { statusCode: 409, code: 'Conflict' }, 'a CNAME name holds nothing else');
+});
+
+t.test('the twin answers the SDK\'s other calls as Azure does', async (t) => {
+  const arm = armSettings(config, 'the test');
+  const client = new DnsManagementClient(azureCredential(config, process.env), arm.subscriptionId, arm.options);
+  const found = await client.zones.get(arm.resourceGroup, origin);
+  t.match(found, { name: origin, zoneType: 'Public', nameServers: [`ns.${origin}.`] });
+  await t.rejects(client.zones.get(arm.resourceGroup, 'example.org'), { name: 'RestError', statusCode: 404 });
+  await t.rejects(client.recordSets.createOrUpdate(arm.resourceGroup, origin, 'bad', 'A', { ttl: 60, aRecords: [{ ipv4Address: 'not-an-ip' }] }), { statusCode: 400, code: 'BadRequest' });
+
+  await zone.upsert({ name: 'gone', type: 'A', ttl: 1, values: ['127.0.0.91'] });
+  await client.recordSets.delete(arm.resourceGroup, origin, 'gone', 'A');
+  t.equal(await zone.get('gone', 'A'), undefined);
+});
+
+t.test('without azure.dnsZone the adapter says which section is missing', async (t) => {
+  t.throws(() => buildDnsZone({ ...config, azure: { ...config.azure, dnsZone: undefined } }, process.env), new UsageError('the Azure DNS adapter needs azure.dnsZone (zone)'));
+});

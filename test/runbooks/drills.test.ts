@@ -1,0 +1,123 @@
+/**
+ * The drills against the whole twin, through the real service: the dry-run changes nothing;
+ * the game day switches DNS on three resolvers and back, scales the standby up and down,
+ * blocks and unblocks uploads, and brings data written during the contingency back to AWS.
+ */
+import t, { type Test } from 'tap';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { UdpResolver } from '../../src/adapters/dns/resolver.js';
+import { withLab } from '../helpers/lab.js';
+import { adaptersFor, labSdk } from '../contract/lab-adapters.js';
+import { startService, type ServiceClient } from '../helpers/service.js';
+
+const lab = await withLab(t);
+const sdk = labSdk(t, lab);
+const adapters = adaptersFor(t, lab, () => {});
+const service = await startService(t, lab);
+const { buckets } = lab.endpoints.aws.s3;
+const resolvers = lab.endpoints.dns.resolvers.map((r) => new UdpResolver(r));
+const names = ['www.drsentinel.test', 'api.drsentinel.test'];
+
+async function resolvedEverywhere(): Promise<string[]> {
+  const answers = await Promise.all(names.flatMap((n) => resolvers.map(async (r) => (await r.resolve(n, 'A')).answers.join(','))));
+  return [...new Set(answers)];
+}
+
+/** What a dry-run must leave exactly as it was. */
+async function snapshot() {
+  const listing = async (bucket: string) => (await sdk.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((o) => `${o.Key} ${o.ETag}`) ?? [];
+  const blobs: string[] = [];
+  for await (const b of sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).listBlobsFlat()) blobs.push(`${b.name} ${b.properties.etag}`);
+  const control = adapters.control;
+  return {
+    s3Uploads: await listing(buckets.uploads),
+    uploadsBlocked: await adapters.uploadGate.isBlocked(),
+    dynamodb: (await sdk.dynamodb.send(new ScanCommand({ TableName: lab.endpoints.aws.dynamodb.table, Select: 'COUNT' }))).Count,
+    azureUploads: blobs,
+    cosmos: await adapters.tables.cosmos.count(),
+    capacity: (await control.scaleSet().get()).capacity,
+    ru: await control.throughput().get(),
+    gateway: (await control.gateway().get()).operationalState,
+    dns: await Promise.all(['www', 'api', 'dr'].map(async (n) => JSON.stringify(await control.dnsZone().get(n, 'A')))),
+    functions: [...lab.azure.state.functions.keys()],
+  };
+}
+
+async function approveWhenAsked(t: Test, s: ServiceClient, id: string, gate: string, role: 'tech-lead' | 'cto', before?: () => Promise<void>) {
+  await s.until(`/api/v1/runs/${id}`, (run) => run.gates.some((g: { id: string; status: string }) => g.id === gate && g.status === 'pending') || ['failed', 'aborted'].includes(run.status), 600_000);
+  const run = (await s.call('GET', `/api/v1/runs/${id}`)).body;
+  if (run.status === 'failed') t.fail(`the run failed before gate ${gate}: ${JSON.stringify(run.steps.filter((x: { status: string }) => x.status === 'failed'))}`);
+  await before?.();
+  const answer = await s.call('POST', `/api/v1/runs/${id}/approvals`, role, { gate, decision: 'approve', reason: `drill: ${gate} approved` });
+  t.equal(answer.status, 200, `gate ${gate} approved by the ${role}`);
+}
+
+t.test('the syncs have run once, as they do every day', async (t) => {
+  const started = await service.call('POST', '/api/v1/syncs/all/run', 'operator', {});
+  t.equal(started.status, 202);
+  for (const id of started.body.ids as string[]) {
+    const run = await service.until(`/api/v1/syncs/${id}`, (r) => r.status !== 'running');
+    t.equal(run.status, 'succeeded', `${run.flow} synced`);
+  }
+});
+
+t.test('a game day fails over to Azure and back, and nothing written meanwhile is lost', async (t) => {
+  t.same(await resolvedEverywhere(), ['127.0.0.90'], 'production names on AWS before');
+  const started = await service.call('POST', '/api/v1/drills', 'tech-lead', { mode: 'game-day' });
+  t.equal(started.status, 202);
+  const id = started.body.id as string;
+
+  await approveWhenAsked(t, service, id, 'incident-commander', 'tech-lead', async () => {
+    const refused = await service.call('POST', `/api/v1/runs/${id}/approvals`, 'viewer', { gate: 'incident-commander', decision: 'approve', reason: 'not mine' });
+    t.equal(refused.status, 403, 'a viewer cannot decide');
+  });
+  await approveWhenAsked(t, service, id, 'integrity', 'tech-lead');
+
+  await approveWhenAsked(t, service, id, 'cto-approval', 'cto', async () => {
+    // The contingency: Azure serves production.
+    t.same(await resolvedEverywhere(), ['127.0.0.80'], 'both names resolve to the gateway on the three resolvers');
+    t.equal((await adapters.control.scaleSet().get()).capacity, 2, 'two API instances');
+    t.equal(await adapters.control.throughput().get(), 4000, 'Cosmos at 4000 RU/s');
+    await t.rejects(sdk.s3.send(new PutObjectCommand({ Bucket: buckets.uploads, Key: 'late.png', Body: 'x' })), { name: 'AccessDenied' }, 'uploads blocked on AWS');
+    // Written on Azure during the contingency: an upload and its metadata.
+    await sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).getBlockBlobClient('contingency/photo.png').upload('taken during the failover', 25);
+    const written = await adapters.tables.cosmos.bulkWrite([{ type: 'put', item: { imageId: { S: 'contingency-1' }, chunkIndex: { N: '0' }, content: { S: 'aGVsbG8=' } } }]);
+    t.equal(written.written, 1);
+  });
+
+  const run = await service.until(`/api/v1/runs/${id}`, (r) => !['running', 'awaiting-approval'].includes(r.status), 600_000);
+  const failed = run.steps.filter((s: { status: string }) => s.status !== 'succeeded');
+  t.same(failed, [], 'every step succeeded');
+  t.equal(run.status, 'succeeded');
+
+  t.same(await resolvedEverywhere(), ['127.0.0.90'], 'the names are back on AWS');
+  t.equal((await adapters.control.scaleSet().get()).capacity, 0, 'the scale set is back to 0');
+  t.equal(await adapters.control.throughput().get(), 400, 'Cosmos is back to its minimum');
+  t.equal(await adapters.uploadGate.isBlocked(), false, 'uploads are let in again');
+  const back = await sdk.s3.send(new GetObjectCommand({ Bucket: buckets.uploads, Key: 'contingency/photo.png' }));
+  t.equal(await back.Body!.transformToString(), 'taken during the failover', 'the upload made on Azure is on S3');
+  const item = await sdk.dynamodb.send(new GetItemCommand({ TableName: lab.endpoints.aws.dynamodb.table, Key: { imageId: { S: 'contingency-1' }, chunkIndex: { N: '0' } } }));
+  t.equal(item.Item?.content?.S, 'aGVsbG8=', 'the metadata written on Azure is in DynamoDB');
+
+  const reports = (await service.call('GET', '/api/v1/reports')).body;
+  t.ok(JSON.stringify(reports).includes('post-rollback'), 'the post-rollback report was written');
+  const readiness = (await service.call('GET', '/api/v1/readiness')).body;
+  t.type(readiness.estimatedRtoSeconds, 'number', 'the drill measured an RTO');
+  t.match(await (await fetch(`${service.url}/metrics`)).text(), /^dr_estimated_rto_seconds \d+/m);
+  const audit = (await service.call('GET', '/api/v1/audit?limit=1000', 'viewer')).body;
+  t.equal(audit.verified.ok, true);
+  t.ok(audit.rows.filter((r: { action: string }) => r.action === 'runbook.act').length >= 10, 'every act is in the audit log');
+});
+
+t.test('a dry-run drill reads and verifies everything and changes nothing', async (t) => {
+  const before = await snapshot();
+  const started = await service.call('POST', '/api/v1/drills', 'sre', { mode: 'dry-run' });
+  t.equal(started.status, 202);
+  const run = await service.until(`/api/v1/runs/${started.body.id}`, (r) => !['running', 'awaiting-approval'].includes(r.status));
+  t.equal(run.status, 'succeeded', 'a dry-run reports, it does not stop');
+  t.equal(run.dryRun, true);
+  t.ok(run.steps.every((s: { status: string }) => s.status === 'succeeded'), 'every step was read and verified');
+  t.match(run.steps.find((s: { id: string }) => s.id === 'scale-up').result.reason, /^dry-run: the act would be needed — 0 of 2 instances Running/);
+  t.same(await snapshot(), before, 'the twin is exactly as it was');
+});
