@@ -52,7 +52,8 @@ export function suiteStep(deps: RunbookDeps, suite: Suite, id: string, title: st
   };
 }
 
-function integrityGate(deps: RunbookDeps, ctx: StepContext) {
+/** R7: who decides whether the integrity reached is enough to go on. */
+export function integrityGate(deps: Pick<RunbookDeps, 'config'>, ctx: Pick<StepContext, 'results'>) {
   const ratio = ctx.results.get('final-sync')?.measurements.ratio ?? 0;
   const { proceedRatio, ctoRatio } = deps.config.activation;
   const shown = `${(ratio * 100).toFixed(1)} %`;
@@ -126,9 +127,12 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       title: 'Force the final sync of uploads and metadata, then check integrity (R7)',
       role: 'sre',
       async act(ctx) {
+        // A run of the flow already going (the daily job, a restart's catch-up) serves as the
+        // final sync only if it began after the block; an older one is waited out, then run again.
+        const blockedAt = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'block-uploads')?.finishedAt ?? ctx.now().toISOString();
         await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => {
-          const run = deps.syncs.start(flow);
-          await deps.syncs.wait(run.id);
+          const run = await deps.syncs.wait(deps.syncs.startOrJoin(flow));
+          if (run.startedAt < blockedAt) await deps.syncs.wait(deps.syncs.startOrJoin(flow));
         }));
         ctx.log('final sync finished');
       },

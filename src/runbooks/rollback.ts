@@ -69,7 +69,7 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       role: 'sre',
       async act(ctx) {
         const since = contingencyStart(deps, ctx.params);
-        await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => deps.syncs.wait(deps.syncs.start(flow, { reverse: true, ...(since ? { since } : {}) }).id)));
+        await Promise.all(FINAL_SYNC_FLOWS.map((flow) => deps.syncs.wait(deps.syncs.startOrJoin(flow, { reverse: true, ...(since ? { since } : {}) }))));
       },
       async verify(ctx) {
         const stepStart = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'reverse-sync')?.startedAt ?? new Date(0).toISOString();

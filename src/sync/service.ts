@@ -76,7 +76,7 @@ export class SyncService {
     const stop = () => this.aborter.abort(signal?.reason);
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      const ids = FLOWS.map((flow) => this.busy.get(this.lane(flow, request)) ?? this.start(flow, request).id);
+      const ids = FLOWS.map((flow) => this.startOrJoin(flow, request));
       return await Promise.all(ids.map((id) => this.wait(id)));
     } finally {
       signal?.removeEventListener('abort', stop);
@@ -90,6 +90,11 @@ export class SyncService {
   private assertIdle(flow: SyncFlow, request: SyncRequest): void {
     const running = this.busy.get(this.lane(flow, request));
     if (running) throw new ConflictError(`the ${this.lane(flow, request)} sync is already running (run ${running})`);
+  }
+
+  /** The id of the flow's run going on now, else of a run started now: a caller that only needs the flow synced joins it. */
+  startOrJoin(flow: SyncFlow, request: SyncRequest = {}): string {
+    return this.busy.get(this.lane(flow, request)) ?? this.start(flow, request).id;
   }
 
   /** Starts a run and returns at once; `wait(id)` gives its end. */

@@ -105,7 +105,7 @@ t.test('environment overrides', async (t) => {
     t.equal(config.activation.ctoRatio, 0.8);
     t.same(config.dns.resolvers, ['9.9.9.9', '1.1.1.1', '8.8.8.8']);
     t.same(config.azure.cosmos.key, { env: 'DRS_TEST_COSMOS_KEY' });
-    t.same(config.azure.arm, { subscriptionId: 'sub-1', resourceGroup: 'dr', endpoint: 'https://127.0.0.1:8443', ca: join(dir, 'ca.pem') });
+    t.same(config.azure.arm, { subscriptionId: 'sub-1', resourceGroup: 'dr', endpoint: 'https://127.0.0.1:8443', ca: join(dir, 'ca.pem'), pollIntervalMs: 2000 });
   });
 
   t.test('an unknown path names the variable', async (t) => {

@@ -105,6 +105,25 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   const readiness = (await service.call('GET', '/api/v1/readiness')).body;
   t.type(readiness.estimatedRtoSeconds, 'number', 'the drill measured an RTO');
   t.match(await (await fetch(`${service.url}/metrics`)).text(), /^dr_estimated_rto_seconds \d+/m);
+  // R15: the return confirmation to customers waits for a CTO.
+  const held = await service.call('POST', '/api/v1/messages', 'tech-lead', { kind: 'external-return', runId: id, text: 'Thank you for your patience.' });
+  t.equal(held.status, 201);
+  t.equal(held.body.status, 'awaiting-approval', 'an external message written by the tech lead is held');
+  t.equal((await service.call('POST', `/api/v1/messages/${held.body.id}/approval`, 'tech-lead', { decision: 'approve' })).status, 403, 'only a CTO approves it');
+  const sent = await service.call('POST', `/api/v1/messages/${held.body.id}/approval`, 'cto', { decision: 'approve' });
+  t.equal(sent.body.status, 'sent');
+  t.ok(lab.webhook.received().some((c) => c.path === '/status-page' && JSON.stringify(c.body).includes('Thank you for your patience.')), 'the status page got it');
+
+  // R16: the post-incident report, with the real RTO from the run.
+  const postIncident = await service.call('PUT', `/api/v1/runs/${id}/post-incident`, 'tech-lead', {
+    rootCause: 'a game day: AWS was declared down on purpose',
+    correctiveActions: [{ action: 'shorten the TTL of the public names for good', owner: 'devops' }],
+  });
+  t.equal(postIncident.status, 201);
+  t.type(postIncident.body.rtoSeconds, 'number');
+  const text = await (await fetch(`${service.url}/api/v1/reports/${postIncident.body.reportId}?format=md`)).text();
+  t.match(text, /## Root cause\s+a game day: AWS was declared down on purpose/);
+
   const audit = (await service.call('GET', '/api/v1/audit?limit=1000', 'viewer')).body;
   t.equal(audit.verified.ok, true);
   t.ok(audit.rows.filter((r: { action: string }) => r.action === 'runbook.act').length >= 10, 'every act is in the audit log');

@@ -210,6 +210,7 @@ t.test('configured schedules follow the config', async (t) => {
   const schedules = configuredSchedules({ sync: { dailyAt: '03:00' }, checks: { monthlyAt: '09:00', probeEveryMinutes: 5 } } as Parameters<typeof configuredSchedules>[0]);
   t.same(schedules, {
     sync: { kind: 'daily', at: '03:00' },
+    alerts: { kind: 'daily', at: '00:10' },
     monthly: { kind: 'first-monday', at: '09:00' },
     probes: { kind: 'every', minutes: 5 },
   });
