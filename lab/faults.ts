@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './ports.js';
 
 /** How the twin misbehaves for one service (fault tests, game days). */
 export interface Fault {
@@ -91,11 +91,7 @@ export async function startControlServer(faults: FaultSwitch, host: string): Pro
       sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, host);
   return {
     url: `http://${host}:${port}`,
     close: () =>

@@ -6,11 +6,11 @@
  */
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readBody, type FaultSwitch } from './faults.js';
 import type { TwinCertificate } from './tls.js';
+import { listen } from './ports.js';
 
 export interface TwinRequest {
   method: string;
@@ -208,11 +208,7 @@ export async function startHttpsTwin(o: HttpsTwinOptions): Promise<HttpsTwin> {
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, o.host, resolve);
-  });
-  const url = `https://${o.host}:${(server.address() as AddressInfo).port}`;
+  const url = `https://${o.host}:${await listen(server, o.host)}`;
   operations.setBase(url);
   return {
     url,

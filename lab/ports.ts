@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 
 /**
  * A TCP port that is free on `host` right now. The emulators take a port number on their
@@ -16,4 +16,16 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => (port ? resolve(port) : reject(new Error(`no free port on ${host}`))));
     });
   });
+}
+
+/** Binds a server of the lab's own (port 0: any free port) and answers the port it got. */
+export async function listen(server: Server, host: string, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readBody, type Fault, type FaultSwitch } from './faults.js';
+import { listen } from './ports.js';
 
 /** One request as a front sees it; `body` is there only when the interceptor asked for it. */
 export interface ProxyRequest {
@@ -66,11 +66,7 @@ export async function startProxy(o: {
       (err: unknown) => failExchange(res, err),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, o.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, o.host);
   return {
     url: `http://${o.host}:${port}`,
     close: () =>

@@ -4,8 +4,8 @@
  * it answer an error status to see how a notifier reports one.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readBody } from './faults.js';
+import { listen } from './ports.js';
 
 export interface WebhookCall {
   method: string;
@@ -52,11 +52,7 @@ export async function startWebhookSink(o: { host: string; token: string }): Prom
       () => res.destroy(),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, o.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, o.host);
   return {
     url: `http://${o.host}:${port}/hooks/drsentinel`,
     token: o.token,

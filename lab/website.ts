@@ -4,9 +4,9 @@
  * page answers 404 with the error document, and the content headers come from the blob.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
+import { listen } from './ports.js';
 
 export interface WebsiteOptions {
   /** A client, or the connection string to build one from. */
@@ -109,11 +109,7 @@ export async function startWebsite(opts: WebsiteOptions): Promise<{ url: string;
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, opts.host, opts.port ?? 0);
   return {
     url: `http://${opts.host}:${port}`,
     close: () =>

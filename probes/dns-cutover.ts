@@ -42,7 +42,7 @@ export function propagation(resolvers: Resolver[], targets: NameTarget[], minRes
     }
     if (resolvers.length < minResolvers) short.unshift(`only ${resolvers.length} resolvers are configured (dns.resolvers), ${minResolvers} needed`);
     return short.length === 0
-      ? pass(`${targets.map((t) => t.fqdn).join(' and ')} resolve to the new values on at least ${minResolvers} resolvers`, { resolvers: evidence })
+      ? pass(`${targets.map((t) => t.fqdn).join(' and ')} ${targets.length === 1 ? 'resolves' : 'resolve'} to the new values on at least ${minResolvers} resolvers`, { resolvers: evidence })
       : fail(short.join('; '), { resolvers: evidence });
   };
 }

@@ -4,7 +4,7 @@
  * Tests switch it unhealthy to see the re-validation refuse the return.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../ports.js';
 
 export interface AlbTwin {
   /** Base URL, e.g. http://127.0.0.90:41234. */
@@ -25,11 +25,7 @@ export async function startAlbTwin(o: { host: string }): Promise<AlbTwin> {
     if (path === '/api/status') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"service":"api","region":"aws"}');
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, o.host, resolve);
-  });
-  const url = `http://${o.host}:${(server.address() as AddressInfo).port}`;
+  const url = `http://${o.host}:${await listen(server, o.host)}`;
   return {
     url,
     healthUrls: [`${url}/health`, `${url}/api/status`],

@@ -4,9 +4,9 @@
  * it answers 502 as Azure does. Every request is recorded for the Monitor twin's logs.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readBody } from '../faults.js';
 import type { AzureTwinState } from './state.js';
+import { listen } from '../ports.js';
 
 export interface Backend {
   address: string;
@@ -90,11 +90,7 @@ export async function startGatewayFrontend(o: GatewayFrontendOptions): Promise<G
         () => res.destroy(),
       );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, o.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, o.host);
   return {
     url: `http://${o.host}:${port}`,
     port,
