@@ -27,7 +27,7 @@ export interface FunctionHostOptions {
   blob: { connectionString: string; uploadsContainer: string };
   cosmos: { endpoint: string; key: string; database: string; container: string };
   log: (line: string) => void;
-  /** How often the container is listed (default 250 ms). */
+  /** How often the container is listed (default 500 ms: a blob trigger is not instant on Azure either, and Azurite serves every lab test). */
   pollIntervalMs?: number;
 }
 
@@ -122,7 +122,7 @@ export async function startFunctionHost(o: FunctionHostOptions): Promise<Functio
   let waiting: Array<() => void> = [];
   const loop = (async () => {
     while (!stopping.signal.aborted) {
-      await sleep(o.pollIntervalMs ?? 250, undefined, { signal: stopping.signal }).catch(() => {});
+      await sleep(o.pollIntervalMs ?? 500, undefined, { signal: stopping.signal }).catch(() => {});
       if (stopping.signal.aborted) break;
       const scanFor = waiting;
       waiting = [];

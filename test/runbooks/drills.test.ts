@@ -53,6 +53,16 @@ async function approveWhenAsked(t: Test, s: ServiceClient, id: string, gate: str
   t.equal(answer.status, 200, `gate ${gate} approved by the ${role}`);
 }
 
+t.test('starting a runbook needs a token and a lead\'s role', async (t) => {
+  const body = { scenario: 'AWS region down', reason: 'guard test', confirm: true };
+  t.equal((await service.call('POST', '/api/v1/activations', undefined, body)).status, 401, 'no token');
+  t.equal((await service.call('POST', '/api/v1/activations', 'viewer', body)).status, 403, 'a viewer');
+  t.equal((await service.call('POST', '/api/v1/activations', 'sre', body)).status, 403, 'an SRE');
+  t.equal((await service.call('POST', '/api/v1/activations', 'tech-lead', { ...body, confirm: false })).status, 400, 'without the confirmation');
+  t.equal((await service.call('POST', '/api/v1/rollbacks', 'operator', { reason: 'guard test' })).status, 403);
+  t.equal((await service.call('POST', '/api/v1/drills', 'viewer', { mode: 'game-day' })).status, 403);
+});
+
 t.test('the syncs have run once, as they do every day', async (t) => {
   const started = await service.call('POST', '/api/v1/syncs/all/run', 'operator', {});
   t.equal(started.status, 202);
@@ -87,6 +97,10 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   });
 
   const run = await service.until(`/api/v1/runs/${id}`, (r) => !['running', 'awaiting-approval'].includes(r.status), 600_000);
+  const replay = await service.call('POST', `/api/v1/runs/${id}/approvals`, 'cto', { gate: 'cto-approval', decision: 'reject', reason: 'a replayed decision' });
+  t.equal(replay.status, 200);
+  t.equal(replay.body.replayed, true, 'a second decision at a decided gate changes nothing');
+  t.equal(replay.body.run.gates.find((g: { id: string }) => g.id === 'cto-approval').status, 'approved');
   const failed = run.steps.filter((s: { status: string }) => s.status !== 'succeeded');
   t.same(failed, [], 'every step succeeded');
   t.equal(run.status, 'succeeded');

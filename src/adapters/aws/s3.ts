@@ -18,6 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NotFoundError } from '../../core/errors.js';
+import { withRetry } from '../../core/retry.js';
 import type { ContentHeaders, ListOptions, ObjectInfo, ObjectStore, PutOptions } from '../../core/ports.js';
 import { DigestingStream, hexToBase64, readSmall } from '../digest.js';
 
@@ -76,9 +77,10 @@ export class S3ObjectStore implements ObjectStore {
   async *list(opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: opts.prefix, MaxKeys: opts.pageSize, ContinuationToken: token }),
-        { abortSignal: opts.signal },
+      // Each page retried on its own: one throttled answer must not cost the whole walk.
+      const page = await withRetry(
+        () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: opts.prefix, MaxKeys: opts.pageSize, ContinuationToken: token }), { abortSignal: opts.signal }),
+        { signal: opts.signal },
       );
       for (const o of page.Contents ?? []) {
         if (o.Key === undefined) continue;

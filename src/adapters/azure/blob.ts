@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { BlobSASPermissions, type BlobHTTPHeaders, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 import { NotFoundError } from '../../core/errors.js';
+import { withRetry } from '../../core/retry.js';
 import type { ContentHeaders, ListOptions, ObjectInfo, ObjectStore, PutOptions } from '../../core/ports.js';
 import { DigestingStream } from '../digest.js';
 
@@ -158,13 +159,21 @@ export class BlobObjectStore implements ObjectStore {
     return info;
   }
 
+  /** Page by page, each page retried on its own: one busy answer must not cost the whole walk. */
   async *list(opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
-    const pages = this.container
-      .listBlobsFlat({ prefix: opts.prefix, includeMetadata: true, abortSignal: opts.signal })
-      .byPage({ maxPageSize: opts.pageSize });
-    for await (const page of pages) {
+    let token: string | undefined;
+    do {
+      const page = await withRetry(async () => {
+        const pages = this.container
+          .listBlobsFlat({ prefix: opts.prefix, includeMetadata: true, abortSignal: opts.signal })
+          .byPage({ maxPageSize: opts.pageSize, ...(token ? { continuationToken: token } : {}) });
+        const next = await pages.next();
+        return next.done ? undefined : next.value;
+      }, { signal: opts.signal });
+      if (!page) return;
       for (const blob of page.segment.blobItems) yield this.info(blob.name, blob.properties, blob.metadata);
-    }
+      token = page.continuationToken || undefined;
+    } while (token);
   }
 
   async head(key: string, signal?: AbortSignal): Promise<ObjectInfo | undefined> {
