@@ -14,7 +14,7 @@ import { COSMOS_ACCOUNT, registerCosmosThroughputTwin } from './cosmos-throughpu
 import { registerDnsZoneTwin } from './dns-zones.js';
 import { startKeyVaultTwin } from './keyvault.js';
 import { startMonitorTwin } from './monitor.js';
-import { startFunctionHost } from './function-host.js';
+import { startFunctionHost, type FunctionHost } from './function-host.js';
 import { registerCompute, type ScaleSetTwin } from './compute.js';
 import { registerNetwork, type AppGatewayTwin } from './network.js';
 
@@ -48,6 +48,8 @@ export interface AzureTwins {
   /** The API's scale set (its instances, boot delay, model) and the gateway in front of it (frontend URL, stop/start). */
   vmss: ScaleSetTwin;
   appGateway: AppGatewayTwin;
+  /** The Function App's runtime: `nextScan()` resolves once it has looked at the uploads again. */
+  functionHost: FunctionHost;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function startAzureTwins(o: AzureTwinOptions): Promise<AzureTwins> 
       monitor: { endpoint: monitor.endpoint, workspaceId: monitor.workspaceId },
       vmss,
       appGateway,
+      functionHost,
       close,
     };
   } catch (err) {

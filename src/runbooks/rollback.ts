@@ -6,7 +6,8 @@
  */
 import { postRollbackReport, renderPostRollback } from '../reporting/incident.js';
 import { fail, pass, type Outcome } from '../core/result.js';
-import type { Step } from '../core/runbook.js';
+import type { Step, StepContext } from '../core/runbook.js';
+import { uploadsInFlight } from './in-flight.js';
 import type { SyncRunRecord } from '../store/types.js';
 import type { RunbookDeps } from './deps.js';
 import { awsTargets, pointNames, propagation, zoneHolds } from './dns.js';
@@ -40,6 +41,14 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
   const control = adapters.control;
   const zone = () => control.dnsZone();
   const targets = () => awsTargets(config, zone().zone);
+
+  /** Uploads made on Azure during the contingency that the function has not finished with. */
+  const inFlight = async (ctx: StepContext): Promise<string[]> => {
+    const since = contingencyStart(deps, ctx.params);
+    const functionName = config.azure.functionApp?.conversionFunction;
+    if (!since || !functionName) return [];
+    return uploadsInFlight({ uploads: adapters.objects.azureUploads, logs: control.logs(), functionName, container: config.azure.blob.containers.uploads, since, signal: ctx.signal });
+  };
 
   return [
     {
@@ -116,12 +125,14 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
         await control.throughput().set(config.activation.cosmosStandbyRu, ctx.signal);
       },
       async verify(ctx) {
-        const [set, ru] = await Promise.all([control.scaleSet().get(ctx.signal), control.throughput().get(ctx.signal)]);
+        const [set, ru, pending] = await Promise.all([control.scaleSet().get(ctx.signal), control.throughput().get(ctx.signal), inFlight(ctx)]);
         const problems = [
           ...(set.capacity === config.activation.vmssStandby ? [] : [`the scale set has capacity ${set.capacity}, not ${config.activation.vmssStandby}`]),
           ...(ru === config.activation.cosmosStandbyRu ? [] : [`Cosmos runs at ${ru} RU/s, not ${config.activation.cosmosStandbyRu}`]),
+          ...(pending.length === 0 ? [] : [`${pending.length} upload(s) not yet processed by the function: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', …' : ''}`]),
         ];
-        return problems.length === 0 ? pass('the standby is back to warm standby', {}, { capacity: set.capacity, ru }) : fail(problems.join('; '), {}, { capacity: set.capacity, ru });
+        const measurements = { capacity: set.capacity, ru, uploadsInFlight: pending.length };
+        return problems.length === 0 ? pass('the standby is back to warm standby and nothing is still processing', {}, measurements) : fail(problems.join('; '), { inFlight: pending.slice(0, 50) }, measurements);
       },
     },
     {
