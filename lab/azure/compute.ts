@@ -3,8 +3,8 @@
  * and resizes it. A capacity change is a long-running operation (202 + Azure-AsyncOperation)
  * that finishes once the new instances run their API, or the removed ones have stopped.
  */
-import { randomUUID } from 'node:crypto';
-import { azureError, type Operations, type TwinAnswer, type TwinRouter } from '../https-twin.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { azureError, type Authorize, type Operations, type TwinAnswer, type TwinRouter } from '../https-twin.js';
 import { InstancePool, MAX_INSTANCES, type ApiInstance } from './instances.js';
 
 export interface ArmScope {
@@ -175,6 +175,15 @@ function requestedCapacity(body: unknown): number | undefined | TwinAnswer {
   return capacity;
 }
 
+/** Where the twin serves boot diagnostics logs; a request there carries a signature, not the ARM token. */
+export const BOOT_DIAGNOSTICS_PATH = '/bootdiagnostics';
+const bootDiagnosticsSig = randomBytes(18).toString('base64url');
+
+/** Lets a boot diagnostics URL in on its signature, as a SAS URL is; everything else needs `authorize`. */
+export function withBootDiagnostics(authorize: Authorize): Authorize {
+  return (req) => (req.url.pathname.startsWith(`${BOOT_DIAGNOSTICS_PATH}/`) && req.url.searchParams.get('sig') === bootDiagnosticsSig ? undefined : authorize(req));
+}
+
 /** Registers the scale set's routes; the twin it returns is the lab's handle on it. */
 export async function registerCompute(router: TwinRouter, operations: Operations, scope: ArmScope): Promise<ScaleSetTwin> {
   const vmss = await ScaleSetTwin.create(scope);
@@ -210,6 +219,17 @@ export async function registerCompute(router: TwinRouter, operations: Operations
     .add('GET', `${base}/virtualMachines/:instance/instanceView`, ({ params }) => {
       const found = instance(params);
       return found ? { status: 200, body: vmss.instanceView(found) } : missingInstance(params);
+    })
+    // Boot diagnostics: SAS-style URLs of the serial console log, readable without the ARM token.
+    .add('POST', `${base}/virtualMachines/:instance/retrieveBootDiagnosticsData`, ({ params, headers }) => {
+      const found = instance(params);
+      if (!found) return missingInstance(params);
+      const log = `https://${headers.host}${BOOT_DIAGNOSTICS_PATH}/${encodeURIComponent(vmss.name)}/${found.instanceId}/serial.log?sig=${bootDiagnosticsSig}`;
+      return { status: 200, body: { consoleScreenshotBlobUri: log.replace('serial.log', 'screenshot.bmp'), serialConsoleLogBlobUri: log } };
+    })
+    .add('GET', `${BOOT_DIAGNOSTICS_PATH}/:name/:instance/serial.log`, ({ params }) => {
+      const found = vmss.pool.get(params.instance!);
+      return found ? { status: 200, headers: { 'content-type': 'text/plain' }, body: `${found.serialLog.join('\n')}\n` } : { status: 404, body: 'BlobNotFound' };
     });
   return vmss;
 }

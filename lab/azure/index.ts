@@ -15,7 +15,7 @@ import { registerDnsZoneTwin } from './dns-zones.js';
 import { startKeyVaultTwin } from './keyvault.js';
 import { startMonitorTwin } from './monitor.js';
 import { startFunctionHost, type FunctionHost } from './function-host.js';
-import { registerCompute, type ScaleSetTwin } from './compute.js';
+import { registerCompute, withBootDiagnostics, type ScaleSetTwin } from './compute.js';
 import { registerNetwork, type AppGatewayTwin } from './network.js';
 
 export const SUBSCRIPTION_ID = '00000000-0000-4000-8000-00000000d75e';
@@ -76,7 +76,7 @@ export async function startAzureTwins(o: AzureTwinOptions): Promise<AzureTwins> 
     registerWebTwin(router, { groupPath, state });
     registerCosmosThroughputTwin(router, { groupPath, operations, cosmos: o.cosmos });
     registerDnsZoneTwin(router, { groupPath, dns: o.dns });
-    const arm = await startHttpsTwin({ service: 'arm', host: o.host, tls: o.tls, faults: o.faults, router, operations, authorize: bearerAuthorize(token) });
+    const arm = await startHttpsTwin({ service: 'arm', host: o.host, tls: o.tls, faults: o.faults, router, operations, authorize: withBootDiagnostics(bearerAuthorize(token)) });
     closers.push(() => arm.close());
     // Key Vault, Monitor and the function host: start here.
     const keyVault = await startKeyVaultTwin({ host: o.host, tls: o.tls, faults: o.faults, token });

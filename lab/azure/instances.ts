@@ -53,6 +53,8 @@ export class ApiInstance {
   provisioningState: InstanceProvisioning = 'Creating';
   /** Where the API listens; the pool's port unless another process held it on this address. */
   port: number;
+  /** What the VM's serial console showed, as Azure's boot diagnostics keep it. */
+  readonly serialLog: string[] = [];
   #server?: http.Server;
 
   constructor(
@@ -62,6 +64,11 @@ export class ApiInstance {
     port: number,
   ) {
     this.port = port;
+    this.log(`${computerName} booting`);
+  }
+
+  log(line: string): void {
+    this.serialLog.push(`${new Date().toISOString()} ${line}`);
   }
 
   get apiUp(): boolean {
@@ -84,6 +91,7 @@ export class ApiInstance {
       this.port = await listen(server, this.address, 0);
     }
     this.#server = server;
+    this.log(`drsentinel-api: listening on ${this.address}:${this.port}`);
   }
 
   /** The application dies; the VM stays up (its power state does not change). */
@@ -91,6 +99,7 @@ export class ApiInstance {
     const server = this.#server;
     if (!server) return;
     this.#server = undefined;
+    this.log('drsentinel-api: exited (code 1): the process stopped; /health no longer answers');
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

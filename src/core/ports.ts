@@ -163,6 +163,8 @@ export interface ScaleSet {
   instances(signal?: AbortSignal): Promise<ScaleSetInstance[]>;
   /** Sets the capacity and waits for the long-running operation to finish. */
   setCapacity(capacity: number, signal?: AbortSignal): Promise<ScaleSetState>;
+  /** The end of an instance's serial console log (boot diagnostics), as evidence when it misbehaves. */
+  consoleLog(instanceId: string, signal?: AbortSignal): Promise<string>;
 }
 
 export interface BackendServerHealth {

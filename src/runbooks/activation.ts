@@ -4,7 +4,7 @@
  * repeat an act the crash interrupted) and each step knows how to undo what it did.
  */
 import type { Step, StepContext } from '../core/runbook.js';
-import { fail, pass, skip, warn, type Outcome } from '../core/result.js';
+import { describeError, fail, pass, skip, warn, type Outcome } from '../core/result.js';
 import type { SyncFlow, SyncRunRecord } from '../store/types.js';
 import { apiHealthCheck } from '../../probes/api-health.js';
 import { gatewayBackendsCheck } from '../../probes/gateway-backends.js';
@@ -50,6 +50,24 @@ export function suiteStep(deps: RunbookDeps, suite: Suite, id: string, title: st
         : fail(`${failed.length} ${suite} check(s) failed: ${failed.map((r) => `${r.check} — ${r.result.reason}`).join('; ')}`, evidence);
     },
   };
+}
+
+/**
+ * R8: every backend Healthy, waited for up to `timeoutMs`; if not, the console log of each
+ * instance behind an unhealthy backend is the evidence the people in the war room read next.
+ */
+export async function backendsHealthy(deps: Pick<RunbookDeps, 'adapters'>, signal: AbortSignal, timeoutMs: number): Promise<Outcome> {
+  const { gateway, scaleSet } = deps.adapters.control;
+  const backends = await untilPass(asking(gatewayBackendsCheck(gateway())), { signal, timeoutMs });
+  if (backends.status !== 'fail') return backends;
+  const [health, instances] = await Promise.all([gateway().backendHealth(signal), scaleSet().instances(signal)]);
+  const unhealthy = new Set(health.filter((b) => b.health !== 'Healthy').map((b) => b.address));
+  const consoleLogs: Record<string, string> = {};
+  for (const instance of instances) {
+    if (!instance.address || !unhealthy.has(instance.address)) continue;
+    consoleLogs[`${instance.id} (${instance.address})`] = await scaleSet().consoleLog(instance.id, signal).catch((err: unknown) => `(the console log could not be read: ${describeError(err)})`);
+  }
+  return { ...backends, evidence: { ...backends.evidence, consoleLogs } };
 }
 
 /** R7: who decides whether the integrity reached is enough to go on. */
@@ -189,7 +207,7 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       role: 'sre',
       async verify(ctx) {
         const timeoutMs = ctx.dryRun ? 0 : 10 * 60_000;
-        const backends = await untilPass(asking(gatewayBackendsCheck(control.gateway())), { signal: ctx.signal, timeoutMs });
+        const backends = await backendsHealthy(deps, ctx.signal, timeoutMs);
         if (backends.status === 'fail') return backends;
         const health = await untilPass(asking(apiHealthCheck({ url: await gatewayUrl(deps, ctx.signal) })), { signal: ctx.signal, timeoutMs });
         return health.status === 'fail' ? health : pass(`${backends.reason}; ${health.reason}`, { ...backends.evidence, ...health.evidence });

@@ -9,7 +9,12 @@ import { NetworkManagementClient } from '@azure/arm-network';
 import type { Config } from '../../config/schema.js';
 import { UsageError } from '../../core/errors.js';
 import type { ScaleSet, ScaleSetInstance, ScaleSetState } from '../../core/ports.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { armSettings, azureCredential } from './credential.js';
+
+/** The SAS URL of the console log only has to live while it is read. */
+const CONSOLE_LOG_SAS_MINUTES = 5;
+const CONSOLE_LOG_LINES = 40;
 
 function imageReference(model: VirtualMachineScaleSet): string | undefined {
   const image = model.virtualMachineProfile?.storageProfile?.imageReference;
@@ -48,6 +53,8 @@ export class AzureScaleSet implements ScaleSet {
     private readonly resourceGroup: string,
     readonly name: string,
     private readonly poll: { updateIntervalInMs: number },
+    /** Trusts the private CA of the storage the boot diagnostics live in (the lab's twins). */
+    private readonly dispatcher?: Agent,
   ) {}
 
   async get(signal?: AbortSignal): Promise<ScaleSetState> {
@@ -68,6 +75,17 @@ export class AzureScaleSet implements ScaleSet {
     await this.client.virtualMachineScaleSets.beginUpdateAndWait(this.resourceGroup, this.name, { sku: { capacity } }, { ...this.poll, abortSignal: signal });
     // The operation's result lacks the user data; read the model as the standby check sees it.
     return this.get(signal);
+  }
+
+  async consoleLog(instanceId: string, signal?: AbortSignal): Promise<string> {
+    const data = await this.client.virtualMachineScaleSetVMs.retrieveBootDiagnosticsData(this.resourceGroup, this.name, instanceId, {
+      sasUriExpirationTimeInMinutes: CONSOLE_LOG_SAS_MINUTES,
+      abortSignal: signal,
+    });
+    if (!data.serialConsoleLogBlobUri) return '';
+    const res = await undiciFetch(data.serialConsoleLogBlobUri, { signal, ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) });
+    if (!res.ok) throw new Error(`the console log of instance ${instanceId} could not be read (HTTP ${res.status})`);
+    return (await res.text()).split('\n').filter(Boolean).slice(-CONSOLE_LOG_LINES).join('\n');
   }
 
   async #vms(signal?: AbortSignal): Promise<VirtualMachineScaleSetVM[]> {
@@ -95,5 +113,6 @@ export function buildScaleSet(config: Config, env: NodeJS.ProcessEnv = process.e
   const credential = azureCredential(config, env);
   const compute = new ComputeManagementClient(credential, arm.subscriptionId, arm.options);
   const network = new NetworkManagementClient(credential, arm.subscriptionId, arm.options);
-  return new AzureScaleSet(compute, network, arm.resourceGroup, vmss.name, arm.poll);
+  const ca = arm.options.tlsOptions?.ca;
+  return new AzureScaleSet(compute, network, arm.resourceGroup, vmss.name, arm.poll, ca ? new Agent({ connect: { ca } }) : undefined);
 }
