@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { exchangeUdp, type DnsMessage } from '../src/adapters/dns/resolver.js';
 import type { DnsRecordType } from '../src/core/ports.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FaultSwitch } from './faults.js';
 
 export interface ZoneRecord {
   /** Fully qualified, inside the zone. */
@@ -31,6 +33,8 @@ export interface DnsTwinOptions {
   negativeTtl?: number;
   /** The resolvers' clock in milliseconds; tests pass their own to expire caches without waiting. */
   now?: () => number;
+  /** The public resolvers misbehave on the `dns` switch: latency, SERVFAIL (any status), no answer (dropConnection). */
+  faults?: FaultSwitch;
 }
 
 export interface DnsTwin {
@@ -68,7 +72,8 @@ function reply(query: DnsMessage, rcode: Rcode, flags: number, sections: Pick<dn
   });
 }
 
-async function bindUdp(host: string, port: number, onQuery: (query: DnsMessage) => Promise<Buffer> | Buffer): Promise<Socket> {
+/** `onQuery` answering undefined sends nothing back: a resolver that drops the question. */
+async function bindUdp(host: string, port: number, onQuery: (query: DnsMessage) => Promise<Buffer | undefined> | Buffer): Promise<Socket> {
   const socket = createSocket('udp4');
   socket.on('message', (buf, from) => {
     let query: DnsMessage;
@@ -79,7 +84,7 @@ async function bindUdp(host: string, port: number, onQuery: (query: DnsMessage) 
     }
     if (query.type !== 'query') return;
     Promise.resolve(onQuery(query))
-      .then((answer) => socket.send(answer, from.port, from.address))
+      .then((answer) => answer && socket.send(answer, from.port, from.address))
       // The twin may have closed while a resolver was still asking the authority.
       .catch(() => undefined);
   });
@@ -215,7 +220,7 @@ export async function startDnsTwin(opts: DnsTwinOptions): Promise<DnsTwin> {
   const sockets: Socket[] = [];
   // Idempotent: a test may stop the twin on purpose before its teardown does.
   const close = () => Promise.all(sockets.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
-  const serve = async (host: string, onQuery: (query: DnsMessage) => Promise<Buffer> | Buffer) => {
+  const serve = async (host: string, onQuery: (query: DnsMessage) => Promise<Buffer | undefined> | Buffer) => {
     const socket = await bindUdp(host, opts.port ?? 0, onQuery);
     sockets.push(socket);
     return addressOf(socket);
@@ -224,7 +229,13 @@ export async function startDnsTwin(opts: DnsTwinOptions): Promise<DnsTwin> {
     const authority = await serve(opts.hosts.authoritative, (q) => zone.answer(q));
     const resolvers = opts.hosts.resolvers.map(() => new CachingResolver(authority, opts.now ?? Date.now));
     const bound: string[] = [];
-    for (const [i, host] of opts.hosts.resolvers.entries()) bound.push((await serve(host, (q) => resolvers[i]!.answer(q))).label);
+    const faulty = (answer: (q: DnsMessage) => Promise<Buffer> | Buffer) => async (q: DnsMessage): Promise<Buffer | undefined> => {
+      const fault = opts.faults?.draw('dns');
+      if (fault?.latencyMs) await sleep(fault.latencyMs);
+      if (fault?.dropConnection) return undefined;
+      return fault?.status ? reply(q, 'SERVFAIL', dnsPacket.RECURSION_AVAILABLE) : answer(q);
+    };
+    for (const [i, host] of opts.hosts.resolvers.entries()) bound.push((await serve(host, faulty((q) => resolvers[i]!.answer(q)))).label);
     return {
       zone: zone.origin,
       authoritative: authority.label,

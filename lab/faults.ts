@@ -16,7 +16,7 @@ export interface Fault {
   count?: number;
 }
 
-export const FAULT_SERVICES = ['s3', 'dynamodb', 'blob', 'cosmos', 'arm', 'keyvault', 'monitor', 'cloudwatch'] as const;
+export const FAULT_SERVICES = ['s3', 'dynamodb', 'blob', 'cosmos', 'arm', 'keyvault', 'monitor', 'cloudwatch', 'dns', 'smtp', 'webhook'] as const;
 export type FaultService = (typeof FAULT_SERVICES)[number];
 
 export class FaultSwitch {

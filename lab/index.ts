@@ -178,11 +178,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         ...['www', 'api'].map((name) => ({ name: `${name}.${DNS_ZONE}`, type: 'A' as const, values: [AWS_PUBLIC_IP], ttl: 5 })),
       ],
       hosts: { authoritative: '127.0.0.53', resolvers: ['127.0.0.54', '127.0.0.55', '127.0.0.56'] },
+      faults,
     });
     closers.push(() => dns.close());
-    const mail = await startSmtpSink({ host: HOST });
+    const mail = await startSmtpSink({ host: HOST, faults });
     closers.push(() => mail.close());
-    const webhook = await startWebhookSink({ host: HOST, token: randomBytes(24).toString('base64url') });
+    const webhook = await startWebhookSink({ host: HOST, token: randomBytes(24).toString('base64url'), faults });
     closers.push(() => webhook.close());
     const alb = await startAlbTwin({ host: AWS_PUBLIC_IP });
     closers.push(() => alb.close());

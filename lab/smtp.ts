@@ -5,6 +5,7 @@
  * enough for what drsentinel sends.
  */
 import type { AddressInfo } from 'node:net';
+import type { FaultSwitch } from './faults.js';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -125,9 +126,24 @@ export function parseMail(raw: string, envelope: { to: string[]; user?: string }
   };
 }
 
-export async function startSmtpSink(o: { host: string }): Promise<SmtpSink> {
+/** SMTP's "try again later": what a busy or failing mail server answers at the greeting. */
+const SERVICE_NOT_AVAILABLE = 421;
+
+export async function startSmtpSink(o: { host: string; faults?: FaultSwitch }): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
+    // The `smtp` fault switch: latency before the greeting; any status or a dropped connection
+    // is refused with 421, as a mail server that cannot take the message now does.
+    onConnect(_session, callback) {
+      const fault = o.faults?.draw('smtp');
+      const decide = () => {
+        if (!fault?.status && !fault?.dropConnection) return callback();
+        const refusal = Object.assign(new Error('lab fault: service not available, try again later'), { responseCode: SERVICE_NOT_AVAILABLE });
+        callback(refusal);
+      };
+      if (fault?.latencyMs) setTimeout(decide, fault.latencyMs);
+      else decide();
+    },
     authOptional: true,
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],

@@ -4,7 +4,8 @@
  * it answer an error status to see how a notifier reports one.
  */
 import http from 'node:http';
-import { readBody } from './faults.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readBody, type FaultSwitch } from './faults.js';
 import { listen } from './ports.js';
 
 export interface WebhookCall {
@@ -37,12 +38,19 @@ function parse(raw: Buffer): unknown {
   }
 }
 
-export async function startWebhookSink(o: { host: string; token: string }): Promise<WebhookSink> {
+export async function startWebhookSink(o: { host: string; token: string; faults?: FaultSwitch }): Promise<WebhookSink> {
   const calls: WebhookCall[] = [];
   let forced: number | undefined;
   const server = http.createServer((req, res) => {
+    // The `webhook` fault switch, as on every front: latency, a status, a dropped connection.
+    const fault = o.faults?.draw('webhook', req.method);
+    if (fault?.dropConnection) return void req.socket.destroy();
     readBody(req).then(
-      (raw) => {
+      async (raw) => {
+        if (fault?.latencyMs) await sleep(fault.latencyMs);
+        if (fault?.status) {
+          return void res.writeHead(fault.status, { 'retry-after': String(fault.retryAfterSeconds ?? 1), 'content-type': 'text/plain' }).end(`lab fault: ${fault.status}`);
+        }
         const authorized = req.headers.authorization === `Bearer ${o.token}`;
         const status = forced ?? (authorized ? 200 : 401);
         calls.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: parse(raw), status });
