@@ -10,6 +10,7 @@ import { UdpResolver } from '../../src/adapters/dns/resolver.js';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, labSdk } from '../contract/lab-adapters.js';
 import { startService, type ServiceClient } from '../helpers/service.js';
+import { main } from '../../src/cli.js';
 
 const lab = await withLab(t);
 const sdk = labSdk(t, lab);
@@ -153,4 +154,18 @@ t.test('a dry-run drill reads and verifies everything and changes nothing', asyn
   t.ok(run.steps.every((s: { status: string }) => s.status === 'succeeded'), 'every step was read and verified');
   t.match(run.steps.find((s: { id: string }) => s.id === 'scale-up').result.reason, /^dry-run: the act would be needed — 0 of 2 instances Running/);
   t.same(await snapshot(), before, 'the twin is exactly as it was');
+});
+
+t.test('the CLI starts a drill through the API and follows it step by step', async (t) => {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['drill', 'dry-run', '--server', service.url], {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { DRSENTINEL_TOKEN: lab.endpoints.tokens.sre },
+  });
+  t.equal(code, 0, stderr);
+  t.match(stdout, /^run [0-9a-f-]+: following/m);
+  t.match(stdout, /^! Scale the API to 2 instances, all Running \(R8\) \([\d.]+ s\): dry-run: the act would be needed/m);
+  t.match(stdout, /^run [0-9a-f-]+ succeeded$/m);
 });
