@@ -12,6 +12,7 @@ import type { Suite } from '../checks/suite-names.js';
 import type { RunbookDeps } from './deps.js';
 import { azureTargets, currentTtls, lowerTtls, pointNames, propagation, zoneHolds } from './dns.js';
 import { asking, untilPass } from './poll.js';
+import { checkpoint } from './checkpoint.js';
 
 /** Flows of the final sync: the site changes by deployment, not by users, so it is not frozen. */
 export const FINAL_SYNC_FLOWS: readonly SyncFlow[] = ['uploads', 'metadata'];
@@ -118,16 +119,13 @@ export function activationSteps(deps: RunbookDeps): Step[] {
         return pass(`war room: ${Object.entries(roster).map(([role, people]) => `${role} ${people.join(', ')}`).join('; ')}`, { roster });
       },
     },
-    {
+    checkpoint({
       id: 'incident-commander',
       title: 'Incident Commander checkpoint (R6)',
       role: 'tech-lead',
-      gate: () => ({ id: 'incident-commander', role: 'tech-lead', question: 'War room assembled and the failure confirmed: start the final sync?' }),
-      async verify(ctx) {
-        const d = ctx.decisions.get('incident-commander');
-        return pass(d ? `the Incident Commander (${d.by}) confirmed: ${d.reason}` : 'dry-run: the Incident Commander would confirm here');
-      },
-    },
+      question: 'War room assembled and the failure confirmed: start the final sync?',
+      decider: 'the Incident Commander',
+    }),
     {
       id: 'block-uploads',
       title: 'Block new uploads on AWS with a bucket policy (R7)',

@@ -14,6 +14,7 @@ import { awsTargets, pointNames, propagation, zoneHolds } from './dns.js';
 import { FINAL_SYNC_FLOWS } from './activation.js';
 import type { RunbookEngine } from './engine.js';
 import { untilPass } from './poll.js';
+import { checkpoint } from './checkpoint.js';
 
 /** When the contingency began: the `since` asked for, else the newest live activation's start. */
 export function contingencyStart(deps: RunbookDeps, params: Readonly<Record<string, unknown>>): Date | undefined {
@@ -51,16 +52,13 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
   };
 
   return [
-    {
+    checkpoint({
       id: 'cto-approval',
       title: 'The CTO confirms AWS is stable and approves the return (R13)',
       role: 'cto',
-      gate: () => ({ id: 'cto-approval', role: 'cto', question: 'AWS is confirmed stable: start the return to AWS?' }),
-      async verify(ctx) {
-        const d = ctx.decisions.get('cto-approval');
-        return pass(d ? `${d.by} approved the return: ${d.reason}` : 'dry-run: the CTO would approve here');
-      },
-    },
+      question: 'AWS is confirmed stable: start the return to AWS?',
+      decider: 'the CTO',
+    }),
     // The deny rule of the activation covers every principal, the reverse sync's own too; users
     // still reach Azure until the cutback, so S3 opens again first.
     {
