@@ -37,6 +37,13 @@ async function answers200(url: string, signal: AbortSignal): Promise<string | un
   }
 }
 
+/** R13.3: the load balancer's health URL and every critical endpoint answer 200. */
+export async function awsRevalidation(urls: readonly string[], signal: AbortSignal): Promise<Outcome> {
+  if (urls.length === 0) return fail('no AWS endpoint to re-validate: set activation.awsHealthUrls');
+  const problems = (await Promise.all(urls.map((u) => answers200(u, signal)))).flatMap((p) => p ?? []);
+  return problems.length === 0 ? pass(`AWS answers 200 on ${urls.length} endpoint(s)`, { urls }) : fail(problems.join('; '), { urls });
+}
+
 export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): Step[] {
   const { config, adapters } = deps;
   const control = adapters.control;
@@ -93,12 +100,7 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       id: 'aws-revalidation',
       title: 'Re-validate AWS: the ALB health URL and the critical endpoints answer 200 (R13.3)',
       role: 'sre',
-      async verify(ctx) {
-        const urls = config.activation.awsHealthUrls;
-        if (urls.length === 0) return fail('no AWS endpoint to re-validate: set activation.awsHealthUrls');
-        const problems = (await Promise.all(urls.map((u) => answers200(u, ctx.signal)))).flatMap((p) => p ?? []);
-        return problems.length === 0 ? pass(`AWS answers 200 on ${urls.length} endpoint(s)`, { urls }) : fail(problems.join('; '), { urls });
-      },
+      verify: (ctx) => awsRevalidation(config.activation.awsHealthUrls, ctx.signal),
     },
     {
       id: 'dns-cutback',
