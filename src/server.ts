@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildAdapters } from './adapters/index.js';
+import { buildControlPlane } from './adapters/control.js';
 import { buildApp } from './app.js';
 import { CheckRunner, checkJobs } from './checks/runner.js';
 import { checkDeps } from './checks/suites.js';
@@ -93,19 +94,21 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     const metrics = createMetrics();
     let appLog: FastifyBaseLogger | undefined;
     const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => (appLog ? appLog[level](fields ?? {}, msg) : print(msg));
-    const notifiers = adapters.control.notifiers();
+    const control = buildControlPlane(config, env);
+    cleanups.push(() => control.close());
+    const notifiers = control.notifiers();
     const alerts = new SyncAlerts({
       store, notifiers, clock: systemClock, log,
-      ...(config.aws.cloudwatch ? { metricSink: adapters.control.metricSink(), cloudwatch: config.aws.cloudwatch } : {}),
+      ...(config.aws.cloudwatch ? { metricSink: control.metricSink(), cloudwatch: config.aws.cloudwatch } : {}),
     });
     const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log, onRunFinished: (flow) => alerts.afterRun(flow) });
     cleanups.push(() => syncs.close());
-    const checks = new CheckRunner({ config, store, metrics, clock: systemClock, deps: checkDeps({ config, env, adapters }), log });
+    const checks = new CheckRunner({ config, store, metrics, clock: systemClock, deps: checkDeps({ config, env, adapters, control }), log });
     cleanups.push(() => checks.close());
     const emailNotifiers = notifiers.filter((n) => n.channel === 'email');
     const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []));
     const resolvers = config.dns.resolvers.map((address) => new UdpResolver(address));
-    const runbooks = new RunbookService({ deps: { config, store, adapters, syncs, checks, resolvers, comms, clock: systemClock }, metrics, log });
+    const runbooks = new RunbookService({ deps: { config, store, adapters, control, syncs, checks, resolvers, comms, clock: systemClock }, metrics, log });
     cleanups.push(() => runbooks.engine.close());
 
     const app = await buildApp({

@@ -11,20 +11,9 @@ import type { Config } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
 import type { KeySchema } from '../core/items.js';
 import type { TableExporter } from '../core/exports.js';
-import type {
-  AppLogs, CertificateVault, DnsZone, DocumentTable, FunctionApp, Gateway, MetricSink, Notifier, ObjectStore, ScaleSet, Throughput, UploadGate,
-} from '../core/ports.js';
+import type { DocumentTable, ObjectStore, UploadGate } from '../core/ports.js';
 import { awsClientConfig } from './aws/client-config.js';
-import { buildMetricSink } from './aws/cloudwatch.js';
 import { S3UploadGate } from './aws/upload-gate.js';
-import { buildScaleSet } from './azure/compute.js';
-import { buildDnsZone } from './azure/dns-zone.js';
-import { buildFunctionApp } from './azure/functions.js';
-import { buildCertificateVault } from './azure/keyvault.js';
-import { buildAppLogs } from './azure/monitor.js';
-import { buildGateway } from './azure/network.js';
-import { buildThroughput } from './azure/throughput.js';
-import { buildNotifiers } from './notify/index.js';
 import { DynamoDocumentTable } from './aws/dynamodb.js';
 import { DynamoDbExporter } from './aws/dynamodb-export.js';
 import { S3ObjectStore } from './aws/s3.js';
@@ -49,22 +38,6 @@ export interface Adapters {
   exporter: TableExporter;
   /** Blocks and unblocks new uploads at the source (R7, R13). */
   uploadGate: UploadGate;
-  /**
-   * The control planes, each built on first use: a section missing from the config throws a
-   * UsageError naming it then, not at start-up, so a service without (say) Key Vault still syncs.
-   */
-  control: {
-    scaleSet(): ScaleSet;
-    gateway(): Gateway;
-    functionApp(): FunctionApp;
-    throughput(): Throughput;
-    dnsZone(): DnsZone;
-    vault(): CertificateVault;
-    logs(): AppLogs;
-    /** CloudWatch, when `aws.cloudwatch` is configured. */
-    metricSink(): MetricSink | undefined;
-    notifiers(): Notifier[];
-  };
   /** The Cosmos container read with a key schema known otherwise (an export's, a saved one) — for when DynamoDB cannot be asked. */
   cosmosWithSchema(schema: KeySchema): DocumentTable;
   /** Releases every client's sockets. */
@@ -99,7 +72,6 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
   const container = (name: string) => new BlobObjectStore(blob.getContainerClient(name));
   const cosmosContainer = cosmos.database(cosmosConfig.database).container(cosmosConfig.container);
   const dynamoTable = new DynamoDocumentTable(dynamodb, dynamoConfig.table);
-  const metricSink = once(() => buildMetricSink(config, env));
 
   return {
     objects: {
@@ -117,19 +89,7 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
     exporter: new DynamoDbExporter(dynamodb, dynamoConfig.table, dynamoConfig.tableArn),
     cosmosWithSchema: (schema) => new CosmosDocumentTable(cosmosContainer, schema),
     uploadGate: new S3UploadGate(s3, s3Config.buckets.uploads),
-    control: {
-      scaleSet: once(() => buildScaleSet(config, env)),
-      gateway: once(() => buildGateway(config, env)),
-      functionApp: once(() => buildFunctionApp(config, env)),
-      throughput: once(() => buildThroughput(config, env)),
-      dnsZone: once(() => buildDnsZone(config, env)),
-      vault: once(() => buildCertificateVault(config, env)),
-      logs: once(() => buildAppLogs(config, env)),
-      metricSink,
-      notifiers: once(() => buildNotifiers(config, env)),
-    },
     close() {
-      if (metricSink.built()) metricSink()?.close();
       s3.destroy();
       dynamodb.destroy();
       cosmos.dispose();
@@ -137,9 +97,3 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
   };
 }
 
-/** Builds on the first call, then answers the same value; a failed build is tried again next time. */
-function once<T>(build: () => T): (() => T) & { built(): boolean } {
-  let value: { v: T } | undefined;
-  const get = () => (value ??= { v: build() }).v;
-  return Object.assign(get, { built: () => value !== undefined });
-}

@@ -8,6 +8,7 @@
  * an unconfigured check proves nothing about the standby.
  */
 import { buildAdapters, type Adapters } from '../adapters/index.js';
+import { buildControlPlane, type ControlPlane } from '../adapters/control.js';
 import { buildCosmosProbe } from '../adapters/azure/cosmos-probe.js';
 import { UdpResolver } from '../adapters/dns/resolver.js';
 import type { Config } from '../config/schema.js';
@@ -40,6 +41,8 @@ export interface CheckDeps {
   readonly env: NodeJS.ProcessEnv;
   /** The storage adapters (src/adapters/index.ts). */
   adapters(): Adapters;
+  /** The control planes (ARM, Key Vault, Monitor…), built on first use. */
+  control(): ControlPlane;
   /** One resolver client per `dns.resolvers` entry. */
   resolvers(): Resolver[];
   /**
@@ -121,20 +124,20 @@ export const CHECKS: CheckEntry[] = [
     suites: ['monthly', 'standby'],
     build: (deps) => {
       const functionApp = requireSection(deps.config.azure.functionApp, 'azure.functionApp', 'the conversion-function check');
-      return conversionFunctionCheck(deps.adapters().control.functionApp(), { functionName: functionApp.conversionFunction, uploadsContainer: deps.config.azure.blob.containers.uploads });
+      return conversionFunctionCheck(deps.control().functionApp(), { functionName: functionApp.conversionFunction, uploadsContainer: deps.config.azure.blob.containers.uploads });
     },
   },
   {
     id: 'scale-set',
     title: 'the scale set is defined, healthy and at its standby capacity',
     suites: ['monthly', 'standby'],
-    build: (deps) => scaleSetStandbyCheck(deps.adapters().control.scaleSet(), { expectedCapacity: deps.config.activation.vmssStandby }),
+    build: (deps) => scaleSetStandbyCheck(deps.control().scaleSet(), { expectedCapacity: deps.config.activation.vmssStandby }),
   },
   {
     id: 'app-gateway',
     title: 'the Application Gateway is provisioned and running',
     suites: ['monthly', 'standby'],
-    build: (deps) => gatewayCheck(deps.adapters().control.gateway()),
+    build: (deps) => gatewayCheck(deps.control().gateway()),
   },
   {
     id: 'certificate',
@@ -142,7 +145,7 @@ export const CHECKS: CheckEntry[] = [
     suites: ['monthly', 'standby', 'complementary'],
     build: (deps) => {
       const vault = requireSection(deps.config.azure.keyVault, 'azure.keyVault', 'the certificate check');
-      return certificateCheck(deps.adapters().control.vault(), { name: vault.certificate, minDays: deps.config.checks.certificateMinDays });
+      return certificateCheck(deps.control().vault(), { name: vault.certificate, minDays: deps.config.checks.certificateMinDays });
     },
   },
   {
@@ -150,7 +153,7 @@ export const CHECKS: CheckEntry[] = [
     title: 'the API answers healthy through the Application Gateway',
     suites: ['smoke'],
     build: (deps) => {
-      const gateway = deps.adapters().control.gateway();
+      const gateway = deps.control().gateway();
       const configured = deps.config.azure.appGateway?.url;
       return {
         id: 'api-health',
@@ -166,15 +169,15 @@ export const CHECKS: CheckEntry[] = [
     id: 'gateway-backends',
     title: 'every backend of the Application Gateway is Healthy',
     suites: ['smoke'],
-    build: (deps) => gatewayBackendsCheck(deps.adapters().control.gateway()),
+    build: (deps) => gatewayBackendsCheck(deps.control().gateway()),
   },
   {
     id: 'dns-cutover',
     title: 'the public names resolve to Azure',
     suites: ['smoke'],
     build: (deps) => {
-      const zone = deps.adapters().control.dnsZone().zone;
-      const gateway = deps.adapters().control.gateway();
+      const zone = deps.control().dnsZone().zone;
+      const gateway = deps.control().gateway();
       return dnsCutoverCheck({
         targets: async (signal) => azureTargets(deps.config, zone, (await gateway.get(signal)).publicIp),
         resolvers: deps.resolvers(),
@@ -191,7 +194,7 @@ export const CHECKS: CheckEntry[] = [
       const adapters = deps.adapters();
       return endToEndCheck({
         uploads: adapters.objects.azureUploads,
-        logs: adapters.control.logs(),
+        logs: deps.control().logs(),
         cosmos: adapters.tables.cosmos,
         functionName: functionApp.conversionFunction,
         waitSeconds: deps.config.checks.e2eWaitSeconds,
@@ -202,13 +205,13 @@ export const CHECKS: CheckEntry[] = [
     id: 'app-logs',
     title: 'the application logs show mostly HTTP 200',
     suites: ['complementary'],
-    build: (deps) => appLogsCheck(deps.adapters().control.logs(), { since: APP_LOGS_WINDOW_MINUTES, maxErrorRatio: deps.config.checks.maxErrorRatio }),
+    build: (deps) => appLogsCheck(deps.control().logs(), { since: APP_LOGS_WINDOW_MINUTES, maxErrorRatio: deps.config.checks.maxErrorRatio }),
   },
   {
     id: 'cosmos-throughput',
     title: 'Cosmos runs at its active throughput',
     suites: ['complementary'],
-    build: (deps) => cosmosThroughputCheck(deps.adapters().control.throughput(), { expectedRu: deps.config.activation.cosmosActiveRu }),
+    build: (deps) => cosmosThroughputCheck(deps.control().throughput(), { expectedRu: deps.config.activation.cosmosActiveRu }),
   },
 ];
 
@@ -217,7 +220,7 @@ const APP_LOGS_WINDOW_MINUTES = 15;
 
 /** The Application Gateway's public address, asked of the gateway each time the check runs. */
 function gatewayAddresses(deps: CheckDeps): (signal: AbortSignal) => Promise<string[]> {
-  const gateway = deps.adapters().control.gateway();
+  const gateway = deps.control().gateway();
   return async (signal) => {
     const state = await gateway.get(signal);
     return state.publicIp ? [state.publicIp] : [];
@@ -233,6 +236,7 @@ export interface CheckDepsOptions {
   env?: NodeJS.ProcessEnv;
   /** Adapters already built by the caller (the service shares its own; the caller closes them). */
   adapters?: Adapters;
+  control?: ControlPlane;
 }
 
 /** Lazy dependencies for the entries, and `close` for whatever they built. */
@@ -247,6 +251,7 @@ export function checkDeps(opts: CheckDepsOptions): CheckDeps & { close(): void }
     config: opts.config,
     env,
     adapters: () => opts.adapters ?? shared('adapters', () => buildAdapters(opts.config, env), (a) => a.close()),
+    control: () => opts.control ?? shared('control', () => buildControlPlane(opts.config, env), (c) => c.close()),
     resolvers: () => shared('resolvers', () => opts.config.dns.resolvers.map((address) => new UdpResolver(address))),
     shared,
     close() {

@@ -29,7 +29,7 @@ export function finalSyncRuns(deps: RunbookDeps, since: string): Map<SyncFlow, S
 
 export async function gatewayUrl(deps: RunbookDeps, signal: AbortSignal): Promise<string> {
   if (deps.config.azure.appGateway?.url) return deps.config.azure.appGateway.url;
-  const { publicIp } = await deps.adapters.control.gateway().get(signal);
+  const { publicIp } = await deps.control.gateway().get(signal);
   if (!publicIp) throw new Error('the Application Gateway has no public IP');
   return `http://${publicIp}`;
 }
@@ -57,8 +57,8 @@ export function suiteStep(deps: RunbookDeps, suite: Suite, id: string, title: st
  * R8: every backend Healthy, waited for up to `timeoutMs`; if not, the console log of each
  * instance behind an unhealthy backend is the evidence the people in the war room read next.
  */
-export async function backendsHealthy(deps: Pick<RunbookDeps, 'adapters'>, signal: AbortSignal, timeoutMs: number): Promise<Outcome> {
-  const { gateway, scaleSet } = deps.adapters.control;
+export async function backendsHealthy(deps: Pick<RunbookDeps, 'control'>, signal: AbortSignal, timeoutMs: number): Promise<Outcome> {
+  const { gateway, scaleSet } = deps.control;
   const backends = await untilPass(asking(gatewayBackendsCheck(gateway())), { signal, timeoutMs });
   if (backends.status !== 'fail') return backends;
   const [health, instances] = await Promise.all([gateway().backendHealth(signal), scaleSet().instances(signal)]);
@@ -83,7 +83,7 @@ export function integrityGate(deps: Pick<RunbookDeps, 'config'>, ctx: Pick<StepC
 
 export function activationSteps(deps: RunbookDeps): Step[] {
   const { config, adapters, comms } = deps;
-  const control = adapters.control;
+  const control = deps.control;
   const zone = () => control.dnsZone();
   const minResolvers = config.checks.minResolvers;
   const targets = async (signal: AbortSignal) => azureTargets(config, zone().zone, (await control.gateway().get(signal)).publicIp);

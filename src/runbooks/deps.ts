@@ -1,5 +1,6 @@
 /** What the runbooks act on and read: the same adapters, engines and checks the service runs. */
 import type { Adapters } from '../adapters/index.js';
+import type { ControlPlane } from '../adapters/control.js';
 import type { CheckRunner } from '../checks/runner.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -12,6 +13,7 @@ export interface RunbookDeps {
   config: Config;
   store: Store;
   adapters: Adapters;
+  control: ControlPlane;
   syncs: SyncService;
   checks: CheckRunner;
   /** One client per configured public resolver. */

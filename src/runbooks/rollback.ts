@@ -46,7 +46,7 @@ export async function awsRevalidation(urls: readonly string[], signal: AbortSign
 
 export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): Step[] {
   const { config, adapters } = deps;
-  const control = adapters.control;
+  const control = deps.control;
   const zone = () => control.dnsZone();
   const targets = () => awsTargets(config, zone().zone);
 

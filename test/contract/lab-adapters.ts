@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { buildAdapters, type Adapters } from '../../src/adapters/index.js';
+import { buildControlPlane, type ControlPlane } from '../../src/adapters/control.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { labClients, type LabClients } from '../../lab/clients.js';
@@ -25,4 +26,11 @@ export function adaptersFor(t: Test, lab: Lab, patch: (config: Config) => void):
   const adapters = buildAdapters(config);
   t.teardown(() => adapters.close());
   return adapters;
+}
+
+/** The control-plane adapters (ARM, Key Vault, Monitor…) from the lab's own drsentinel.yaml. */
+export function controlFor(t: Test, lab: Lab): ControlPlane {
+  const control = buildControlPlane(loadConfig(lab.configFile).config);
+  t.teardown(() => control.close());
+  return control;
 }

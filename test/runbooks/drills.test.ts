@@ -8,13 +8,14 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { UdpResolver } from '../../src/adapters/dns/resolver.js';
 import { withLab } from '../helpers/lab.js';
-import { adaptersFor, labSdk } from '../contract/lab-adapters.js';
+import { adaptersFor, controlFor, labSdk } from '../contract/lab-adapters.js';
 import { startService, type ServiceClient } from '../helpers/service.js';
 import { main } from '../../src/cli.js';
 
 const lab = await withLab(t);
 const sdk = labSdk(t, lab);
 const adapters = adaptersFor(t, lab, () => {});
+const control = controlFor(t, lab);
 const service = await startService(t, lab);
 const { buckets } = lab.endpoints.aws.s3;
 const resolvers = lab.endpoints.dns.resolvers.map((r) => new UdpResolver(r));
@@ -30,7 +31,6 @@ async function snapshot() {
   const listing = async (bucket: string) => (await sdk.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((o) => `${o.Key} ${o.ETag}`) ?? [];
   const blobs: string[] = [];
   for await (const b of sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).listBlobsFlat()) blobs.push(`${b.name} ${b.properties.etag}`);
-  const control = adapters.control;
   return {
     s3Uploads: await listing(buckets.uploads),
     uploadsBlocked: await adapters.uploadGate.isBlocked(),
@@ -88,8 +88,8 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   await approveWhenAsked(t, service, id, 'cto-approval', 'cto', async () => {
     // The contingency: Azure serves production.
     t.same(await resolvedEverywhere(), ['127.0.0.80'], 'both names resolve to the gateway on the three resolvers');
-    t.equal((await adapters.control.scaleSet().get()).capacity, 2, 'two API instances');
-    t.equal(await adapters.control.throughput().get(), 4000, 'Cosmos at 4000 RU/s');
+    t.equal((await control.scaleSet().get()).capacity, 2, 'two API instances');
+    t.equal(await control.throughput().get(), 4000, 'Cosmos at 4000 RU/s');
     await t.rejects(sdk.s3.send(new PutObjectCommand({ Bucket: buckets.uploads, Key: 'late.png', Body: 'x' })), { name: 'AccessDenied' }, 'uploads blocked on AWS');
     // Written on Azure during the contingency: an upload and its metadata.
     await sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).getBlockBlobClient('contingency/photo.png').upload('taken during the failover', 25);
@@ -107,8 +107,8 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   t.equal(run.status, 'succeeded');
 
   t.same(await resolvedEverywhere(), ['127.0.0.90'], 'the names are back on AWS');
-  t.equal((await adapters.control.scaleSet().get()).capacity, 0, 'the scale set is back to 0');
-  t.equal(await adapters.control.throughput().get(), 400, 'Cosmos is back to its minimum');
+  t.equal((await control.scaleSet().get()).capacity, 0, 'the scale set is back to 0');
+  t.equal(await control.throughput().get(), 400, 'Cosmos is back to its minimum');
   t.equal(await adapters.uploadGate.isBlocked(), false, 'uploads are let in again');
   const back = await sdk.s3.send(new GetObjectCommand({ Bucket: buckets.uploads, Key: 'contingency/photo.png' }));
   t.equal(await back.Body!.transformToString(), 'taken during the failover', 'the upload made on Azure is on S3');

@@ -2,15 +2,16 @@ import t from 'tap';
 import { conversionFunction } from '../../lab/azure/state.js';
 import { uploadsInFlight } from '../../src/runbooks/in-flight.js';
 import { withLab } from '../helpers/lab.js';
-import { adaptersFor, labSdk } from '../contract/lab-adapters.js';
+import { adaptersFor, controlFor, labSdk } from '../contract/lab-adapters.js';
 
 const lab = await withLab(t, { empty: true });
 const sdk = labSdk(t, lab);
 const adapters = adaptersFor(t, lab, () => {});
 const container = lab.endpoints.azure.blob.containers.uploads;
 const since = new Date(Date.now() - 1000);
+const logs = controlFor(t, lab).logs();
 const inFlight = () =>
-  uploadsInFlight({ uploads: adapters.objects.azureUploads, logs: adapters.control.logs(), functionName: 'convert', container, since, signal: AbortSignal.timeout(30_000) });
+  uploadsInFlight({ uploads: adapters.objects.azureUploads, logs, functionName: 'convert', container, since, signal: AbortSignal.timeout(30_000) });
 const upload = (key: string, metadata?: Record<string, string>) => sdk.blob.getContainerClient(container).getBlockBlobClient(key).upload('an image', 8, metadata ? { metadata } : {});
 
 t.test('an upload the function has not handled is in flight; once handled, nothing is', async (t) => {
