@@ -13,6 +13,7 @@ import { measure, type Measured } from './measure.js';
 import { rcloneSync } from './rclone.js';
 import { judge, type Row } from './report.js';
 import { seedBucket, type SeedMethod, type Seeded, type SeedSpec } from './seed.js';
+import type { TwinCpuMeter } from './twin-cpu.js';
 
 export interface ObjectBench {
   endpoints: Endpoints;
@@ -25,6 +26,10 @@ export interface ObjectBench {
   withRclone: boolean;
   seedMethod: SeedMethod;
   timeoutMs: number;
+  /** Cumulative CPU milliseconds of the lab twin (emulators and fronts). */
+  twinCpu: TwinCpuMeter;
+  /** Cores of this machine: the twin's CPU divided by them bounds any tool's wall time. */
+  cores: number;
   log: (line: string) => void;
 }
 
@@ -35,6 +40,8 @@ export interface ToolRun {
   engineMs?: number;
   childMaxRss?: number;
   copied: number | undefined;
+  /** CPU the twin spent serving this run. */
+  twinCpuMs?: number;
 }
 
 export interface Pair {
@@ -79,10 +86,11 @@ async function pass(b: ObjectBench, spec: SeedSpec, containers: { drsentinel: st
   if (rcloneFirst) tools.reverse();
   const pair: Partial<Pair> = {};
   for (const [tool, run] of tools) {
-    const result = await run();
+    const twinBefore = await b.twinCpu();
+    const result = { ...(await run()), twinCpuMs: Math.round((await b.twinCpu()) - twinBefore) };
     const landed = await countBlobs(b.blob, containers[tool]);
     if (landed !== spec.count) throw new Error(`${tool}: ${containers[tool]} holds ${landed} blobs after the sync, the source ${spec.count}`);
-    const cpu = result.cpuMs === undefined ? '' : `, CPU ${(result.cpuMs / 1000).toFixed(2)} s`;
+    const cpu = `${result.cpuMs === undefined ? '' : `, CPU ${(result.cpuMs / 1000).toFixed(2)} s`}, twin CPU ${(result.twinCpuMs / 1000).toFixed(2)} s`;
     b.log(`  ${tool}: ${(result.wallMs / 1000).toFixed(2)} s, peak RSS ${(result.peakRss / 1048576).toFixed(0)} MB${cpu}, copied ${result.copied ?? '?'}`);
     pair[tool] = result;
   }
@@ -101,15 +109,29 @@ async function seed(b: ObjectBench, spec: SeedSpec): Promise<Seeded> {
   return seeded;
 }
 
-export function wallRow(id: string, what: string, pair: Pair, note?: string): Row {
+const cpuSeconds = (ms?: number) => (ms === undefined ? '?' : (ms / 1000).toFixed(1));
+
+/**
+ * Where each run's CPU went, and the best ratio this machine allows: drsentinel cannot end
+ * before the twin has served it, twin CPU / cores, however little CPU drsentinel itself uses.
+ */
+function cpuNote(pair: Pair & { rclone: ToolRun }, cores: number): string {
+  const { drsentinel: d, rclone: r } = pair;
+  const floorMs = (d.twinCpuMs ?? 0) / cores;
+  return `CPU s, tool + twin: drsentinel ${cpuSeconds(d.cpuMs)} + ${cpuSeconds(d.twinCpuMs)}, rclone ${cpuSeconds(r.cpuMs)} + ${cpuSeconds(r.twinCpuMs)}; `
+    + `the twin alone bounds drsentinel at ≥ ${(floorMs / r.wallMs).toFixed(2)}× rclone on ${cores} cores`;
+}
+
+export function wallRow(id: string, what: string, pair: Pair, cores: number): Row {
   const drs = { wallMs: pair.drsentinel.wallMs, peakRss: pair.drsentinel.peakRss };
   if (!pair.rclone) return { id, what, drsentinel: drs, shown: '-', target: `≤ ${WALL_RATIO_TARGET}× rclone`, status: 'SKIP', note: 'rclone missing' };
   const value = pair.drsentinel.wallMs / pair.rclone.wallMs;
+  const note = cpuNote({ ...pair, rclone: pair.rclone }, cores);
   return {
     id, what, drsentinel: drs,
     baseline: { tool: 'rclone', wallMs: pair.rclone.wallMs, peakRss: pair.rclone.peakRss },
     value, shown: `${value.toFixed(2)}×`, target: `≤ ${WALL_RATIO_TARGET}× rclone`,
-    status: judge({ value, limit: WALL_RATIO_TARGET, kind: 'max' }), ...(note ? { note } : {}),
+    status: judge({ value, limit: WALL_RATIO_TARGET, kind: 'max' }), note,
   };
 }
 

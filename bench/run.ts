@@ -20,6 +20,7 @@ import { killMeasured } from './measure.js';
 import { findRclone, RCLONE_INSTALL_HINT } from './rclone.js';
 import { formatTable, judge, writeResults, type Row } from './report.js';
 import type { SeedMethod } from './seed.js';
+import { twinCpuMeter } from './twin-cpu.js';
 
 const CONCURRENCY = 16;
 const P2_SIZES = [20_000, 100_000] as const;
@@ -56,7 +57,7 @@ async function objectRows(bench: ObjectBench, full: boolean, parts: Set<Part>, r
     log(`P1 ${what}`);
     const result = await initialCopy(bench, spec, i % 2 === 1);
     raw[`P1 ${what}`] = result;
-    rows.push(wallRow('P1', what, result.pair));
+    rows.push(wallRow('P1', what, result.pair, bench.cores));
   }
 
   const resyncs: Record<number, Pair> = {};
@@ -72,8 +73,8 @@ async function objectRows(bench: ObjectBench, full: boolean, parts: Set<Part>, r
     const result = await noChangeResync(bench, { bucket: `bench-p2-${count}`, count, size: 256 });
     raw[`P2 ${label}`] = result;
     resyncs[count] = result.resync;
-    rows.push({ ...wallRow('P2', `${label} initial copy`, result.initial), target: '-', status: 'INFO' });
-    rows.push(wallRow('P2', `${label} no-change re-sync`, result.resync));
+    rows.push({ ...wallRow('P2', `${label} initial copy`, result.initial, bench.cores), target: '-', status: 'INFO' });
+    rows.push(wallRow('P2', `${label} no-change re-sync`, result.resync, bench.cores));
     rows.push(rssRow('P2', `${label} re-sync peak RSS`, result.resync));
   }
   const [small, large] = P2_SIZES.map((n) => resyncs[n]);
@@ -148,7 +149,7 @@ async function main(): Promise<number> {
     const bench: ObjectBench = {
       endpoints: lab.endpoints, configFile: lab.configFile, s3: clients.s3, blob: clients.blob,
       s3rverDirectory: join(stateDir, 'data', 's3'), concurrency: CONCURRENCY, withRclone: rclone !== undefined,
-      seedMethod, timeoutMs: (full ? 40 : 15) * 60_000, log,
+      seedMethod, timeoutMs: (full ? 40 : 15) * 60_000, twinCpu: twinCpuMeter(lab.children), cores: cpus().length, log,
     };
     const rows = [
       ...(await objectRows(bench, full, parts, raw)),
