@@ -7,6 +7,7 @@
 import { loadConfig } from '../src/config/load.js';
 import { buildAdapters } from '../src/adapters/index.js';
 import { syncObjects } from '../src/sync/objects.js';
+import { boundHeapGrowth } from '../src/heap.js';
 
 export interface ChildReport {
   seen: number;
@@ -21,6 +22,7 @@ export interface ChildReport {
 }
 
 async function main(argv: string[]): Promise<void> {
+  boundHeapGrowth();
   const [configFile, bucket, container, concurrency] = argv;
   if (!configFile || !bucket || !container || !concurrency) throw new Error('usage: objects-child <config.yaml> <bucket> <container> <concurrency>');
   // The site flow's own stores, pointed at the benchmark's bucket and container.

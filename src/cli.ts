@@ -12,6 +12,7 @@ import { EXIT, line, type CliIo, type Command, type CommandArgs } from './cli/co
 import { ConfigError } from './config/load.js';
 import { DomainError, NotAvailableError, UsageError } from './core/errors.js';
 import { describeError } from './core/result.js';
+import { boundHeapGrowth } from './heap.js';
 import { VERSION } from './version.js';
 
 /** The words of a usage line before its first argument: `config validate`, `sync`. */
@@ -116,5 +117,6 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  boundHeapGrowth();
   process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
 }
