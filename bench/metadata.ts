@@ -3,7 +3,8 @@
  * a raw SDK loop (`executeBulkOperations`, batches of the same size, the same concurrency)
  * writing the same documents already built — so the ratio is everything drsentinel's layer
  * costs, its codec included; (b) the transform rate (`parseExportLine` + `toDocument`) on
- * pre-generated export lines, in this process, one core, no I/O.
+ * pre-generated export lines, in this process, one core, no I/O, beside the rate of `JSON.parse`
+ * alone on the same lines.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -112,32 +113,52 @@ export interface TransformRate {
   rate: number;
   /** Items per wall-clock second, median: lower when other processes share the cores. */
   wallRate: number;
+  /**
+   * Items per CPU-second of `JSON.parse` alone over the same lines, median: the ceiling of any
+   * transform that parses them with it, measured in passes interleaved with the transform's.
+   */
+  jsonParseRate: number;
+  /** Megabytes (10^6 bytes) of export lines the transform goes through per CPU-second, at `rate`. */
+  megabytesPerSecond: number;
 }
 
 /** parseExportLine + toDocument over pre-generated lines; a warm-up pass, then passes for ≥ `budgetMs`. */
 export function transformRate(lineCount: number, budgetMs: number): TransformRate {
   const lines = Array.from({ length: lineCount }, (_, i) => exportLine(benchItem(i)));
-  const meanLineBytes = Math.round(lines.reduce((sum, l) => sum + Buffer.byteLength(l), 0) / lines.length);
+  const totalBytes = lines.reduce((sum, l) => sum + Buffer.byteLength(l), 0);
   let sink = 0;
-  const once = () => {
+  const timed = (work: () => void) => {
     const started = performance.now();
     const cpu = process.cpuUsage();
+    work();
+    const used = process.cpuUsage(cpu);
+    return { cpu: lines.length / ((used.user + used.system) / 1e6), wall: lines.length / ((performance.now() - started) / 1000) };
+  };
+  const transform = () => timed(() => {
     for (const line of lines) {
       const record = parseExportLine(line, IMAGES_SCHEMA);
       if (record.op !== 'put') throw new Error(`a generated line did not parse: ${JSON.stringify(record).slice(0, 200)}`);
       sink += toDocument(record.item, IMAGES_SCHEMA).id.length;
     }
-    const used = process.cpuUsage(cpu);
-    return { cpu: lines.length / ((used.user + used.system) / 1e6), wall: lines.length / ((performance.now() - started) / 1000) };
-  };
-  once();
+  });
+  const parseOnly = () => timed(() => {
+    for (const line of lines) if (JSON.parse(line) !== null) sink++;
+  });
+  transform();
+  parseOnly();
   const passes: Array<{ cpu: number; wall: number }> = [];
+  const parses: number[] = [];
   const began = performance.now();
-  while (passes.length < 3 || performance.now() - began < budgetMs) passes.push(once());
+  while (passes.length < 3 || performance.now() - began < budgetMs) {
+    passes.push(transform());
+    parses.push(parseOnly().cpu);
+  }
   if (sink === 0) throw new Error('the transform produced nothing');
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const rate = median(passes.map((p) => p.cpu));
   return {
-    lines: lineCount, meanLineBytes, passes: passes.length,
-    rate: median(passes.map((p) => p.cpu)), wallRate: median(passes.map((p) => p.wall)),
+    lines: lineCount, meanLineBytes: Math.round(totalBytes / lines.length), passes: passes.length,
+    rate, wallRate: median(passes.map((p) => p.wall)),
+    jsonParseRate: median(parses), megabytesPerSecond: (rate * totalBytes) / lines.length / 1e6,
   };
 }

@@ -7,12 +7,15 @@ import { createHash } from 'node:crypto';
 import { attributeType, type AttributeValue, type Item } from './items.js';
 
 const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+/** Already in plain decimal form: the common case of keys and counters, returned as is. */
+const PLAIN_INTEGER = /^(?:0|-?[1-9]\d*)$/;
 
 /**
  * The plain decimal form of a DynamoDB number: no exponent, no leading or trailing zeros,
  * no `+`, no `-0` — `1.0`, `1E0` and `01` all become `1`; `1E2` becomes `100`.
  */
 export function normalizeNumber(text: string): string {
+  if (PLAIN_INTEGER.test(text)) return text;
   const match = NUMBER.exec(text.trim());
   const [, sign = '', whole = '', fraction = '', exponentText = '0'] = match ?? [];
   if (!match || whole + fraction === '') throw new Error(`not a number: "${text}"`);

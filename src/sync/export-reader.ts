@@ -9,7 +9,7 @@ import { text } from 'node:stream/consumers';
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ManifestFile, ManifestSummary } from '../core/exports.js';
-import type { AttributeValue, Item, KeySchema } from '../core/items.js';
+import type { AttributeValue, Item, KeyAttribute, KeySchema } from '../core/items.js';
 import type { ObjectStore } from '../core/ports.js';
 import { IntegrityError } from '../core/retry.js';
 
@@ -41,56 +41,118 @@ export async function readManifest(store: ObjectStore, manifestKey: string, sign
   return { summary, files };
 }
 
-const SCALAR_CHECKS: Record<string, (v: unknown) => boolean> = {
-  S: (v) => typeof v === 'string',
-  N: (v) => typeof v === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v),
-  B: (v) => typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v),
-  BOOL: (v) => typeof v === 'boolean',
-  NULL: (v) => v === true,
-};
+// These two expressions are the contract for N and B; hoisted so a check allocates nothing.
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function checkValue(value: unknown, path: string): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path} is not a typed value`;
-  const tags = Object.keys(value);
-  if (tags.length !== 1) return `${path} has ${tags.length} type tags`;
-  const tag = tags[0]!;
-  const inner = (value as Record<string, unknown>)[tag];
-  const scalar = SCALAR_CHECKS[tag];
-  if (scalar) return scalar(inner) ? undefined : `${path} is not a valid ${tag}`;
-  if (tag === 'SS' || tag === 'NS' || tag === 'BS') {
-    const element = SCALAR_CHECKS[tag[0]!]!;
-    if (!Array.isArray(inner) || inner.length === 0 || !inner.every(element)) return `${path} is not a valid ${tag} set`;
-    return undefined;
-  }
-  if (tag === 'L') {
-    if (!Array.isArray(inner)) return `${path} is not a list`;
-    for (let i = 0; i < inner.length; i++) {
-      const problem = checkValue(inner[i], `${path}[${i}]`);
-      if (problem) return problem;
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isNumber = (v: unknown): boolean => typeof v === 'string' && NUMBER.test(v);
+const isBase64 = (v: unknown): boolean => typeof v === 'string' && BASE64.test(v);
+
+/**
+ * A check that failed: the end of its message and the way to the offending value, innermost
+ * step first. The path is only spelled out once a problem is found, so a valid item (nearly
+ * every one) costs no string work.
+ */
+class Problem {
+  readonly steps: Array<string | number> = [];
+  constructor(readonly tail: string) {}
+
+  /** `name.inner[2] is not a valid N`: map steps joined by `.`, list steps as `[i]`. */
+  describe(): string {
+    let path = '';
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const step = this.steps[i]!;
+      path = typeof step === 'number' ? `${path}[${step}]` : path ? `${path}.${step}` : step;
     }
-    return undefined;
+    return path + this.tail;
   }
-  if (tag === 'M') return checkItem(inner, path);
-  return `${path} has the unknown type tag ${tag}`;
 }
 
-function checkItem(value: unknown, path: string): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path} is not a map`;
-  for (const [name, attr] of Object.entries(value)) {
-    const problem = checkValue(attr, path ? `${path}.${name}` : name);
-    if (problem) return problem;
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkSet(inner: unknown, element: (v: unknown) => boolean): boolean {
+  if (!Array.isArray(inner) || inner.length === 0) return false;
+  for (let i = 0; i < inner.length; i++) if (!element(inner[i])) return false;
+  return true;
+}
+
+function checkValue(value: unknown): Problem | undefined {
+  if (!isPlainObject(value)) return new Problem(' is not a typed value');
+  // Counted, not listed: Object.keys would allocate an array per value. JSON.parse gives plain
+  // objects, so for…in sees exactly their own keys.
+  let tags = 0;
+  let tag = '';
+  for (const name in value) {
+    tag = name;
+    tags++;
+  }
+  if (tags !== 1) return new Problem(` has ${tags} type tags`);
+  const inner = value[tag];
+  // A switch rather than a table of checks indexed by the tag: a tag such as `toString` or
+  // `__proto__` must be unknown, not something found on Object.prototype.
+  switch (tag) {
+    case 'S':
+      return isString(inner) ? undefined : new Problem(' is not a valid S');
+    case 'N':
+      return isNumber(inner) ? undefined : new Problem(' is not a valid N');
+    case 'B':
+      return isBase64(inner) ? undefined : new Problem(' is not a valid B');
+    case 'BOOL':
+      return typeof inner === 'boolean' ? undefined : new Problem(' is not a valid BOOL');
+    case 'NULL':
+      return inner === true ? undefined : new Problem(' is not a valid NULL');
+    case 'SS':
+      return checkSet(inner, isString) ? undefined : new Problem(' is not a valid SS set');
+    case 'NS':
+      return checkSet(inner, isNumber) ? undefined : new Problem(' is not a valid NS set');
+    case 'BS':
+      return checkSet(inner, isBase64) ? undefined : new Problem(' is not a valid BS set');
+    case 'L': {
+      if (!Array.isArray(inner)) return new Problem(' is not a list');
+      for (let i = 0; i < inner.length; i++) {
+        const problem = checkValue(inner[i]);
+        if (problem) {
+          problem.steps.push(i);
+          return problem;
+        }
+      }
+      return undefined;
+    }
+    case 'M':
+      return checkMap(inner);
+    default:
+      return new Problem(` has the unknown type tag ${tag}`);
+  }
+}
+
+function checkMap(value: unknown): Problem | undefined {
+  if (!isPlainObject(value)) return new Problem(' is not a map');
+  for (const name in value) {
+    const problem = checkValue(value[name]);
+    if (problem) {
+      problem.steps.push(name);
+      return problem;
+    }
   }
   return undefined;
 }
 
-function checkKey(item: Item, schema: KeySchema, what: string): string | undefined {
-  for (const attr of [schema.hashKey, schema.rangeKey]) {
-    if (!attr) continue;
-    const value = item[attr.name] as AttributeValue | undefined;
-    if (!value) return `${what} lacks the key attribute "${attr.name}"`;
-    if (!(attr.type in value)) return `${what} key attribute "${attr.name}" is not of type ${attr.type}`;
-  }
+function checkKeyAttribute(item: Item, attr: KeyAttribute | undefined, what: string): string | undefined {
+  if (!attr) return undefined;
+  const value = item[attr.name] as AttributeValue | undefined;
+  if (!value) return `${what} lacks the key attribute "${attr.name}"`;
+  if (!(attr.type in value)) return `${what} key attribute "${attr.name}" is not of type ${attr.type}`;
   return undefined;
+}
+
+/** Why `value` is not an item (or keys) of this table, or undefined when it is one. */
+function checkItem(value: unknown, schema: KeySchema, what: string): string | undefined {
+  const problem = checkMap(value);
+  if (problem) return problem.describe();
+  return checkKeyAttribute(value as Item, schema.hashKey, what) ?? checkKeyAttribute(value as Item, schema.rangeKey, what);
 }
 
 /** One line of a DYNAMODB_JSON export, full (`{"Item":…}`) or incremental (`{"Keys":…,"NewImage"?:…}`). */
@@ -104,11 +166,11 @@ export function parseExportLine(text: string, schema: KeySchema): { op: 'put'; i
   if (typeof parsed !== 'object' || parsed === null) return { op: 'malformed', reason: 'not a JSON object' };
   const image = parsed.Item ?? parsed.NewImage;
   if (image !== undefined) {
-    const problem = checkItem(image, '') ?? checkKey(image as Item, schema, 'the item');
+    const problem = checkItem(image, schema, 'the item');
     return problem ? { op: 'malformed', reason: problem } : { op: 'put', item: image as Item };
   }
   if (parsed.Keys !== undefined) {
-    const problem = checkItem(parsed.Keys, '') ?? checkKey(parsed.Keys as Item, schema, 'the keys');
+    const problem = checkItem(parsed.Keys, schema, 'the keys');
     return problem ? { op: 'malformed', reason: problem } : { op: 'delete', key: parsed.Keys as Item };
   }
   return { op: 'malformed', reason: 'neither "Item", "NewImage" nor "Keys"' };

@@ -7,6 +7,7 @@ t.test('numbers are normalised to one plain decimal form', async (t) => {
     ['-0', '0'], ['0.000', '0'], ['1.50', '1.5'], ['-1.5E-3', '-0.0015'], ['.5', '0.5'], ['5.', '5'],
     ['12345678901234567890123456789012345678', '12345678901234567890123456789012345678'],
     ['1E-130', `0.${'0'.repeat(129)}1`],
+    ['0', '0'], ['-12', '-12'], ['100', '100'], ['-007', '-7'], ['00', '0'], [' 12', '12'],
   ];
   for (const [input, expected] of cases) t.equal(normalizeNumber(input), expected, input);
   t.throws(() => normalizeNumber('1e'), { message: /not a number/ });

@@ -68,6 +68,34 @@ t.test('ids are stable, reversible and Cosmos-safe', async (t) => {
   t.same(keyFromId(documentId({ k: { B: bytes(1, 2) } }, binarySchema), binarySchema), { k: { B: bytes(1, 2) } });
 });
 
+t.test('ids keep the bytes they have always had', async (t) => {
+  // Documents already in Cosmos are addressed by these: any change would orphan them.
+  const id = (imageId: string, chunkIndex: string) => documentId({ imageId: { S: imageId }, chunkIndex: { N: chunkIndex } }, schema);
+  t.equal(id('img-000001', '3'), 'WyJpbWctMDAwMDAxIiwiMyJd');
+  t.equal(id('img-000001', '30'), 'WyJpbWctMDAwMDAxIiwiMzAiXQ');
+  t.equal(id('img-000001', '300'), 'WyJpbWctMDAwMDAxIiwiMzAwIl0');
+  t.equal(id('a', '1E2'), 'WyJhIiwiMTAwIl0');
+  t.equal(id('é', '0'), 'WyLDqSIsIjAiXQ');
+});
+
+t.test('a number becomes a JSON number only when it reads back as the same text', async (t) => {
+  const doc = toDocument({
+    imageId: { S: 'i' }, chunkIndex: { N: '0' }, a: { N: '999999999999999' }, b: { N: '9007199254740993' }, c: { N: '007' },
+    d: { N: '-0' }, e: { N: '1e3' }, f: { N: '-12' }, g: { N: '0.10' }, h: { N: '12.5' },
+  }, schema);
+  t.strictSame(JSON.parse(JSON.stringify(doc)), {
+    id: 'WyJpIiwiMCJd', imageId: 'i', chunkIndex: 0, a: 999999999999999, b: '9007199254740993', c: '007', d: '-0', e: '1e3', f: -12, g: '0.10', h: 12.5,
+    _t: { b: 'N', c: 'N', d: 'N', e: 'N', g: 'N' },
+  });
+});
+
+t.test('a document keeps its attributes in item order, the annotation last', async (t) => {
+  const names = Array.from({ length: 20 }, (_, i) => `a${i}`);
+  const item: Item = { imageId: { S: 'i' }, chunkIndex: { N: '1' } };
+  for (const name of names) item[name] = { SS: [name] };
+  t.strictSame(Object.keys(toDocument(item, schema)), ['id', 'imageId', 'chunkIndex', ...names, '_t']);
+});
+
 t.test('a key too long for a Cosmos id is refused with a reason', async (t) => {
   t.throws(() => documentId({ imageId: { S: 'x'.repeat(800) }, chunkIndex: { N: '1' } }, schema), {
     message: new RegExp(`too long for a Cosmos id.*${MAX_ID_BYTES}`),

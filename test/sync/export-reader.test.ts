@@ -43,11 +43,43 @@ t.test('malformed lines are reported with the reason', async (t) => {
     ['an empty set', JSON.stringify({ Item: { ...keys, tags: { SS: [] } } }), /^tags is not a valid SS set$/],
     ['binary that is not base64', JSON.stringify({ Item: { ...keys, bin: { B: 'not base64!' } } }), /^bin is not a valid B$/],
     ['NULL other than true', JSON.stringify({ Item: { ...keys, nothing: { NULL: false } } }), /^nothing is not a valid NULL$/],
+    ['an item that is not a map', JSON.stringify({ Item: [keys] }), /^ is not a map$/],
+    ['an attribute that is not a typed value', JSON.stringify({ Item: { ...keys, plain: 'text' } }), /^plain is not a typed value$/],
+    ['a value without a type tag', JSON.stringify({ Item: { ...keys, m: { M: { empty: {} } } } }), /^m\.empty has 0 type tags$/],
+    ['a string that is not one', JSON.stringify({ Item: { ...keys, s: { S: 1 } } }), /^s is not a valid S$/],
+    ['a BOOL that is not one', JSON.stringify({ Item: { ...keys, flag: { BOOL: 'true' } } }), /^flag is not a valid BOOL$/],
+    ['a list that is not one', JSON.stringify({ Item: { ...keys, l: { L: { 0: { S: 'x' } } } } }), /^l is not a list$/],
+    ['a map that is not one', JSON.stringify({ Item: { ...keys, m: { M: [{ S: 'x' }] } } }), /^m is not a map$/],
+    ['a number set holding JSON numbers', JSON.stringify({ Item: { ...keys, sizes: { NS: ['1', 2] } } }), /^sizes is not a valid NS set$/],
+    ['binary that is not base64 in a set', JSON.stringify({ Item: { ...keys, bins: { BS: ['AAE=', 'AA E='] } } }), /^bins is not a valid BS set$/],
+    ['a set that is not an array', JSON.stringify({ Item: { ...keys, tags: { SS: 'a' } } }), /^tags is not a valid SS set$/],
+    ['a fault deep in lists and maps', JSON.stringify({ Item: { ...keys, a: { L: [{ S: 'x' }, { L: [{ M: { b: { M: { c: { N: '1', S: '1' } } } } }] }] } } }), /^a\[1\]\[0\]\.b\.c has 2 type tags$/],
+    ['only the first fault, in attribute order', JSON.stringify({ Item: { ...keys, first: { N: 'x' }, second: { X: 1 } } }), /^first is not a valid N$/],
+    ['a type tag named after an Object.prototype member', JSON.stringify({ Item: { ...keys, odd: { toString: 'y' } } }), /^odd has the unknown type tag toString$/],
+    ['__proto__ as a type tag', `{"Item":{"imageId":{"S":"x"},"chunkIndex":{"N":"1"},"odd":{"__proto__":{"S":"y"}}}}`, /^odd has the unknown type tag __proto__$/],
   ];
   for (const [what, line, reason] of cases) {
     const parsed = parseExportLine(line, schema);
     t.equal(parsed.op, 'malformed', `${what}: malformed`);
     if (parsed.op === 'malformed') t.match(parsed.reason, reason, `${what}: ${parsed.reason}`);
+  }
+});
+
+t.test('every number and base64 form the export format allows is accepted', async (t) => {
+  const numbers = ['0', '-0', '+7', '1.', '.5', '-1.25', '1e5', '1E+5', '2.5e-3', '12345678901234567890123456789012345678'];
+  const binaries = ['', 'AA==', 'AAE=', 'AAEC', 'a+/9'];
+  const odd = {
+    ...keys,
+    m: { M: { n: { L: numbers.map((N) => ({ N })) }, b: { L: binaries.map((B) => ({ B })) } } },
+    ns: { NS: numbers },
+    bs: { BS: ['AA==', 'AAEC'] },
+  };
+  t.strictSame(parseExportLine(JSON.stringify({ Item: odd }), schema), { op: 'put', item: odd });
+  for (const N of ['', '+', '.', '1e', 'e1', '1.2.3', '0x10', ' 1', '1 ', 'NaN', 'Infinity', '١']) {
+    t.match(parseExportLine(JSON.stringify({ Item: { ...keys, n: { N } } }), schema), { op: 'malformed', reason: 'n is not a valid N' }, JSON.stringify(N));
+  }
+  for (const B of ['AA===', 'A=A', 'AA-_', 'AA\n', 'é']) {
+    t.match(parseExportLine(JSON.stringify({ Item: { ...keys, b: { B } } }), schema), { op: 'malformed', reason: 'b is not a valid B' }, JSON.stringify(B));
   }
 });
 
