@@ -7,6 +7,7 @@
  *   BENCH_SEED=sdk  seed the P2 buckets with PutObjects instead of s3rver's on-disk layout
  *   BENCH_OUT=path  where the JSON goes
  *   BENCH_ONLY=p1,p3  run only these parts (p1, p2, p3)
+ *   BENCH_RCLONE=off  drsentinel alone (its RSS figures in minutes rather than rclone's hour at 100 000)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -95,7 +96,7 @@ async function metadataRows(clients: LabClients, lab: Lab, batchSize: number, co
   const rates = await importRates({ cosmos: clients.cosmos, database: lab.endpoints.azure.cosmos.database, items: IMPORT_ITEMS, batchSize, concurrency, log });
   log('P3 transform (parseExportLine + toDocument, one core)');
   const transform = transformRate(20_000, 3000);
-  log(`  ${Math.round(transform.rate)} items per CPU-second (${Math.round(transform.wallRate)} per wall second) over ${transform.passes} passes, mean line ${transform.meanLineBytes} B`);
+  log(`  ${Math.round(transform.rate)} items per CPU-second, ${transform.megabytesPerSecond.toFixed(0)} MB/s (${Math.round(transform.wallRate)} per wall second) over ${transform.passes} passes, mean line ${transform.meanLineBytes} B; JSON.parse alone ${Math.round(transform.jsonParseRate)}/s`);
   raw['P3 import'] = rates;
   raw['P3 transform'] = transform;
   const ratio = rates.drsentinel.rate / rates.raw.rate;
@@ -110,7 +111,8 @@ async function metadataRows(clients: LabClients, lab: Lab, batchSize: number, co
       id: 'P3', what: 'transform, one core', drsentinel: { rate: transform.rate },
       value: transform.rate, shown: `${Math.round(transform.rate).toLocaleString('en-US')}/s`, target: '≥ 200,000/s',
       status: judge({ value: transform.rate, limit: TRANSFORM_TARGET, kind: 'min' }),
-      note: `${transform.lines} pre-generated DYNAMODB_JSON lines of ${transform.meanLineBytes} B on average (image chunks), items per CPU-second, median of ${transform.passes} passes (wall: ${Math.round(transform.wallRate)}/s)`,
+      note: `${transform.lines} pre-generated DYNAMODB_JSON lines of ${transform.meanLineBytes} B on average (image chunks), items per CPU-second, median of ${transform.passes} passes (wall: ${Math.round(transform.wallRate)}/s), ${transform.megabytesPerSecond.toFixed(0)} MB/s; `
+        + `JSON.parse alone reads these lines at ${Math.round(transform.jsonParseRate).toLocaleString('en-US')}/s, the ceiling of any transform built on it`,
     },
   ];
 }
@@ -121,8 +123,9 @@ async function main(): Promise<number> {
   const seedMethod: SeedMethod = process.env.BENCH_SEED === 'sdk' ? 'sdk' : 'disk';
   const parts = new Set((process.env.BENCH_ONLY ?? 'p1,p2,p3').split(',').map((p) => p.trim().toLowerCase() as Part));
   const outFile = resolve(process.env.BENCH_OUT ?? 'bench/out/results.json');
-  const rclone = await findRclone();
-  if (!rclone) log(`rclone not found: the rclone comparisons are skipped — ${RCLONE_INSTALL_HINT}`);
+  const rclone = process.env.BENCH_RCLONE === 'off' ? undefined : await findRclone();
+  if (process.env.BENCH_RCLONE === 'off') log('BENCH_RCLONE=off: drsentinel alone, the rclone comparisons are skipped');
+  else if (!rclone) log(`rclone not found: the rclone comparisons are skipped — ${RCLONE_INSTALL_HINT}`);
   else log(`baseline: ${rclone.version}`);
   if (!full) log('P2 at 100 000 objects is skipped by default: run `BENCH_FULL=1 npm run bench` for it');
 
