@@ -124,7 +124,7 @@ function cpuNote(pair: Pair & { rclone: ToolRun }, cores: number): string {
 
 export function wallRow(id: string, what: string, pair: Pair, cores: number): Row {
   const drs = { wallMs: pair.drsentinel.wallMs, peakRss: pair.drsentinel.peakRss };
-  if (!pair.rclone) return { id, what, drsentinel: drs, shown: '-', target: `≤ ${WALL_RATIO_TARGET}× rclone`, status: 'SKIP', note: 'rclone missing' };
+  if (!pair.rclone) return { id, what, drsentinel: drs, shown: '-', target: `≤ ${WALL_RATIO_TARGET}× rclone`, status: 'SKIP', note: 'rclone not run (missing, or BENCH_RCLONE=off)' };
   const value = pair.drsentinel.wallMs / pair.rclone.wallMs;
   const note = cpuNote({ ...pair, rclone: pair.rclone }, cores);
   return {
