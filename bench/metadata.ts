@@ -3,8 +3,8 @@
  * a raw SDK loop (`executeBulkOperations`, batches of the same size, the same concurrency)
  * writing the same documents already built — so the ratio is everything drsentinel's layer
  * costs, its codec included; (b) the transform rate (`parseExportLine` + `toDocument`) on
- * pre-generated export lines, in this process, one core, no I/O, beside the rate of `JSON.parse`
- * alone on the same lines.
+ * pre-generated export lines, one core, no I/O, beside the rates of `JSON.parse` alone and of
+ * `toDocument` alone on the same lines (run by transform-child.ts, away from the lab).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -120,9 +120,18 @@ export interface TransformRate {
   jsonParseRate: number;
   /** Megabytes (10^6 bytes) of export lines the transform goes through per CPU-second, at `rate`. */
   megabytesPerSecond: number;
+  /**
+   * Items per CPU-second of the mapping alone (`toDocument`: id, partition key, natural JSON,
+   * type annotations) over items already read, median: the transform of the issue's R3 rules,
+   * without the reading of the export line that `rate` includes.
+   */
+  mappingRate: number;
 }
 
-/** parseExportLine + toDocument over pre-generated lines; a warm-up pass, then passes for ≥ `budgetMs`. */
+/**
+ * parseExportLine + toDocument over pre-generated lines, beside JSON.parse alone and
+ * toDocument alone, passes interleaved; a warm-up pass of each, then passes for ≥ `budgetMs`.
+ */
 export function transformRate(lineCount: number, budgetMs: number): TransformRate {
   const lines = Array.from({ length: lineCount }, (_, i) => exportLine(benchItem(i)));
   const totalBytes = lines.reduce((sum, l) => sum + Buffer.byteLength(l), 0);
@@ -144,14 +153,25 @@ export function transformRate(lineCount: number, budgetMs: number): TransformRat
   const parseOnly = () => timed(() => {
     for (const line of lines) if (JSON.parse(line) !== null) sink++;
   });
+  const items = lines.map((line) => {
+    const record = parseExportLine(line, IMAGES_SCHEMA);
+    if (record.op !== 'put') throw new Error(`a generated line did not parse: ${JSON.stringify(record).slice(0, 200)}`);
+    return record.item;
+  });
+  const mapOnly = () => timed(() => {
+    for (const item of items) sink += toDocument(item, IMAGES_SCHEMA).id.length;
+  });
   transform();
   parseOnly();
+  mapOnly();
   const passes: Array<{ cpu: number; wall: number }> = [];
   const parses: number[] = [];
+  const mappings: number[] = [];
   const began = performance.now();
   while (passes.length < 3 || performance.now() - began < budgetMs) {
     passes.push(transform());
     parses.push(parseOnly().cpu);
+    mappings.push(mapOnly().cpu);
   }
   if (sink === 0) throw new Error('the transform produced nothing');
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -159,6 +179,6 @@ export function transformRate(lineCount: number, budgetMs: number): TransformRat
   return {
     lines: lineCount, meanLineBytes: Math.round(totalBytes / lines.length), passes: passes.length,
     rate, wallRate: median(passes.map((p) => p.wall)),
-    jsonParseRate: median(parses), megabytesPerSecond: (rate * totalBytes) / lines.length / 1e6,
+    jsonParseRate: median(parses), megabytesPerSecond: (rate * totalBytes) / lines.length / 1e6, mappingRate: median(mappings),
   };
 }
