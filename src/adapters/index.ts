@@ -4,9 +4,7 @@
  * checksums only when required, Cosmos without endpoint discovery), never as special cases.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { CosmosClient } from '@azure/cosmos';
 import type { Config } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
 import type { KeySchema } from '../core/items.js';
@@ -14,11 +12,11 @@ import type { TableExporter } from '../core/exports.js';
 import type { DocumentTable, ObjectStore, UploadGate } from '../core/ports.js';
 import { awsClientConfig } from './aws/client-config.js';
 import { S3UploadGate } from './aws/upload-gate.js';
-import { DynamoDocumentTable } from './aws/dynamodb.js';
-import { DynamoDbExporter } from './aws/dynamodb-export.js';
 import { S3ObjectStore } from './aws/s3.js';
 import { BlobObjectStore } from './azure/blob.js';
-import { CosmosDocumentTable } from './azure/cosmos.js';
+import { LazyDocumentTable, LazyExporter } from './lazy.js';
+import { cosmosContainerName, dynamoTableName } from './table-names.js';
+import type { TableAdapters } from './tables.js';
 
 export interface Adapters {
   objects: {
@@ -56,22 +54,26 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
       ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
       : {}),
   });
-  const dynamodb = new DynamoDBClient(awsClientConfig(config, dynamoConfig.endpoint, env));
   // The Storage SDK's own retries start at 4 s and ignore Retry-After; keep them short and let
   // the engines' retry policy (core/retry.ts, which honours Retry-After) do the patient part.
   const blob = BlobServiceClient.fromConnectionString(readSecret(blobConfig.connectionString, env), {
     retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
   });
-  const cosmos = new CosmosClient({
-    endpoint: cosmosConfig.endpoint,
-    key: readSecret(cosmosConfig.key, env),
-    connectionPolicy: { enableEndpointDiscovery: cosmosConfig.endpointDiscovery },
-  });
+  // DynamoDB and Cosmos are loaded when a table is first used (see tables.ts); the key is read
+  // now, so that a missing secret still fails here.
+  const cosmosKey = readSecret(cosmosConfig.key, env);
+  let tables: TableAdapters | undefined;
+  let loading: Promise<TableAdapters> | undefined;
+  let closed = false;
+  const loadTables = () =>
+    (loading ??= import('./tables.js').then((m) => {
+      if (closed) throw new Error('the adapters are closed');
+      return (tables = m.buildTables(config, env, cosmosKey));
+    }));
+  const cosmosName = cosmosContainerName(cosmosConfig.database, cosmosConfig.container);
 
   const bucket = (name: string) => new S3ObjectStore(s3, name);
   const container = (name: string) => new BlobObjectStore(blob.getContainerClient(name));
-  const cosmosContainer = cosmos.database(cosmosConfig.database).container(cosmosConfig.container);
-  const dynamoTable = new DynamoDocumentTable(dynamodb, dynamoConfig.table);
 
   return {
     objects: {
@@ -83,16 +85,19 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
       azureStaging: container(blobConfig.containers.staging),
     },
     tables: {
-      dynamodb: dynamoTable,
-      cosmos: new CosmosDocumentTable(cosmosContainer, (signal) => dynamoTable.keySchema(signal)),
+      dynamodb: new LazyDocumentTable(dynamoTableName(dynamoConfig.table), async () => (await loadTables()).dynamodb),
+      cosmos: new LazyDocumentTable(cosmosName, async () => (await loadTables()).cosmos),
     },
-    exporter: new DynamoDbExporter(dynamodb, dynamoConfig.table, dynamoConfig.tableArn),
-    cosmosWithSchema: (schema) => new CosmosDocumentTable(cosmosContainer, schema),
+    exporter: new LazyExporter(async () => (await loadTables()).exporter),
+    cosmosWithSchema(schema) {
+      let table: Promise<DocumentTable> | undefined;
+      return new LazyDocumentTable(cosmosName, () => (table ??= loadTables().then((t) => t.cosmosWithSchema(schema))));
+    },
     uploadGate: new S3UploadGate(s3, s3Config.buckets.uploads),
     close() {
+      closed = true;
       s3.destroy();
-      dynamodb.destroy();
-      cosmos.dispose();
+      tables?.close();
     },
   };
 }

@@ -19,6 +19,7 @@ import { attributeType, keyOf, type AttributeValue, type Item, type KeyAttribute
 import type { BulkWriteFailure, BulkWriteOp, BulkWriteResult, DocumentTable, ScanOptions } from '../../core/ports.js';
 import type { RetryPolicy } from '../../core/retry.js';
 import { sendUntilAccepted } from '../throttle.js';
+import { dynamoTableName } from '../table-names.js';
 
 /** DynamoDB's item size limit. */
 export const MAX_ITEM_BYTES = 400 * 1024;
@@ -123,7 +124,7 @@ export class DynamoDocumentTable implements DocumentTable {
   private readonly writeConcurrency: number;
 
   constructor(private readonly client: DynamoDBClient, readonly table: string, private readonly opts: DynamoTableOptions = {}) {
-    this.name = `dynamodb://${table}`;
+    this.name = dynamoTableName(table);
     this.writeConcurrency = opts.writeConcurrency ?? 4;
   }
 

@@ -9,6 +9,7 @@ import { keyOf, type Item, type KeySchema } from '../../core/items.js';
 import type { BulkWriteOp, BulkWriteResult, DocumentTable, ScanOptions } from '../../core/ports.js';
 import type { RetryPolicy } from '../../core/retry.js';
 import { sendUntilAccepted } from '../throttle.js';
+import { cosmosContainerName } from '../table-names.js';
 
 /** Cosmos refuses documents over 2 MB. */
 export const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
@@ -31,7 +32,7 @@ export class CosmosDocumentTable implements DocumentTable {
   private schema: Promise<KeySchema> | undefined;
 
   constructor(private readonly container: Container, private readonly schemaSource: KeySchemaSource, private readonly opts: CosmosTableOptions = {}) {
-    this.name = `cosmos://${container.database.id}/${container.id}`;
+    this.name = cosmosContainerName(container.database.id, container.id);
   }
 
   keySchema(signal?: AbortSignal): Promise<KeySchema> {
