@@ -120,3 +120,16 @@ export async function measure(command: string, args: string[], opts: MeasureOpti
     await rm(scratch, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs one of the bench's own Node scripts, which ends by printing its report as one JSON
+ * line; a non-zero exit or no such line is an error naming `what` and the end of stderr.
+ */
+export async function measureNodeScript<T>(script: string, args: string[], what: string, opts: MeasureOptions): Promise<{ measured: Measured; report: T }> {
+  const measured = await measure(process.execPath, [script, ...args], opts);
+  const last = measured.stdout.trim().split('\n').pop() ?? '';
+  if (measured.exitCode !== 0 || !last.startsWith('{')) {
+    throw new Error(`${what} exited ${measured.exitCode}: ${measured.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  }
+  return { measured, report: JSON.parse(last) as T };
+}

@@ -143,21 +143,18 @@ export function transformRate(lineCount: number, budgetMs: number): TransformRat
     const used = process.cpuUsage(cpu);
     return { cpu: lines.length / ((used.user + used.system) / 1e6), wall: lines.length / ((performance.now() - started) / 1000) };
   };
+  const read = (line: string) => {
+    const record = parseExportLine(line, IMAGES_SCHEMA);
+    if (record.op !== 'put') throw new Error(`a generated line did not parse: ${JSON.stringify(record).slice(0, 200)}`);
+    return record.item;
+  };
   const transform = () => timed(() => {
-    for (const line of lines) {
-      const record = parseExportLine(line, IMAGES_SCHEMA);
-      if (record.op !== 'put') throw new Error(`a generated line did not parse: ${JSON.stringify(record).slice(0, 200)}`);
-      sink += toDocument(record.item, IMAGES_SCHEMA).id.length;
-    }
+    for (const line of lines) sink += toDocument(read(line), IMAGES_SCHEMA).id.length;
   });
   const parseOnly = () => timed(() => {
     for (const line of lines) if (JSON.parse(line) !== null) sink++;
   });
-  const items = lines.map((line) => {
-    const record = parseExportLine(line, IMAGES_SCHEMA);
-    if (record.op !== 'put') throw new Error(`a generated line did not parse: ${JSON.stringify(record).slice(0, 200)}`);
-    return record.item;
-  });
+  const items = lines.map(read);
   const mapOnly = () => timed(() => {
     for (const item of items) sink += toDocument(item, IMAGES_SCHEMA).id.length;
   });

@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Endpoints } from '../lab/endpoints.js';
 import type { ChildReport } from './objects-child.js';
-import { measure, type Measured } from './measure.js';
+import { measureNodeScript } from './measure.js';
 import { rcloneSync } from './rclone.js';
 import { judge, type Row } from './report.js';
 import { seedBucket, type SeedMethod, type Seeded, type SeedSpec } from './seed.js';
@@ -53,15 +53,10 @@ const CHILD = fileURLToPath(new URL('./objects-child.js', import.meta.url));
 const WALL_RATIO_TARGET = 0.5;
 
 async function runDrsentinel(b: ObjectBench, bucket: string, container: string): Promise<ToolRun> {
-  const measured: Measured = await measure(process.execPath, [CHILD, b.configFile, bucket, container, String(b.concurrency)], {
+  const { measured, report } = await measureNodeScript<ChildReport>(CHILD, [b.configFile, bucket, container, String(b.concurrency)], `drsentinel ${bucket} → ${container}`, {
     env: process.env,
     timeoutMs: b.timeoutMs,
   });
-  const last = measured.stdout.trim().split('\n').pop() ?? '';
-  if (measured.exitCode !== 0 || !last.startsWith('{')) {
-    throw new Error(`drsentinel ${bucket} → ${container} exited ${measured.exitCode}: ${measured.stderr.trim().split('\n').slice(-5).join(' | ')}`);
-  }
-  const report = JSON.parse(last) as ChildReport;
   if (report.failed > 0) throw new Error(`drsentinel ${bucket} → ${container}: ${report.failed} objects failed, first ${report.firstFailure}`);
   return { wallMs: measured.wallMs, peakRss: measured.peakRss, cpuMs: measured.cpuMs, engineMs: report.engineMs, childMaxRss: report.maxRss, copied: report.copied };
 }
@@ -115,8 +110,7 @@ const cpuSeconds = (ms?: number) => (ms === undefined ? '?' : (ms / 1000).toFixe
  * Where each run's CPU went, and the best ratio this machine allows: drsentinel cannot end
  * before the twin has served it, twin CPU / cores, however little CPU drsentinel itself uses.
  */
-function cpuNote(pair: Pair & { rclone: ToolRun }, cores: number): string {
-  const { drsentinel: d, rclone: r } = pair;
+function cpuNote(d: ToolRun, r: ToolRun, cores: number): string {
   const floorMs = (d.twinCpuMs ?? 0) / cores;
   return `CPU s, tool + twin: drsentinel ${cpuSeconds(d.cpuMs)} + ${cpuSeconds(d.twinCpuMs)}, rclone ${cpuSeconds(r.cpuMs)} + ${cpuSeconds(r.twinCpuMs)}; `
     + `the twin alone bounds drsentinel at ≥ ${(floorMs / r.wallMs).toFixed(2)}× rclone on ${cores} cores`;
@@ -126,7 +120,7 @@ export function wallRow(id: string, what: string, pair: Pair, cores: number): Ro
   const drs = { wallMs: pair.drsentinel.wallMs, peakRss: pair.drsentinel.peakRss };
   if (!pair.rclone) return { id, what, drsentinel: drs, shown: '-', target: `≤ ${WALL_RATIO_TARGET}× rclone`, status: 'SKIP', note: 'rclone not run (missing, or BENCH_RCLONE=off)' };
   const value = pair.drsentinel.wallMs / pair.rclone.wallMs;
-  const note = cpuNote({ ...pair, rclone: pair.rclone }, cores);
+  const note = cpuNote(pair.drsentinel, pair.rclone, cores);
   return {
     id, what, drsentinel: drs,
     baseline: { tool: 'rclone', wallMs: pair.rclone.wallMs, peakRss: pair.rclone.peakRss },

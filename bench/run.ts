@@ -18,7 +18,7 @@ import { labClients, type LabClients } from '../lab/clients.js';
 import { loadConfig } from '../src/config/load.js';
 import { importRates, type TransformRate } from './metadata.js';
 import { initialCopy, noChangeResync, wallRow, warmUp, type ObjectBench, type Pair } from './objects.js';
-import { killMeasured, measure } from './measure.js';
+import { killMeasured, measureNodeScript } from './measure.js';
 import { findRclone, RCLONE_INSTALL_HINT } from './rclone.js';
 import { formatTable, judge, writeResults, type Row } from './report.js';
 import type { SeedMethod } from './seed.js';
@@ -94,10 +94,8 @@ async function objectRows(bench: ObjectBench, full: boolean, parts: Set<Part>, r
 }
 
 async function transformInChild(lines: number, budgetMs: number): Promise<TransformRate> {
-  const measured = await measure(process.execPath, [TRANSFORM_CHILD, String(lines), String(budgetMs)], { env: process.env, timeoutMs: 10 * 60_000 });
-  const last = measured.stdout.trim().split('\n').pop() ?? '';
-  if (measured.exitCode !== 0 || !last.startsWith('{')) throw new Error(`transform child exited ${measured.exitCode}: ${measured.stderr.trim().split('\n').slice(-5).join(' | ')}`);
-  return JSON.parse(last) as TransformRate;
+  const { report } = await measureNodeScript<TransformRate>(TRANSFORM_CHILD, [String(lines), String(budgetMs)], 'the transform child', { env: process.env, timeoutMs: 10 * 60_000 });
+  return report;
 }
 
 async function metadataRows(clients: LabClients, lab: Lab, batchSize: number, concurrency: number, raw: Record<string, unknown>): Promise<Row[]> {
@@ -137,8 +135,9 @@ async function main(): Promise<number> {
   const seedMethod: SeedMethod = process.env.BENCH_SEED === 'sdk' ? 'sdk' : 'disk';
   const parts = new Set((process.env.BENCH_ONLY ?? 'p1,p2,p3').split(',').map((p) => p.trim().toLowerCase() as Part));
   const outFile = resolve(process.env.BENCH_OUT ?? 'bench/out/results.json');
-  const rclone = process.env.BENCH_RCLONE === 'off' ? undefined : await findRclone();
-  if (process.env.BENCH_RCLONE === 'off') log('BENCH_RCLONE=off: drsentinel alone, the rclone comparisons are skipped');
+  const rcloneOff = process.env.BENCH_RCLONE === 'off';
+  const rclone = rcloneOff ? undefined : await findRclone();
+  if (rcloneOff) log('BENCH_RCLONE=off: drsentinel alone, the rclone comparisons are skipped');
   else if (!rclone) log(`rclone not found: the rclone comparisons are skipped — ${RCLONE_INSTALL_HINT}`);
   else log(`baseline: ${rclone.version}`);
   if (!full) log('P2 at 100 000 objects is skipped by default: run `BENCH_FULL=1 npm run bench` for it');

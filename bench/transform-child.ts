@@ -6,4 +6,8 @@
 import { transformRate } from './metadata.js';
 
 const [lines, budgetMs] = process.argv.slice(2).map(Number);
-process.stdout.write(`${JSON.stringify(transformRate(lines || 20_000, budgetMs || 3000))}\n`);
+if (!lines || !budgetMs) {
+  process.stderr.write('usage: transform-child <lines> <budget-ms>\n');
+  process.exit(2);
+}
+process.stdout.write(`${JSON.stringify(transformRate(lines, budgetMs))}\n`);

@@ -15,6 +15,7 @@ import { buildAppLogs } from './azure/monitor.js';
 import { buildGateway } from './azure/network.js';
 import { buildThroughput } from './azure/throughput.js';
 import { buildNotifiers } from './notify/index.js';
+import { once } from './once.js';
 
 export interface ControlPlane {
   scaleSet(): ScaleSet;
@@ -46,11 +47,4 @@ export function buildControlPlane(config: Config, env: NodeJS.ProcessEnv = proce
       if (metricSink.built()) metricSink()?.close();
     },
   };
-}
-
-/** Builds on the first call, then answers the same value; a failed build is tried again next time. */
-function once<T>(build: () => T): (() => T) & { built(): boolean } {
-  let value: { v: T } | undefined;
-  const get = () => (value ??= { v: build() }).v;
-  return Object.assign(get, { built: () => value !== undefined });
 }

@@ -15,6 +15,7 @@ import { S3UploadGate } from './aws/upload-gate.js';
 import { S3ObjectStore } from './aws/s3.js';
 import { BlobObjectStore } from './azure/blob.js';
 import { LazyDocumentTable, LazyExporter } from './lazy.js';
+import { once } from './once.js';
 import { cosmosContainerName, dynamoTableName } from './table-names.js';
 import type { TableAdapters } from './tables.js';
 
@@ -63,13 +64,13 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
   // now, so that a missing secret still fails here.
   const cosmosKey = readSecret(cosmosConfig.key, env);
   let tables: TableAdapters | undefined;
-  let loading: Promise<TableAdapters> | undefined;
   let closed = false;
-  const loadTables = () =>
-    (loading ??= import('./tables.js').then((m) => {
+  const loadTables = once(() =>
+    import('./tables.js').then((m) => {
       if (closed) throw new Error('the adapters are closed');
       return (tables = m.buildTables(config, env, cosmosKey));
-    }));
+    }),
+  );
   const cosmosName = cosmosContainerName(cosmosConfig.database, cosmosConfig.container);
 
   const bucket = (name: string) => new S3ObjectStore(s3, name);
@@ -89,10 +90,7 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
       cosmos: new LazyDocumentTable(cosmosName, async () => (await loadTables()).cosmos),
     },
     exporter: new LazyExporter(async () => (await loadTables()).exporter),
-    cosmosWithSchema(schema) {
-      let table: Promise<DocumentTable> | undefined;
-      return new LazyDocumentTable(cosmosName, () => (table ??= loadTables().then((t) => t.cosmosWithSchema(schema))));
-    },
+    cosmosWithSchema: (schema) => new LazyDocumentTable(cosmosName, once(() => loadTables().then((t) => t.cosmosWithSchema(schema)))),
     uploadGate: new S3UploadGate(s3, s3Config.buckets.uploads),
     close() {
       closed = true;

@@ -82,8 +82,7 @@ export function integrityGate(deps: Pick<RunbookDeps, 'config'>, ctx: Pick<StepC
 }
 
 export function activationSteps(deps: RunbookDeps): Step[] {
-  const { config, adapters, comms } = deps;
-  const control = deps.control;
+  const { config, adapters, comms, control } = deps;
   const zone = () => control.dnsZone();
   const minResolvers = config.checks.minResolvers;
   const targets = async (signal: AbortSignal) => azureTargets(config, zone().zone, (await control.gateway().get(signal)).publicIp);

@@ -45,8 +45,7 @@ export async function awsRevalidation(urls: readonly string[], signal: AbortSign
 }
 
 export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): Step[] {
-  const { config, adapters } = deps;
-  const control = deps.control;
+  const { config, adapters, control } = deps;
   const zone = () => control.dnsZone();
   const targets = () => awsTargets(config, zone().zone);
 
