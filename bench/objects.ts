@@ -14,6 +14,7 @@ import { rcloneSync } from './rclone.js';
 import { judge, type Row } from './report.js';
 import { seedBucket, type SeedMethod, type Seeded, type SeedSpec } from './seed.js';
 import type { TwinCpuMeter } from './twin-cpu.js';
+import { tallySince } from '../lab/request-tally.js';
 
 export interface ObjectBench {
   endpoints: Endpoints;
@@ -28,6 +29,8 @@ export interface ObjectBench {
   timeoutMs: number;
   /** Cumulative CPU milliseconds of the lab twin (emulators and fronts). */
   twinCpu: TwinCpuMeter;
+  /** Requests served so far by the twin's data-plane fronts, keyed "service METHOD". */
+  twinRequests: () => Record<string, number>;
   /** Cores of this machine: the twin's CPU divided by them bounds any tool's wall time. */
   cores: number;
   log: (line: string) => void;
@@ -42,6 +45,8 @@ export interface ToolRun {
   copied: number | undefined;
   /** CPU the twin spent serving this run. */
   twinCpuMs?: number;
+  /** Requests per object the twin served for this run, keyed "service METHOD" (listings included). */
+  requestsPerObject?: Record<string, number>;
 }
 
 export interface Pair {
@@ -82,11 +87,16 @@ async function pass(b: ObjectBench, spec: SeedSpec, containers: { drsentinel: st
   const pair: Partial<Pair> = {};
   for (const [tool, run] of tools) {
     const twinBefore = await b.twinCpu();
-    const result = { ...(await run()), twinCpuMs: Math.round((await b.twinCpu()) - twinBefore) };
+    const requestsBefore = b.twinRequests();
+    const measured = await run();
+    const twinCpuMs = Math.round((await b.twinCpu()) - twinBefore);
+    const served = Object.entries(tallySince(requestsBefore, b.twinRequests()));
+    const result = { ...measured, twinCpuMs, requestsPerObject: Object.fromEntries(served.map(([key, n]) => [key, n / spec.count])) };
     const landed = await countBlobs(b.blob, containers[tool]);
     if (landed !== spec.count) throw new Error(`${tool}: ${containers[tool]} holds ${landed} blobs after the sync, the source ${spec.count}`);
     const cpu = `${result.cpuMs === undefined ? '' : `, CPU ${(result.cpuMs / 1000).toFixed(2)} s`}, twin CPU ${(result.twinCpuMs / 1000).toFixed(2)} s`;
-    b.log(`  ${tool}: ${(result.wallMs / 1000).toFixed(2)} s, peak RSS ${(result.peakRss / 1048576).toFixed(0)} MB${cpu}, copied ${result.copied ?? '?'}`);
+    const requests = `, requests per object ${requestsNote(result.requestsPerObject)}`;
+    b.log(`  ${tool}: ${(result.wallMs / 1000).toFixed(2)} s, peak RSS ${(result.peakRss / 1048576).toFixed(0)} MB${cpu}${requests}, copied ${result.copied ?? '?'}`);
     pair[tool] = result;
   }
   return pair as Pair;
@@ -104,6 +114,13 @@ async function seed(b: ObjectBench, spec: SeedSpec): Promise<Seeded> {
   return seeded;
 }
 
+/** "2.00 (s3 GET 1.00, blob PUT 1.00)": the total, then each kind that costs at least 0.01 per object. */
+function requestsNote(perObject: Record<string, number> = {}): string {
+  const kinds = Object.entries(perObject).filter(([, n]) => n >= 0.01).sort(([a], [b]) => a.localeCompare(b));
+  const total = Object.values(perObject).reduce((a, b) => a + b, 0);
+  return `${total.toFixed(2)} (${kinds.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(', ')})`;
+}
+
 const cpuSeconds = (ms?: number) => (ms === undefined ? '?' : (ms / 1000).toFixed(1));
 
 /**
@@ -112,7 +129,8 @@ const cpuSeconds = (ms?: number) => (ms === undefined ? '?' : (ms / 1000).toFixe
  */
 function cpuNote(d: ToolRun, r: ToolRun, cores: number): string {
   const floorMs = (d.twinCpuMs ?? 0) / cores;
-  return `CPU s, tool + twin: drsentinel ${cpuSeconds(d.cpuMs)} + ${cpuSeconds(d.twinCpuMs)}, rclone ${cpuSeconds(r.cpuMs)} + ${cpuSeconds(r.twinCpuMs)}; `
+  return `requests per object: drsentinel ${requestsNote(d.requestsPerObject)}, rclone ${requestsNote(r.requestsPerObject)}; `
+    + `CPU s, tool + twin: drsentinel ${cpuSeconds(d.cpuMs)} + ${cpuSeconds(d.twinCpuMs)}, rclone ${cpuSeconds(r.cpuMs)} + ${cpuSeconds(r.twinCpuMs)}; `
     + `the twin alone bounds drsentinel at ≥ ${(floorMs / r.wallMs).toFixed(2)}× rclone on ${cores} cores`;
 }
 

@@ -160,12 +160,13 @@ async function main(): Promise<number> {
     lab = await startLab({ stateDir, empty: true });
     log(`lab ready (${((Date.now() - began) / 1000).toFixed(1)} s)`);
     clients = labClients(lab.endpoints);
+    const { requests } = lab;
     const { config } = loadConfig(lab.configFile);
     const raw: Record<string, unknown> = {};
     const bench: ObjectBench = {
       endpoints: lab.endpoints, configFile: lab.configFile, s3: clients.s3, blob: clients.blob,
       s3rverDirectory: join(stateDir, 'data', 's3'), concurrency: CONCURRENCY, withRclone: rclone !== undefined,
-      seedMethod, timeoutMs: (full ? 40 : 15) * 60_000, twinCpu: twinCpuMeter(lab.children), cores: cpus().length, log,
+      seedMethod, timeoutMs: (full ? 40 : 15) * 60_000, twinCpu: twinCpuMeter(lab.children), twinRequests: () => requests.snapshot(), cores: cpus().length, log,
     };
     const rows = [
       ...(await objectRows(bench, full, parts, raw)),

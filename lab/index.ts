@@ -11,6 +11,7 @@ import type { Endpoints } from './endpoints.js';
 import { startEmulator, type EmulatorSpec, type RunningChild } from './children.js';
 import { FaultSwitch, startControlServer } from './faults.js';
 import { startProxy } from './proxy.js';
+import { RequestTally } from './request-tally.js';
 import { startS3Front } from './s3-front.js';
 import { startDynamoFront } from './dynamodb-front.js';
 import { startWebsite } from './website.js';
@@ -40,6 +41,8 @@ export interface Lab {
   endpoints: Endpoints;
   configFile: string;
   faults: FaultSwitch;
+  /** Requests served by the S3, Blob and Cosmos fronts (benchmarks read it). */
+  requests: RequestTally;
   /** The Azure control-plane twins, for tests that break or inspect them in-process. */
   azure: AzureTwins;
   /** The SMTP sink: every message drsentinel sent, parsed. */
@@ -143,8 +146,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     step('emulators answer');
 
     const faults = new FaultSwitch();
+    const requests = new RequestTally();
     const fronts = await Promise.all([
-      startS3Front({ upstream: s3rver, upstreamDirectory: join(dataDir, 's3'), host: HOST, stateDir: join(dataDir, 's3-front'), faults }),
+      startS3Front({ upstream: s3rver, upstreamDirectory: join(dataDir, 's3'), host: HOST, stateDir: join(dataDir, 's3-front'), faults, tally: requests }),
       startDynamoFront({
         upstream: dynalite,
         host: HOST,
@@ -156,8 +160,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         // AWS's 15-minute floor would make an incremental export untestable; the lab config says 1 s too.
         minIncrementalWindowMs: LAB_MIN_INCREMENTAL_WINDOW_MS,
       }),
-      startProxy({ upstream: azurite, host: HOST, service: 'blob', faults }),
-      startProxy({ upstream: cosmos, host: HOST, service: 'cosmos', faults }),
+      startProxy({ upstream: azurite, host: HOST, service: 'blob', faults, tally: requests }),
+      startProxy({ upstream: cosmos, host: HOST, service: 'cosmos', faults, tally: requests }),
       startControlServer(faults, HOST),
     ]);
     for (const front of fronts) closers.push(() => front.close());
@@ -256,6 +260,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       endpoints,
       configFile,
       faults,
+      requests,
       azure: azureTwins,
       mail,
       webhook,

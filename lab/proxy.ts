@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readBody, type Fault, type FaultSwitch } from './faults.js';
 import { listen } from './ports.js';
+import type { RequestTally } from './request-tally.js';
 
 /** One request as a front sees it; `body` is there only when the interceptor asked for it. */
 export interface ProxyRequest {
@@ -56,11 +57,14 @@ export async function startProxy(o: {
   service: string;
   faults: FaultSwitch;
   intercept?: Interceptor;
+  /** Counts every request the front receives, faulted or not. */
+  tally?: RequestTally;
 }): Promise<ProxyHandle> {
   const upstream = new URL(o.upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   const closing = new AbortController();
   const server = http.createServer((req, res) => {
+    o.tally?.count(o.service, req.method ?? 'GET');
     const x = { req, res, upstream, agent, closing: closing.signal, service: o.service, faults: o.faults, intercept: o.intercept ?? {} };
     serve(x).catch(
       (err: unknown) => failExchange(res, err),

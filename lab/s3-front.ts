@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FaultSwitch } from './faults.js';
+import type { RequestTally } from './request-tally.js';
 import { JsonState } from './json-state.js';
 import { startProxy, type Interceptor, type LocalAnswer, type ProxyHandle, type ProxyRequest, type ProxyResponse } from './proxy.js';
 import { listingXml, parseListRequest, S3Listings, xmlEscape, type ListedObject } from './s3-listing.js';
@@ -19,13 +20,14 @@ export async function startS3Front(o: {
   host: string;
   stateDir: string;
   faults: FaultSwitch;
+  tally?: RequestTally;
 }): Promise<ProxyHandle> {
   // Callers outside the type checker (tests run untyped) get told, not a 502 at the first listing.
   if (!o.upstreamDirectory) throw new Error("startS3Front needs upstreamDirectory: s3rver's --directory, where listings are read");
   const etags = await JsonState.load<Record<string, MultipartEtag>>(path.join(o.stateDir, 's3-multipart-etags.json'), {});
   const policies = await JsonState.load<Record<string, string>>(path.join(o.stateDir, 's3-bucket-policies.json'), {});
   const front = new S3Front(o.upstream, etags, policies, new S3Listings(o.upstreamDirectory));
-  return startProxy({ upstream: o.upstream, host: o.host, service: 's3', faults: o.faults, intercept: front.interceptor() });
+  return startProxy({ upstream: o.upstream, host: o.host, service: 's3', faults: o.faults, tally: o.tally, intercept: front.interceptor() });
 }
 
 /** What real S3 would answer, and the plain MD5 s3rver answers, for one completed multipart object. */

@@ -5,6 +5,7 @@ import { S3Client, HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { FaultSwitch, startControlServer } from '../../lab/faults.js';
 import { startProxy } from '../../lab/proxy.js';
+import { RequestTally, tallySince } from '../../lab/request-tally.js';
 import type { Teardown } from './emulators.js';
 
 /** A stand-in upstream that counts what reaches it and answers a fixed body. */
@@ -24,10 +25,24 @@ async function startUpstream(tt: Teardown) {
 async function setup(tt: Teardown, service = 's3') {
   const upstream = await startUpstream(tt);
   const faults = new FaultSwitch();
-  const proxy = await startProxy({ upstream: upstream.url, host: '127.0.0.1', service, faults });
+  const tally = new RequestTally();
+  const proxy = await startProxy({ upstream: upstream.url, host: '127.0.0.1', service, faults, tally });
   tt.teardown(() => proxy.close());
-  return { upstream, faults, proxy };
+  return { upstream, faults, proxy, tally };
 }
+
+t.test('the tally counts every request by service and method, faulted ones too', async (t) => {
+  const { upstream, faults, proxy, tally } = await setup(t, 'blob');
+  await (await fetch(`${proxy.url}/a/b`)).text();
+  const before = tally.snapshot();
+  faults.set('blob', { status: 503, count: 1 });
+  await (await fetch(`${proxy.url}/a/b`, { method: 'PUT', body: 'x' })).text();
+  await (await fetch(`${proxy.url}/a/b`, { method: 'PUT', body: 'y' })).text();
+  await (await fetch(`${proxy.url}/a/b`, { method: 'HEAD' })).text();
+  t.same(tally.snapshot(), { 'blob GET': 1, 'blob PUT': 2, 'blob HEAD': 1 });
+  t.same(tallySince(before, tally.snapshot()), { 'blob PUT': 2, 'blob HEAD': 1 }, 'the difference leaves out what did not move');
+  t.equal(upstream.state.hits, 3, 'the faulted PUT never reached the upstream, yet it was counted');
+});
 
 t.test('503 with Retry-After on the next 2 requests, then normal', async (t) => {
   const { upstream, faults, proxy } = await setup(t);
