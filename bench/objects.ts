@@ -114,11 +114,15 @@ async function seed(b: ObjectBench, spec: SeedSpec): Promise<Seeded> {
   return seeded;
 }
 
-/** "2.00 (s3 GET 1.00, blob PUT 1.00)": the total, then each kind that costs at least 0.01 per object. */
-function requestsNote(perObject: Record<string, number> = {}): string {
-  const kinds = Object.entries(perObject).filter(([, n]) => n >= 0.01).sort(([a], [b]) => a.localeCompare(b));
-  const total = Object.values(perObject).reduce((a, b) => a + b, 0);
-  return `${total.toFixed(2)} (${kinds.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(', ')})`;
+/** Two decimals, or two significant digits below 0.01 (a listing page per 1000 objects is 0.001). */
+const perObject = (n: number) => (n === 0 || n >= 0.01 ? n.toFixed(2) : n.toPrecision(2));
+
+/** "2.02 (blob GET 0.01, blob PUT 1.00, s3 GET 1.00)": the total, then each kind of request. */
+function requestsNote(served: Record<string, number> = {}): string {
+  const kinds = Object.entries(served).sort(([a], [b]) => a.localeCompare(b));
+  if (kinds.length === 0) return 'none';
+  const total = kinds.reduce((sum, [, n]) => sum + n, 0);
+  return `${perObject(total)} (${kinds.map(([key, n]) => `${key} ${perObject(n)}`).join(', ')})`;
 }
 
 const cpuSeconds = (ms?: number) => (ms === undefined ? '?' : (ms / 1000).toFixed(1));

@@ -11,7 +11,6 @@ import { buildApp } from './app.js';
 import { CheckRunner, checkJobs } from './checks/runner.js';
 import { checkDeps } from './checks/suites.js';
 import { SyncAlerts } from './alerting/sync-alerts.js';
-import { UdpResolver } from './adapters/dns/resolver.js';
 import { buildWebhookNotifier } from './adapters/notify/webhook.js';
 import { produceMonthlyReport } from './reporting/produce.js';
 import { Communications } from './runbooks/communications.js';
@@ -103,12 +102,13 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     });
     const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log, onRunFinished: (flow) => alerts.afterRun(flow) });
     cleanups.push(() => syncs.close());
-    const checks = new CheckRunner({ config, store, metrics, clock: systemClock, deps: checkDeps({ config, env, adapters, control }), log });
+    // One set of adapters, control planes and resolver clients for the checks and the runbooks.
+    const deps = checkDeps({ config, env, adapters, control });
+    const checks = new CheckRunner({ config, store, metrics, clock: systemClock, deps, log });
     cleanups.push(() => checks.close());
     const emailNotifiers = notifiers.filter((n) => n.channel === 'email');
     const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []));
-    const resolvers = config.dns.resolvers.map((address) => new UdpResolver(address));
-    const runbooks = new RunbookService({ deps: { config, store, adapters, control, syncs, checks, resolvers, comms, clock: systemClock }, metrics, log });
+    const runbooks = new RunbookService({ deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock }, metrics, log });
     cleanups.push(() => runbooks.engine.close());
 
     const app = await buildApp({
