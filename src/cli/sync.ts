@@ -1,7 +1,7 @@
 /**
  * `drsentinel sync <flow|all>`: runs the flows now, in this process, against the configured
- * clouds, recording the runs in the same store the service reads. A progress line on a
- * terminal; one JSON document with --json. Exit 0 when every run succeeded, else 1.
+ * clouds, recording the runs in the same store the service reads. A status line per flow,
+ * redrawn on a terminal; one JSON document with --json. Exit 0 when every run succeeded, else 1.
  */
 import { buildAdapters } from '../adapters/index.js';
 import { loadConfig } from '../config/load.js';
@@ -12,44 +12,60 @@ import { storeFile } from '../paths.js';
 import { onTermination } from '../shutdown.js';
 import { openStore } from '../store/index.js';
 import type { SyncFlow, SyncRunRecord } from '../store/types.js';
-import { FLOWS, SyncService } from '../sync/service.js';
+import { FLOWS, SyncService, type SyncRunView } from '../sync/service.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type CliIo, type Command, type Output } from './command.js';
+import { StatusBoard, type Terminal } from './status-board.js';
 
 const MiB = 1024 * 1024;
+/** Without a terminal (a log file, a scheduler), a progress line per running flow this often. */
+const PLAIN_PROGRESS_EVERY_MS = 30_000;
+const TERMINAL_REDRAW_EVERY_MS = 250;
 
-function describe(p: Record<string, unknown> | undefined): string {
-  if (!p) return 'starting';
-  const parts = [String(p.phase ?? '')];
+function describe(view: SyncRunView): string {
+  if (view.status !== 'running') return view.status;
+  const p = view.progress;
+  if (!p?.phase) return 'starting';
+  const parts = [String(p.phase)];
   if (typeof p.seen === 'number') parts.push(`${p.seen} seen, ${p.copied} copied, ${p.unchanged} unchanged`);
   if (typeof p.records === 'number') parts.push(`${p.records} records, ${p.written} written`);
   if (typeof p.copiedBytes === 'number') parts.push(`${(p.copiedBytes / MiB).toFixed(1)} MiB at ${((p.bytesPerSecond as number) / MiB).toFixed(1)} MiB/s`);
   if (typeof p.etaSeconds === 'number') parts.push(`ETA ${p.etaSeconds} s`);
   if (Number(p.failed) > 0 || Number(p.quarantined) > 0) parts.push(`${Number(p.failed ?? 0) + Number(p.quarantined ?? 0)} failed`);
-  return parts.filter(Boolean).join(', ');
+  return parts.join(', ');
 }
+
+const label = (run: SyncRunRecord) => `${run.flow}${run.reverse ? ' (reverse)' : ''}`;
 
 function outcomeLine(run: SyncRunRecord): string {
   const s = run.summary as { verification?: { reason: string }; error?: string; failureClass?: string; durationMs?: number };
   const why = s.verification?.reason ?? s.error ?? '';
   const cls = s.failureClass ? ` [${s.failureClass}]` : '';
-  return `${run.flow}${run.reverse ? ' (reverse)' : ''}: ${run.status}${cls} in ${((s.durationMs ?? 0) / 1000).toFixed(1)} s — ${why}`;
+  return `${label(run)}: ${run.status}${cls} in ${((s.durationMs ?? 0) / 1000).toFixed(1)} s — ${why}`;
 }
 
-async function follow(service: SyncService, runs: SyncRunRecord[], stderr: Output & { isTTY?: boolean }): Promise<SyncRunRecord[]> {
-  const tty = Boolean(stderr.isTTY);
-  const timer = tty
-    ? setInterval(() => {
-        const text = runs.map((r) => `${r.flow}: ${describe(service.view(r.id).progress)}`).join(' | ');
-        stderr.write(`\r\x1b[2K${text.slice(0, 200)}`);
-      }, 250)
-    : undefined;
+/** One line per run, the names aligned: "site       copying, 8 seen, …". */
+function statusLines(service: SyncService, runs: SyncRunRecord[]): string[] {
+  const width = Math.max(...runs.map((r) => label(r).length));
+  return runs.map((r) => `${label(r).padEnd(width)}  ${describe(service.view(r.id))}`);
+}
+
+/**
+ * Waits for the runs, showing their progress: redrawn in place on a terminal, else a line per
+ * running flow every PLAIN_PROGRESS_EVERY_MS so that a long sync in a log is seen to move.
+ */
+async function follow(service: SyncService, runs: SyncRunRecord[], stderr: Output, board: StatusBoard | undefined): Promise<SyncRunRecord[]> {
+  const show = board
+    ? () => board.draw(statusLines(service, runs))
+    : () => {
+        const running = runs.filter((r) => service.view(r.id).status === 'running');
+        if (running.length > 0) for (const text of statusLines(service, running)) line(stderr, text);
+      };
+  const timer = setInterval(show, board ? TERMINAL_REDRAW_EVERY_MS : PLAIN_PROGRESS_EVERY_MS);
   try {
     return await Promise.all(runs.map((r) => service.wait(r.id)));
   } finally {
-    if (timer) {
-      clearInterval(timer);
-      stderr.write('\r\x1b[2K');
-    }
+    clearInterval(timer);
+    board?.close();
   }
 }
 
@@ -64,17 +80,20 @@ export const syncCommand: Command = {
     const { config } = loadConfig(configFileOf(values, io.env), io.env);
     const store = openStore(storeFile(config));
     const adapters = buildAdapters(config, io.env);
-    const log = (_level: string, msg: string) => line(io.stderr, msg);
+    const stderr: Terminal = io.stderr;
+    const board = stderr.isTTY ? new StatusBoard(stderr) : undefined;
+    // Messages go above the status lines on a terminal, never into them.
+    const log = (_level: string, msg: string) => (board ? board.message(msg) : line(stderr, msg));
     const service = new SyncService({ config, adapters, store, metrics: createMetrics(), clock: systemClock, log });
     // Ctrl-C ends the runs as "interrupted" (not failed): the next run converges.
-    const termination = io.signal ? undefined : onTermination(() => line(io.stderr, 'still stopping the sync…'));
+    const termination = io.signal ? undefined : onTermination(() => log('warn', 'still stopping the sync…'));
     const stopSignal = io.signal ?? termination!.signal;
     const stop = () => void service.close();
     stopSignal.addEventListener('abort', stop, { once: true });
     try {
       const flows: SyncFlow[] = words.flow === 'all' ? [...FLOWS] : [words.flow as SyncFlow];
       const started = service.startMany(flows, { reverse: Boolean(values.reverse), since });
-      const runs = await follow(service, started, io.stderr);
+      const runs = await follow(service, started, stderr, board);
       if (values.json) line(io.stdout, JSON.stringify(runs.length === 1 ? runs[0] : { runs }, null, 2));
       else for (const run of runs) line(io.stdout, outcomeLine(run));
       return runs.every((r) => r.status === 'succeeded') ? EXIT.ok : EXIT.failed;

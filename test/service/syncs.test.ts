@@ -75,3 +75,17 @@ t.test('failed runs are counted per flow until one succeeds (R4), and projected 
   t.match(await metrics.text(), /dr_sync_consecutive_failures\{flow="uploads"\} 0/);
   t.match(await metrics.text(), /dr_sync_integrity_ratio\{flow="uploads"\} 1/);
 });
+
+t.test('a flow with 16 transfers in flight raises no listener-leak warning on the shared stop signal', async (t) => {
+  const { syncs } = await setUp(t);
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => void (w.name === 'MaxListenersExceededWarning' && warnings.push(w.message));
+  process.on('warning', onWarning);
+  t.teardown(() => void process.off('warning', onWarning));
+  const [site, uploads] = syncs.startMany(['site', 'uploads']);
+  const runs = await Promise.all([syncs.wait(site!.id), syncs.wait(uploads!.id)]);
+  t.same(runs.map((r) => r.status), ['succeeded', 'succeeded']);
+  // Warnings are emitted on the next tick.
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(warnings, [], 'Node warned of a leak');
+});

@@ -1,0 +1,40 @@
+/**
+ * `drsentinel sync` on the lab twin, as a person at a terminal sees it and as a log file
+ * records it.
+ */
+import t from 'tap';
+import { main } from '../../src/cli.js';
+import { withLab } from '../helpers/lab.js';
+
+const ERASE = /\r(?:\x1b\[\d+A)?\x1b\[J/g;
+
+async function sync(configFile: string, stderrShape: { isTTY?: boolean; columns?: number }) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['sync', 'all', '--config', configFile], {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { ...stderrShape, write: (s: string) => (stderr += s) },
+    env: process.env,
+  });
+  return { code, stdout, stderr };
+}
+
+t.test('on a terminal: a status line per flow that never wraps, log lines above it, nothing left behind', async (t) => {
+  const lab = await withLab(t);
+  const { code, stdout, stderr } = await sync(lab.configFile, { isTTY: true, columns: 50 });
+  t.equal(code, 0, stderr);
+  for (const flow of ['site', 'uploads', 'metadata']) t.match(stdout, new RegExp(`^${flow}: succeeded in `, 'm'));
+  const screenLines = stderr.replace(ERASE, '\n').split('\n');
+  t.same(screenLines.filter((l) => [...l].length > 49), [], 'every line fits in 49 columns');
+  t.match(stderr, /(?:^|\n|\x1b\[J)site {6}\S/, 'a status line was drawn, names aligned');
+  t.match(stderr, /\x1b\[Jsync site \(forward\) succeeded\n/, 'a log line erases the board before it is written');
+  t.ok(stderr.endsWith('\x1b[J'), 'the board is erased at the end');
+});
+
+t.test('without a terminal: no escape codes, only whole lines', async (t) => {
+  const lab = await withLab(t);
+  const { code, stderr } = await sync(lab.configFile, {});
+  t.equal(code, 0, stderr);
+  t.notMatch(stderr, /\x1b|\r/);
+  t.match(stderr, /^sync site \(forward\) started$/m);
+});
