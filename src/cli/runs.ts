@@ -34,7 +34,7 @@ async function call<T>(client: Client, method: 'GET' | 'POST', path: string, bod
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
-    throw new UsageError(`the service at ${client.server} does not answer (${(err as Error).message}): is \`drsentinel serve\` running? (--server URL)`);
+    throw new UsageError(`the service at ${client.server} does not answer (${(err as Error).message}): is \`drsentinel serve\` running? (--server URL)`, { showUsage: false });
   }
   const text = await res.text();
   if (!res.ok) {
@@ -45,7 +45,7 @@ async function call<T>(client: Client, method: 'GET' | 'POST', path: string, bod
         return text;
       }
     })();
-    throw new UsageError(`the service refused (${res.status}): ${message}`);
+    throw new UsageError(`the service refused (${res.status}): ${message}`, { showUsage: false });
   }
   return JSON.parse(text) as T;
 }
@@ -68,7 +68,8 @@ async function follow(client: Client, id: string, io: CliIo): Promise<number> {
       }
       for (const gate of run.gates) {
         const key = `gate:${gate.id}`;
-        if (seen.get(key) === gate.status) continue;
+        // A dry-run's gate asks no one: its step already says who would have been asked.
+        if (seen.get(key) === gate.status || gate.status === 'not-asked') continue;
         seen.set(key, gate.status);
         if (gate.status === 'pending') {
           line(io.stdout, `⏸ waiting for the ${gate.role}: ${gate.question}`);

@@ -6,10 +6,17 @@ export class DomainError extends Error {
   }
 }
 
-/** Bad input from a person: wrong usage, invalid config. Exit code 2, HTTP 400. */
+/**
+ * Bad input from a person: wrong usage, invalid config. Exit code 2, HTTP 400. The command
+ * line repeats the usage after it unless the syntax was right and something else was wrong
+ * (`showUsage: false`: a token the service refused, a server that does not answer).
+ */
 export class UsageError extends DomainError {
-  constructor(message: string) {
+  readonly showUsage: boolean;
+
+  constructor(message: string, opts: { showUsage?: boolean } = {}) {
     super(message, 'usage');
+    this.showUsage = opts.showUsage ?? true;
   }
 }
 

@@ -73,8 +73,13 @@ export async function backendsHealthy(deps: Pick<RunbookDeps, 'control'>, signal
 
 /** R7: who decides whether the integrity reached is enough to go on. */
 export function integrityGate(deps: Pick<RunbookDeps, 'config'>, ctx: Pick<StepContext, 'results'>) {
-  const ratio = ctx.results.get('final-sync')?.measurements.ratio ?? 0;
+  const ratio = ctx.results.get('final-sync')?.measurements.ratio;
   const { proceedRatio, ctoRatio } = deps.config.activation;
+  // Only a dry-run gets here without one (a real run stops at a final sync that did not run):
+  // who would decide depends on the integrity the final sync measures.
+  if (ratio === undefined) {
+    return { id: 'integrity', role: 'cto' as const, question: `the final sync measures the integrity: from ${ctoRatio * 100} % the Incident Commander decides, below it the CTO` };
+  }
   const shown = `${(ratio * 100).toFixed(1)} %`;
   if (ratio >= proceedRatio) return { id: 'integrity', role: 'tech-lead' as const, question: `integrity ${shown} (≥ ${proceedRatio * 100} %): proceed to the scale-up?` };
   if (ratio >= ctoRatio) return { id: 'integrity', role: 'tech-lead' as const, question: `integrity ${shown} is between ${ctoRatio * 100} and ${proceedRatio * 100} %: as Incident Commander, proceed or stop?` };
@@ -169,7 +174,8 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       gate: (ctx) => integrityGate(deps, ctx),
       async verify(ctx) {
         const d = ctx.decisions.get('integrity');
-        return pass(d ? `${d.by} decided to proceed: ${d.reason}` : 'dry-run: a decision would be asked here', {}, { ratio: ctx.results.get('final-sync')?.measurements.ratio ?? 0 });
+        const ratio = ctx.results.get('final-sync')?.measurements.ratio;
+        return pass(d ? `${d.by} decided to proceed: ${d.reason}` : 'dry-run: a decision would be asked here', {}, ratio === undefined ? {} : { ratio });
       },
     },
     {

@@ -87,6 +87,7 @@ t.test('the runbook clients need a token, and say so when the service does not a
   const down = await run(['rollback', '--reason', 'back', '--token', 'x', '--server', 'http://127.0.0.1:9']);
   t.equal(down.code, 2);
   t.match(down.stderr, 'the service at http://127.0.0.1:9 does not answer');
+  t.notMatch(down.stderr, 'usage:', 'the syntax was right: no usage repeated after the reason');
   t.equal(down.stdout, '', 'nothing on stdout');
 });
 

@@ -153,6 +153,9 @@ t.test('a dry-run drill reads and verifies everything and changes nothing', asyn
   t.equal(run.dryRun, true);
   t.ok(run.steps.every((s: { status: string }) => s.status === 'succeeded'), 'every step was read and verified');
   t.match(run.steps.find((s: { id: string }) => s.id === 'scale-up').result.reason, /^dry-run: the act would be needed — 0 of 2 instances Running/);
+  t.match(run.steps.find((s: { id: string }) => s.id === 'integrity-gate').result.reason,
+    /would wait for the cto: the final sync measures the integrity: from 90 % the Incident Commander decides, below it the CTO/, 'no integrity is made up where no final sync ran');
+  t.ok(run.gates.length > 0 && run.gates.every((g: { status: string }) => g.status === 'not-asked'), 'no gate is left waiting for anyone');
   t.same(await snapshot(), before, 'the twin is exactly as it was');
 });
 
@@ -168,4 +171,5 @@ t.test('the CLI starts a drill through the API and follows it step by step', asy
   t.match(stdout, /^run [0-9a-f-]+: following/m);
   t.match(stdout, /^! Scale the API to 2 instances, all Running \(R8\) \([\d.]+ s\): dry-run: the act would be needed/m);
   t.match(stdout, /^run [0-9a-f-]+ succeeded$/m);
+  t.notMatch(stdout, /⏸|decide: POST/, 'nobody is told to decide at a dry-run\'s gate');
 });

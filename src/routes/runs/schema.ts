@@ -86,7 +86,9 @@ export const RunSchema = Type.Object({
       id: Type.String(),
       role: Type.String(),
       question: Type.String(),
-      status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]),
+      status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('not-asked')], {
+        description: 'not-asked: a dry-run\'s gate, which asks no one and takes no decision',
+      }),
       by: Type.Optional(Type.String()),
       reason: Type.Optional(Type.String()),
     }),
