@@ -88,7 +88,7 @@ export const syncCommand: Command = {
     // Ctrl-C ends the runs as "interrupted" (not failed): the next run converges.
     const termination = io.signal ? undefined : onTermination(() => log('warn', 'still stopping the sync…'));
     const stopSignal = io.signal ?? termination!.signal;
-    const stop = () => void service.close();
+    const stop = () => void service.close(typeof stopSignal.reason === 'string' ? `stopped by ${stopSignal.reason}` : 'stopped');
     stopSignal.addEventListener('abort', stop, { once: true });
     try {
       const flows: SyncFlow[] = words.flow === 'all' ? [...FLOWS] : [words.flow as SyncFlow];

@@ -145,8 +145,9 @@ export class SyncService {
     return live && record.status === 'running' ? { ...record, progress: { ...live.progress } } : record;
   }
 
-  async close(): Promise<void> {
-    this.aborter.abort(new Error('the service is shutting down'));
+  /** Stops every run, which ends as interrupted with `reason`, and waits for them. */
+  async close(reason = 'the service is shutting down'): Promise<void> {
+    this.aborter.abort(new Error(reason));
     await Promise.allSettled([...this.live.values()].map((l) => l.done));
   }
 
@@ -184,7 +185,10 @@ export class SyncService {
     } catch (error) {
       // Stopped by a shutdown: not a failure of the flow (R4 counts failures), run again at start.
       status = this.aborter.signal.aborted ? 'interrupted' : 'failed';
-      summary = { error: describeError(error), ...(status === 'failed' ? { failureClass: classifyFailure(error) } : {}) };
+      // An SDK aborted mid-request says only "Request aborted": the reason is why it was stopped.
+      summary = status === 'interrupted'
+        ? { error: `stopped before the end (${describeError(this.aborter.signal.reason)}); the next run goes on without copying again what landed intact` }
+        : { error: describeError(error), failureClass: classifyFailure(error) };
     }
     const durationMs = Date.now() - started;
     summary.durationMs = durationMs;

@@ -8,13 +8,14 @@ import { withLab } from '../helpers/lab.js';
 
 const ERASE = /\r(?:\x1b\[\d+A)?\x1b\[J/g;
 
-async function sync(configFile: string, stderrShape: { isTTY?: boolean; columns?: number }) {
+async function sync(configFile: string, stderrShape: { isTTY?: boolean; columns?: number }, signal?: AbortSignal) {
   let stdout = '';
   let stderr = '';
   const code = await main(['sync', 'all', '--config', configFile], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { ...stderrShape, write: (s: string) => (stderr += s) },
     env: process.env,
+    ...(signal ? { signal } : {}),
   });
   return { code, stdout, stderr };
 }
@@ -37,4 +38,15 @@ t.test('without a terminal: no escape codes, only whole lines', async (t) => {
   t.equal(code, 0, stderr);
   t.notMatch(stderr, /\x1b|\r/);
   t.match(stderr, /^sync site \(forward\) started$/m);
+});
+
+t.test('stopped by a signal: the runs end interrupted, saying why and what the next run does', async (t) => {
+  const lab = await withLab(t);
+  lab.faults.set('blob', { latencyMs: 300 });
+  const stop = new AbortController();
+  setTimeout(() => stop.abort('SIGINT'), 1000);
+  const { code, stdout } = await sync(lab.configFile, {}, stop.signal);
+  t.equal(code, 1);
+  t.match(stdout, /^uploads: interrupted in [\d.]+ s — stopped before the end \(stopped by SIGINT\); the next run goes on without copying again what landed intact$/m);
+  t.notMatch(stdout, /Request aborted|abort signal callback/, 'no SDK wording for a stop asked for');
 });
