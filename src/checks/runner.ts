@@ -140,7 +140,8 @@ export class CheckRunner {
       } catch (err) {
         check = unbuildable(entry, err);
       }
-      const result = await runCheck(check, { now: () => clock.now(), signal }, timeoutMs);
+      // The largest pool a check runs is the sync's checkers (mirror and sample verification).
+      const result = await runCheck(check, { now: () => clock.now(), signal }, timeoutMs, config.sync.checkers);
       store.checks.record(suite, entry.id, result);
       metrics.projectCheck(suite, entry.id, result);
       this.projectMeasurements(entry.id, result);

@@ -2,6 +2,8 @@
  * The one answer every check, probe and verification gives. A check never throws:
  * `runCheck` turns an exception or a timeout into a `fail` with a readable reason.
  */
+import { allowPools } from './listeners.js';
+
 export type Status = 'pass' | 'fail' | 'warn' | 'skip';
 
 export interface Result {
@@ -54,11 +56,15 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** Runs a check under a timeout; whatever happens, a Result comes back. */
-export async function runCheck<C extends CheckContext>(check: Check<C>, ctx: Omit<C, 'signal'> & { signal?: AbortSignal }, timeoutMs: number): Promise<Result> {
+/**
+ * Runs a check under a timeout; whatever happens, a Result comes back. `pool` is the most
+ * requests the check keeps in flight at once (its verification pools), all on its signal.
+ */
+export async function runCheck<C extends CheckContext>(check: Check<C>, ctx: Omit<C, 'signal'> & { signal?: AbortSignal }, timeoutMs: number, pool = 1): Promise<Result> {
   const started = Date.now();
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+  allowPools(signal, [pool]);
   let outcome: Outcome;
   try {
     outcome = await Promise.race([

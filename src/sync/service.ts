@@ -8,12 +8,12 @@
  *   metadata  DynamoDB        → Cosmos           export chain, verified by count + hashes (R3)
  * and with `reverse` (rollback, R13.2) the same engines from Azure back to AWS, never deleting.
  */
-import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Adapters } from '../adapters/index.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
+import { allowPools } from '../core/listeners.js';
 import { describeError, type Outcome } from '../core/result.js';
 import { classifyFailure, type FailureClass } from '../core/retry.js';
 import type { Metrics } from '../metrics.js';
@@ -55,17 +55,11 @@ interface Outcomes {
 
 const PERSIST_EVERY_MS = 1000;
 
-/**
- * How many 'abort' listeners the shared stop signal may hold before Node warns of a leak. The
- * SDKs add one per request in flight and the retry waits one more, so a run holds up to twice
- * its pools, and every lane (each flow, forward and reverse) may run at once. Node's default
- * of 10 sits below one run's 16 transfers; a budget sized to the pools keeps the warning for a
- * real leak, which grows with the objects synced rather than with the pools.
- */
-function listenerBudget(config: Config): number {
+/** Every lane (each flow, forward and reverse) may run at once, each with all its pools. */
+function poolsOf(config: Config): number[] {
   const { transfers, checkers, importConcurrency } = config.sync;
   const lanes = FLOWS.length * 2;
-  return lanes * 2 * (transfers + checkers + importConcurrency) + 10;
+  return Array.from({ length: lanes }, () => [transfers, checkers, importConcurrency]).flat();
 }
 
 export class SyncService {
@@ -74,7 +68,7 @@ export class SyncService {
   private readonly aborter = new AbortController();
 
   constructor(private readonly deps: SyncServiceDeps) {
-    setMaxListeners(listenerBudget(deps.config), this.aborter.signal);
+    allowPools(this.aborter.signal, poolsOf(deps.config));
   }
 
   /** Starts runs of several flows side by side, or none if one of them is already running. */
