@@ -76,7 +76,8 @@ export function suiteStatus(results: readonly CheckRun[]): Status {
 }
 
 export class CheckRunner {
-  private readonly running = new Map<Suite, Promise<SuiteSummary>>();
+  /** Runs going on, by suite; a dry-run's unrecorded run of a suite under `suite:unrecorded`. */
+  private readonly running = new Map<string, Promise<SuiteSummary>>();
   private readonly aborter = new AbortController();
   private readonly checks: readonly CheckEntry[];
 
@@ -95,20 +96,25 @@ export class CheckRunner {
 
   /**
    * Runs the suite, or joins its run already going. `signal` stops a run this call starts (its
-   * checks fail as aborted); a joining caller cannot stop the others' run.
+   * checks fail as aborted); a joining caller cannot stop the others' run. `record: false`
+   * (a dry-run's look at the standby) leaves the history, the metrics and so the readiness as
+   * they were: smoke and complementary checks fail on a standby by its nature, and such a
+   * result would stand until the next activation.
    */
-  run(suite: Suite, signal?: AbortSignal): Promise<SuiteSummary> {
-    const going = this.running.get(suite);
+  run(suite: Suite, signal?: AbortSignal, opts: { record?: boolean } = {}): Promise<SuiteSummary> {
+    const record = opts.record ?? true;
+    const key = record ? suite : `${suite}:unrecorded`;
+    const going = this.running.get(key);
     if (going) return going;
     const stop = signal ? AbortSignal.any([this.aborter.signal, signal]) : this.aborter.signal;
     // runCheck's timeout (AbortSignal.timeout) does not hold the process open: a check waiting
     // on nothing else would let a CLI run exit before its timeout says why.
     const keepAlive = setInterval(() => {}, 60_000);
-    const run = this.execute(suite, stop).finally(() => {
+    const run = this.execute(suite, stop, record).finally(() => {
       clearInterval(keepAlive);
-      this.running.delete(suite);
+      this.running.delete(key);
     });
-    this.running.set(suite, run);
+    this.running.set(key, run);
     return run;
   }
 
@@ -127,7 +133,7 @@ export class CheckRunner {
     this.opts.deps.close();
   }
 
-  private async execute(suite: Suite, signal: AbortSignal): Promise<SuiteSummary> {
+  private async execute(suite: Suite, signal: AbortSignal, record: boolean): Promise<SuiteSummary> {
     const { config, clock, store, metrics, log } = this.opts;
     const started = Date.now();
     const startedAt = clock.now().toISOString();
@@ -142,14 +148,18 @@ export class CheckRunner {
       }
       // The largest pool a check runs is the sync's checkers (mirror and sample verification).
       const result = await runCheck(check, { now: () => clock.now(), signal }, timeoutMs, config.sync.checkers);
-      store.checks.record(suite, entry.id, result);
-      metrics.projectCheck(suite, entry.id, result);
-      this.projectMeasurements(entry.id, result);
+      if (record) {
+        store.checks.record(suite, entry.id, result);
+        metrics.projectCheck(suite, entry.id, result);
+        this.projectMeasurements(entry.id, result);
+      }
       if (result.status !== 'pass') log?.('warn', `check ${suite}/${entry.id} ${result.status}: ${result.reason}`, { suite, check: entry.id });
       return { check: entry.id, title: check.title, result };
     });
-    store.checks.prune(config.checks.historySize);
-    metrics.projectReadiness(currentReadiness({ config, store, clock }));
+    if (record) {
+      store.checks.prune(config.checks.historySize);
+      metrics.projectReadiness(currentReadiness({ config, store, clock }));
+    }
     const summary: SuiteSummary = { suite, status: suiteStatus(results), startedAt, durationMs: Date.now() - started, results };
     log?.('info', `suite ${suite}: ${summary.status} (${results.length} checks)`, { suite, status: summary.status });
     return summary;

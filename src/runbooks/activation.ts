@@ -42,7 +42,7 @@ export function suiteStep(deps: RunbookDeps, suite: Suite, id: string, title: st
     role: 'sre',
     async verify(ctx) {
       if (ctx.dryRun && o.writes) return skip(`dry-run: the ${suite} checks write test data, so they are not run`);
-      const summary = await deps.checks.run(suite, ctx.signal);
+      const summary = await deps.checks.run(suite, ctx.signal, { record: !ctx.dryRun });
       const failed = summary.results.filter((r) => r.result.status === 'fail');
       const evidence = { checks: Object.fromEntries(summary.results.map((r) => [r.check, `${r.result.status}: ${r.result.reason}`])) };
       if (summary.results.length === 0) return fail(`the ${suite} suite has no check configured`);

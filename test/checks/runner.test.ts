@@ -139,3 +139,14 @@ t.test('the scheduled jobs: standby probes every N minutes, monthly on the first
     ['checks:monthly', { kind: 'first-monday', at: config.checks.monthlyAt }],
   ]);
 });
+
+t.test('an unrecorded run (a dry-run\'s look) answers like any run but leaves history and metrics as they were', async (t) => {
+  const { runner: r, store, metrics } = runner(t, [entry('gateway', async () => fail('no backend server'))]);
+  const summary = await r.run('smoke', undefined, { record: false });
+  t.equal(summary.status, 'fail');
+  t.match(summary.results[0]!.result.reason, 'no backend server');
+  t.same(store.checks.latest(), [], 'nothing stored: the readiness does not see it');
+  t.same(await metricLine(metrics, 'dr_check_success{'), [], 'no metric moved');
+  await r.run('smoke');
+  t.equal(store.checks.latest().length, 1, 'a recorded run of the same suite is stored as ever');
+});

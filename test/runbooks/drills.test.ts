@@ -144,8 +144,15 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   t.ok(audit.rows.filter((r: { action: string }) => r.action === 'runbook.act').length >= 10, 'every act is in the audit log');
 });
 
+/** The stored results of the suites a standby fails by nature, as the readiness reads them. */
+async function activeSuiteResults(): Promise<unknown[]> {
+  const readiness = (await service.call('GET', '/api/v1/readiness')).body as { checks: Array<{ suite: string; check: string; startedAt: string }> };
+  return readiness.checks.filter((c) => ['smoke', 'complementary'].includes(c.suite)).map((c) => `${c.suite}/${c.check} ${c.startedAt}`);
+}
+
 t.test('a dry-run drill reads and verifies everything and changes nothing', async (t) => {
   const before = await snapshot();
+  const resultsBefore = await activeSuiteResults();
   const started = await service.call('POST', '/api/v1/drills', 'sre', { mode: 'dry-run' });
   t.equal(started.status, 202);
   const run = await service.until(`/api/v1/runs/${started.body.id}`, (r) => !['running', 'awaiting-approval'].includes(r.status));
@@ -157,6 +164,8 @@ t.test('a dry-run drill reads and verifies everything and changes nothing', asyn
     /would wait for the cto: the final sync measures the integrity: from 90 % the Incident Commander decides, below it the CTO/, 'no integrity is made up where no final sync ran');
   t.ok(run.gates.length > 0 && run.gates.every((g: { status: string }) => g.status === 'not-asked'), 'no gate is left waiting for anyone');
   t.same(await snapshot(), before, 'the twin is exactly as it was');
+  t.ok(run.steps.find((s: { id: string }) => s.id === 'smoke-tests').result.reason.length > 0, 'the smoke suite ran');
+  t.same(await activeSuiteResults(), resultsBefore, 'its smoke and complementary results, failed on a standby by nature, are not left for the readiness to count');
 });
 
 t.test('the CLI starts a drill through the API and follows it step by step', async (t) => {
