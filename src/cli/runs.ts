@@ -68,8 +68,7 @@ async function follow(client: Client, id: string, io: CliIo): Promise<number> {
       }
       for (const gate of run.gates) {
         const key = `gate:${gate.id}`;
-        // A dry-run's gate asks no one: its step already says who would have been asked.
-        if (seen.get(key) === gate.status || gate.status === 'not-asked') continue;
+        if (seen.get(key) === gate.status) continue;
         seen.set(key, gate.status);
         if (gate.status === 'pending') {
           line(io.stdout, `⏸ waiting for the ${gate.role}: ${gate.question}`);

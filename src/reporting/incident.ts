@@ -20,7 +20,7 @@ export function timeline(runs: RunView[], messages: MessageRecord[]): TimelineEn
     for (const step of run.steps) {
       if (step.finishedAt && step.result) entries.push({ at: step.finishedAt, what: `${step.title}: ${step.result.status} — ${step.result.reason}` });
     }
-    for (const gate of run.gates) if (gate.status === 'approved' || gate.status === 'rejected') entries.push({ at: run.finishedAt ?? run.startedAt, what: `gate ${gate.id} ${gate.status} by ${gate.by}: ${gate.reason}` });
+    for (const gate of run.gates) if (gate.status !== 'pending') entries.push({ at: run.finishedAt ?? run.startedAt, what: `gate ${gate.id} ${gate.status} by ${gate.by}: ${gate.reason}` });
     if (run.finishedAt) entries.push({ at: run.finishedAt, what: `${run.runbook} ${run.status}` });
   }
   for (const m of messages) entries.push({ at: m.sentAt ?? m.createdAt, what: `${m.audience} message "${m.subject}" ${m.status}` });

@@ -14,8 +14,7 @@ import type { Metrics } from '../metrics.js';
 import type { RunbookRunRecord, StepRecord, Store } from '../store/types.js';
 
 export interface GateView extends GateRequirement {
-  /** `not-asked`: a dry-run's gate, which asks no one and takes no decision. */
-  status: 'pending' | 'approved' | 'rejected' | 'not-asked';
+  status: 'pending' | 'approved' | 'rejected';
   by?: string;
   reason?: string;
 }
@@ -111,7 +110,8 @@ export class RunbookEngine {
       const record = records.find((r) => r.stepId === step.id);
       if (record && record.status !== 'pending' && step.gate) {
         const gate = step.gate(ctx);
-        if (gate) gates.push(run.dryRun ? { ...gate, status: 'not-asked' } : gateView(gate, decisions));
+        // A dry-run opens no gate: its step says who would have been asked.
+        if (gate && !run.dryRun) gates.push(gateView(gate, decisions));
       }
       return {
         id: step.id,
@@ -130,9 +130,9 @@ export class RunbookEngine {
   /** A decision at the gate the run waits at. A replay of a decision already taken changes nothing. */
   decide(id: string, o: { gate: string; decision: 'approve' | 'reject'; reason: string; by: Caller }): { view: RunView; replayed: boolean } {
     const view = this.view(id);
+    if (view.dryRun) throw new ConflictError(`run ${id} is a dry-run: it opens no gate and takes no decision`);
     const gate = view.gates.find((g) => g.id === o.gate);
     if (!gate) throw new NotFoundError(`run ${id} has no gate "${o.gate}" open${view.gates.length ? ` (gates: ${view.gates.map((g) => g.id).join(', ')})` : ''}`);
-    if (gate.status === 'not-asked') throw new ConflictError(`run ${id} is a dry-run: its gate "${gate.id}" asks no one and takes no decision`);
     if (!o.by.roles.includes(gate.role)) throw new ForbiddenError(`gate "${gate.id}" needs the ${gate.role} role; ${o.by.name} holds ${o.by.roles.join(', ')}`);
     if (gate.status !== 'pending') return { view, replayed: true };
     if (o.reason.trim() === '') throw new UsageError('a decision needs a reason');

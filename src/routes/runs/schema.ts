@@ -86,9 +86,7 @@ export const RunSchema = Type.Object({
       id: Type.String(),
       role: Type.String(),
       question: Type.String(),
-      status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('not-asked')], {
-        description: 'not-asked: a dry-run\'s gate, which asks no one and takes no decision',
-      }),
+      status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]),
       by: Type.Optional(Type.String()),
       reason: Type.Optional(Type.String()),
     }),
