@@ -4,7 +4,7 @@
 import { auditVerify } from './audit-verify.js';
 import { checkCommand } from './check.js';
 import type { Command } from './command.js';
-import { activateCommand, drillCommand, rollbackCommand } from './runs.js';
+import { activateCommand, decideCommand, drillCommand, rollbackCommand } from './runs.js';
 import { configValidate } from './config-validate.js';
 import { labCommand } from './lab.js';
 import { reportMonthlyCommand } from './report.js';
@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   activate: activateCommand,
   rollback: rollbackCommand,
   drill: drillCommand,
+  decide: decideCommand,
   config: configValidate,
   audit: auditVerify,
 };

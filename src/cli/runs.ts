@@ -1,7 +1,8 @@
 /**
- * `drsentinel activate | rollback | drill`: thin clients of the service's API. They start the
- * run, then follow it step by step until it ends (Ctrl-C stops following, not the run). A gate
- * is shown with who must decide and how. Exit 0 when the run succeeded, 1 when it failed or was
+ * `drsentinel activate | rollback | drill | decide`: thin clients of the service's API. The
+ * first three start the run, then follow it step by step until it ends (Ctrl-C stops
+ * following, not the run). A gate is shown with who must decide and how; `decide` records that
+ * decision. Exit 0 when the run succeeded (or the decision was taken), 1 when it failed or was
  * aborted, 2 on a usage error or a refusal by the service.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,7 +73,7 @@ async function follow(client: Client, id: string, io: CliIo): Promise<number> {
         seen.set(key, gate.status);
         if (gate.status === 'pending') {
           line(io.stdout, `⏸ waiting for the ${gate.role}: ${gate.question}`);
-          line(io.stdout, `  decide: POST ${client.server}/api/v1/runs/${id}/approvals {"gate":"${gate.id}","decision":"approve"|"reject","reason":"…"}`);
+          line(io.stdout, `  decide: drsentinel decide ${id} ${gate.id} approve|reject --reason "…" with the ${gate.role}'s token (or POST ${client.server}/api/v1/runs/${id}/approvals)`);
         } else line(io.stdout, `  gate ${gate.id} ${gate.status} by ${gate.by}: ${gate.reason}`);
       }
       if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'aborted') {
@@ -127,4 +128,22 @@ export const drillCommand: Command = {
   options: { ...CLIENT_OPTIONS },
   positionals: [{ name: 'mode', choices: ['dry-run', 'game-day'] }],
   run: ({ values, words }, io) => startAndFollow(values, io, '/api/v1/drills', { mode: words.mode }),
+};
+
+export const decideCommand: Command = {
+  usage: 'decide <run> <gate> <approve|reject> --reason T [--server URL] [--token T]',
+  summary: "approve or reject at the gate a run waits at, through the API (the gate's role; token: --token or DRSENTINEL_TOKEN)",
+  options: { reason: { type: 'string' }, ...CLIENT_OPTIONS },
+  positionals: [{ name: 'run' }, { name: 'gate' }, { name: 'decision', choices: ['approve', 'reject'] }],
+  async run({ values, words }, io) {
+    const client = clientOf(values, io.env);
+    const [id, gateId] = [words.run!, words.gate!];
+    const body = { gate: gateId, decision: words.decision, reason: required(values, 'reason') };
+    const { replayed, run } = await call<{ replayed: boolean; run: RunView }>(client, 'POST', `/api/v1/runs/${encodeURIComponent(id)}/approvals`, body);
+    const gate = run.gates.find((g) => g.id === gateId);
+    const decided = gate ? `gate ${gate.id} ${gate.status} by ${gate.by}: ${gate.reason}` : `gate ${gateId} decided`;
+    line(io.stdout, replayed ? `${decided} — decided before, and that decision stands` : decided);
+    line(io.stdout, `run ${run.id} is ${run.status}; follow it: GET ${client.server}/api/v1/runs/${run.id}`);
+    return EXIT.ok;
+  },
 };

@@ -69,7 +69,7 @@ t.test('usage errors exit 2 with the usage on stderr', async (t) => {
 t.test('--help: the overview and one per command, on stdout, exit 0', async (t) => {
   const all = await run(['--help']);
   t.equal(all.code, 0);
-  for (const name of ['serve', 'lab', 'sync', 'check', 'report monthly', 'activate', 'rollback', 'drill', 'config validate', 'audit verify']) {
+  for (const name of ['serve', 'lab', 'sync', 'check', 'report monthly', 'activate', 'rollback', 'drill', 'decide', 'config validate', 'audit verify']) {
     t.match(all.stdout, new RegExp(`^  ${name} `, 'm'), name);
   }
   const one = await run(['activate', '--help']);
