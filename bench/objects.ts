@@ -128,10 +128,11 @@ function requestsNote(served: Record<string, number> = {}): string {
 const cpuSeconds = (ms?: number) => (ms === undefined ? '?' : (ms / 1000).toFixed(1));
 
 /**
- * Where each run's CPU went, and the best ratio this machine allows: drsentinel cannot end
- * before the twin has served it, twin CPU / cores, however little CPU drsentinel itself uses.
+ * What each run cost: requests per object, then where its CPU went, and the best ratio this
+ * machine allows: drsentinel cannot end before the twin has served it, twin CPU / cores,
+ * however little CPU drsentinel itself uses.
  */
-function cpuNote(d: ToolRun, r: ToolRun, cores: number): string {
+function costNote(d: ToolRun, r: ToolRun, cores: number): string {
   const floorMs = (d.twinCpuMs ?? 0) / cores;
   return `requests per object: drsentinel ${requestsNote(d.requestsPerObject)}, rclone ${requestsNote(r.requestsPerObject)}; `
     + `CPU s, tool + twin: drsentinel ${cpuSeconds(d.cpuMs)} + ${cpuSeconds(d.twinCpuMs)}, rclone ${cpuSeconds(r.cpuMs)} + ${cpuSeconds(r.twinCpuMs)}; `
@@ -140,9 +141,12 @@ function cpuNote(d: ToolRun, r: ToolRun, cores: number): string {
 
 export function wallRow(id: string, what: string, pair: Pair, cores: number): Row {
   const drs = { wallMs: pair.drsentinel.wallMs, peakRss: pair.drsentinel.peakRss };
-  if (!pair.rclone) return { id, what, drsentinel: drs, shown: '-', target: `≤ ${WALL_RATIO_TARGET}× rclone`, status: 'SKIP', note: 'rclone not run (missing, or BENCH_RCLONE=off)' };
+  if (!pair.rclone) {
+    const note = `rclone not run (missing, or BENCH_RCLONE=off); drsentinel's requests per object: ${requestsNote(pair.drsentinel.requestsPerObject)}`;
+    return { id, what, drsentinel: drs, shown: '-', target: `≤ ${WALL_RATIO_TARGET}× rclone`, status: 'SKIP', note };
+  }
   const value = pair.drsentinel.wallMs / pair.rclone.wallMs;
-  const note = cpuNote(pair.drsentinel, pair.rclone, cores);
+  const note = costNote(pair.drsentinel, pair.rclone, cores);
   return {
     id, what, drsentinel: drs,
     baseline: { tool: 'rclone', wallMs: pair.rclone.wallMs, peakRss: pair.rclone.peakRss },

@@ -104,7 +104,8 @@ export class CheckRunner {
   run(suite: Suite, signal?: AbortSignal, opts: { record?: boolean } = {}): Promise<SuiteSummary> {
     const record = opts.record ?? true;
     const key = record ? suite : `${suite}:unrecorded`;
-    const going = this.running.get(key);
+    // A look that records nothing may join a recorded run of the suite; never the other way.
+    const going = this.running.get(key) ?? (record ? undefined : this.running.get(suite));
     if (going) return going;
     const stop = signal ? AbortSignal.any([this.aborter.signal, signal]) : this.aborter.signal;
     // runCheck's timeout (AbortSignal.timeout) does not hold the process open: a check waiting

@@ -144,6 +144,8 @@ export const decideCommand: Command = {
     const decided = gate ? `gate ${gate.id} ${gate.status} by ${gate.by}: ${gate.reason}` : `gate ${gateId} decided`;
     line(io.stdout, replayed ? `${decided} — decided before, and that decision stands` : decided);
     line(io.stdout, `run ${run.id} is ${run.status}; follow it: GET ${client.server}/api/v1/runs/${run.id}`);
-    return EXIT.ok;
+    // A replay that asked the opposite was not taken: a script must not read it as done.
+    const wanted = words.decision === 'approve' ? 'approved' : 'rejected';
+    return replayed && gate?.status !== wanted ? EXIT.failed : EXIT.ok;
   },
 };

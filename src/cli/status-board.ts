@@ -13,7 +13,10 @@ export interface Terminal extends Output {
 const ERASE_TO_END = '\x1b[J';
 const up = (n: number) => (n > 0 ? `\x1b[${n}A` : '');
 
-/** `text` cut to `width` characters, the last one an ellipsis when something was cut. */
+/**
+ * `text` cut to `width` characters, the last one an ellipsis when something was cut. Characters,
+ * not display columns: the status lines are flow names, numbers and units, one column each.
+ */
 export function fit(text: string, width: number): string {
   const chars = [...text];
   return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
@@ -54,7 +57,8 @@ export class StatusBoard {
   #write(): void {
     if (this.#lines.length === 0) return;
     // One column short of the edge: some terminals wrap as soon as the last column is written.
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    // Some pseudo-terminals report 0 columns: that is no width at all.
+    const width = Math.max(20, (this.out.columns || 80) - 1);
     this.out.write(this.#lines.map((l) => fit(l, width)).join('\n'));
     this.#shown = this.#lines.length;
   }

@@ -72,13 +72,15 @@ export async function backendsHealthy(deps: Pick<RunbookDeps, 'control'>, signal
 }
 
 /** R7: who decides whether the integrity reached is enough to go on. */
-export function integrityGate(deps: Pick<RunbookDeps, 'config'>, ctx: Pick<StepContext, 'results'>) {
+export function integrityGate(deps: Pick<RunbookDeps, 'config'>, ctx: Pick<StepContext, 'results'> & { dryRun?: boolean }) {
   const ratio = ctx.results.get('final-sync')?.measurements.ratio;
   const { proceedRatio, ctoRatio } = deps.config.activation;
-  // Only a dry-run gets here without one (a real run stops at a final sync that did not run):
-  // who would decide depends on the integrity the final sync measures.
   if (ratio === undefined) {
-    return { id: 'integrity', role: 'cto' as const, question: `the final sync measures the integrity: from ${ctoRatio * 100} % the Incident Commander decides, below it the CTO` };
+    // A dry-run runs no final sync, so nobody can be named: its step says who decides at which
+    // integrity. A live run stops at a final sync that did not run; were it ever here, no
+    // measure at all is the CTO's call.
+    if (ctx.dryRun) return undefined;
+    return { id: 'integrity', role: 'cto' as const, question: 'no integrity was measured after the final sync: proceed anyway (approve, with the reason), or stop (reject)?' };
   }
   const shown = `${(ratio * 100).toFixed(1)} %`;
   if (ratio >= proceedRatio) return { id: 'integrity', role: 'tech-lead' as const, question: `integrity ${shown} (≥ ${proceedRatio * 100} %): proceed to the scale-up?` };
@@ -175,7 +177,8 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       async verify(ctx) {
         const d = ctx.decisions.get('integrity');
         const ratio = ctx.results.get('final-sync')?.measurements.ratio;
-        return pass(d ? `${d.by} decided to proceed: ${d.reason}` : 'dry-run: a decision would be asked here', {}, ratio === undefined ? {} : { ratio });
+        const asked = `dry-run: a decision would be asked here — of the Incident Commander (tech-lead) at ${config.activation.ctoRatio * 100} % integrity or more, of the CTO below`;
+        return pass(d ? `${d.by} decided to proceed: ${d.reason}` : asked, {}, ratio === undefined ? {} : { ratio });
       },
     },
     {

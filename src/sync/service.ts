@@ -181,7 +181,7 @@ export class SyncService {
       status = this.aborter.signal.aborted ? 'interrupted' : 'failed';
       // An SDK aborted mid-request says only "Request aborted": the reason is why it was stopped.
       summary = status === 'interrupted'
-        ? { error: `stopped before the end (${describeError(this.aborter.signal.reason)}); the next run goes on without copying again what landed intact` }
+        ? { error: `stopped before the end (${describeError(this.aborter.signal.reason)}); the next run converges` }
         : { error: describeError(error), failureClass: classifyFailure(error) };
     }
     const durationMs = Date.now() - started;

@@ -150,3 +150,26 @@ t.test('an unrecorded run (a dry-run\'s look) answers like any run but leaves hi
   await r.run('smoke');
   t.equal(store.checks.latest().length, 1, 'a recorded run of the same suite is stored as ever');
 });
+
+t.test('an unrecorded look joins a recorded run of the suite going on; a recorded run never joins an unrecorded one', async (t) => {
+  let runs = 0;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const { runner: r, store } = runner(t, [entry('slow', async () => {
+    runs++;
+    await held;
+    return pass('ok');
+  })]);
+  const recorded = r.run('smoke');
+  const look = r.run('smoke', undefined, { record: false });
+  release();
+  await Promise.all([recorded, look]);
+  t.equal(runs, 1, 'the standby was probed once');
+  t.equal(store.checks.latest().length, 1);
+
+  const onlyLook = r.run('smoke', undefined, { record: false });
+  const mustRecord = r.run('smoke');
+  await Promise.all([onlyLook, mustRecord]);
+  t.equal(runs, 3, 'the recorded run ran on its own');
+  t.equal(store.checks.history('smoke', 'slow', 10).length, 2, 'and was recorded');
+});

@@ -9,7 +9,13 @@ function terminal(columns: number) {
 t.test('fit cuts a line to the width with an ellipsis, counting characters, not bytes', async (t) => {
   t.equal(fit('site  copying', 20), 'site  copying');
   t.equal(fit('0123456789', 5), '0123…');
-  t.equal(fit('é😀é😀é😀', 4), 'é😀é…');
+  t.equal(fit('métadonnées', 4), 'mét…');
+});
+
+t.test('a terminal that reports 0 columns is drawn 79 wide', async (t) => {
+  const { writes, out } = terminal(0);
+  new StatusBoard(out).draw(['x'.repeat(100)]);
+  t.equal([...writes[0]!].length, 79);
 });
 
 t.test('the board redraws in place, cut to the terminal, with messages above it', async (t) => {

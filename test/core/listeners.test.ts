@@ -5,14 +5,7 @@
 import t from 'tap';
 import { allowPools } from '../../src/core/listeners.js';
 import { pass, runCheck } from '../../src/core/result.js';
-
-function watchLeakWarnings(t: Tap.Test): string[] {
-  const warnings: string[] = [];
-  const onWarning = (w: Error) => void (w.name === 'MaxListenersExceededWarning' && warnings.push(w.message));
-  process.on('warning', onWarning);
-  t.teardown(() => void process.off('warning', onWarning));
-  return warnings;
-}
+import { watchLeakWarnings } from '../helpers/warnings.js';
 
 /** Adds two listeners per request, as an SDK request and its retry wait do; returns the removers. */
 function listen(signal: AbortSignal, requests: number): Array<() => void> {

@@ -55,10 +55,10 @@ async function approveWhenAsked(t: Test, s: ServiceClient, id: string, gate: str
 }
 
 /** `drsentinel decide` as a person at a terminal would type it. */
-async function decideWithCli(id: string, gate: string, role: keyof typeof lab.endpoints.tokens) {
+async function decideWithCli(id: string, gate: string, role: keyof typeof lab.endpoints.tokens, decision: 'approve' | 'reject' = 'approve') {
   let stdout = '';
   let stderr = '';
-  const code = await main(['decide', id, gate, 'approve', '--reason', `drill: ${gate} approved`, '--server', service.url], {
+  const code = await main(['decide', id, gate, decision, '--reason', `drill: ${gate} ${decision === 'approve' ? 'approved' : 'rejected'}`, '--server', service.url], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
     env: { DRSENTINEL_TOKEN: lab.endpoints.tokens[role] },
@@ -120,6 +120,9 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   t.equal(replay.status, 200);
   t.equal(replay.body.replayed, true, 'a second decision at a decided gate changes nothing');
   t.equal(replay.body.run.gates.find((g: { id: string }) => g.id === 'cto-approval').status, 'approved');
+  const lateReject = await decideWithCli(id, 'cto-approval', 'cto', 'reject');
+  t.equal(lateReject.code, 1, 'a reject that came too late is not read as done');
+  t.match(lateReject.stdout, /^gate cto-approval approved by demo-cto: .* — decided before, and that decision stands$/m);
   const failed = run.steps.filter((s: { status: string }) => s.status !== 'succeeded');
   t.same(failed, [], 'every step succeeded');
   t.equal(run.status, 'succeeded');
@@ -179,10 +182,10 @@ t.test('a dry-run drill reads and verifies everything and changes nothing', asyn
   t.ok(run.steps.every((s: { status: string }) => s.status === 'succeeded'), 'every step was read and verified');
   t.match(run.steps.find((s: { id: string }) => s.id === 'scale-up').result.reason, /^dry-run: the act would be needed — 0 of 2 instances Running/);
   t.match(run.steps.find((s: { id: string }) => s.id === 'integrity-gate').result.reason,
-    /would wait for the cto: the final sync measures the integrity: from 90 % the Incident Commander decides, below it the CTO/, 'no integrity is made up where no final sync ran');
+    /^dry-run: a decision would be asked here — of the Incident Commander \(tech-lead\) at 90 % integrity or more, of the CTO below$/, 'no integrity is made up, and no one named, where no final sync ran');
   t.same(run.gates, [], 'no gate is left waiting for anyone');
   t.same(await snapshot(), before, 'the twin is exactly as it was');
-  t.ok(run.steps.find((s: { id: string }) => s.id === 'smoke-tests').result.reason.length > 0, 'the smoke suite ran');
+  t.ok(run.steps.find((s: { id: string }) => s.id === 'smoke-tests').result.evidence.checks, 'the smoke suite ran (not skipped)');
   t.same(await activeSuiteResults(), resultsBefore, 'its smoke and complementary results, failed on a standby by nature, are not left for the readiness to count');
 });
 

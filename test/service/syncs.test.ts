@@ -13,6 +13,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { openStore } from '../../src/store/index.js';
 import { SyncService } from '../../src/sync/service.js';
 import { withLab } from '../helpers/lab.js';
+import { watchLeakWarnings } from '../helpers/warnings.js';
 
 async function setUp(t: Tap.Test) {
   const lab = await withLab(t);
@@ -78,10 +79,7 @@ t.test('failed runs are counted per flow until one succeeds (R4), and projected 
 
 t.test('a flow with 16 transfers in flight raises no listener-leak warning on the shared stop signal', async (t) => {
   const { syncs } = await setUp(t);
-  const warnings: string[] = [];
-  const onWarning = (w: Error) => void (w.name === 'MaxListenersExceededWarning' && warnings.push(w.message));
-  process.on('warning', onWarning);
-  t.teardown(() => void process.off('warning', onWarning));
+  const warnings = watchLeakWarnings(t);
   const [site, uploads] = syncs.startMany(['site', 'uploads']);
   const runs = await Promise.all([syncs.wait(site!.id), syncs.wait(uploads!.id)]);
   t.same(runs.map((r) => r.status), ['succeeded', 'succeeded']);
