@@ -1,7 +1,9 @@
 /**
  * The Application Gateway's public frontend: plain HTTP on the gateway's public IP, proxied
  * round-robin to the backends that answer. With no backend answering, or the gateway stopped,
- * it answers 502 as Azure does. Every request is recorded for the Monitor twin's logs.
+ * it answers 502 as Azure does. Every request a backend answered is recorded for the Monitor
+ * twin's AppRequests: Application Insights logs what the application served, and a 502 of the
+ * gateway's own never reached the application.
  */
 import http from 'node:http';
 import { readBody } from '../faults.js';
@@ -77,7 +79,6 @@ export async function startGatewayFrontend(o: GatewayFrontendOptions): Promise<G
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     const finish = (status: number, headers: http.OutgoingHttpHeaders, body: Buffer | string) => {
       res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
-      o.state.recordRequest({ at: new Date(began), method: req.method ?? 'GET', path, status, durationMs: Date.now() - began });
     };
     readBody(req)
       .then((body) => proxy(req, body))
@@ -86,6 +87,7 @@ export async function startGatewayFrontend(o: GatewayFrontendOptions): Promise<G
           if (!answer) return finish(502, { 'content-type': 'text/html', server: 'Microsoft-Azure-Application-Gateway/v2' }, BAD_GATEWAY_PAGE);
           const headers = Object.fromEntries(Object.entries(answer.headers).filter(([name]) => !HOP_BY_HOP.has(name) && name !== 'content-length'));
           finish(answer.status, headers, answer.body);
+          o.state.recordRequest({ at: new Date(began), method: req.method ?? 'GET', path, status: answer.status, durationMs: Date.now() - began });
         },
         () => res.destroy(),
       );

@@ -34,9 +34,11 @@ t.test('the gateway is provisioned and running, its frontend on the public IP', 
 
 t.test('with no instance, the backend pool is empty and the frontend answers 502', async (t) => {
   t.same(await gateway.backendHealth(), []);
+  const logged = lab.azure.state.requests.length;
   const res = await fetch(`${url}/health`);
   t.equal(res.status, 502);
   t.match(await res.text(), /502 Bad Gateway/);
+  t.equal(lab.azure.state.requests.length, logged, 'the gateway\'s own 502 never reached the application, so its telemetry has no such request');
 });
 
 t.test('two instances: both Healthy, and the frontend proxies to each in turn', async (t) => {
