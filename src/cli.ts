@@ -98,7 +98,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return EXIT.usage;
     }
     if (err instanceof UsageError) {
-      line(io.stderr, err.showUsage ? `${prefix}: ${err.message}\n\n${commandHelp(command)}` : `${prefix}: ${err.message}`);
+      line(io.stderr, `${prefix}: ${err.message}${err.showUsage ? `\n\n${commandHelp(command)}` : ''}`);
       return EXIT.usage;
     }
     line(io.stderr, `${prefix}: ${err instanceof DomainError ? err.message : describeError(err)}`);

@@ -44,9 +44,9 @@ function outcomeLine(run: SyncRunRecord): string {
 }
 
 /** One line per run, the names aligned: "site       copying, 8 seen, …". */
-function statusLines(service: SyncService, runs: SyncRunRecord[]): string[] {
-  const width = Math.max(...runs.map((r) => label(r).length));
-  return runs.map((r) => `${label(r).padEnd(width)}  ${describe(service.view(r.id))}`);
+function statusLines(views: SyncRunView[]): string[] {
+  const width = Math.max(...views.map((v) => label(v).length));
+  return views.map((v) => `${label(v).padEnd(width)}  ${describe(v)}`);
 }
 
 /**
@@ -54,12 +54,12 @@ function statusLines(service: SyncService, runs: SyncRunRecord[]): string[] {
  * running flow every PLAIN_PROGRESS_EVERY_MS so that a long sync in a log is seen to move.
  */
 async function follow(service: SyncService, runs: SyncRunRecord[], stderr: Output, board: StatusBoard | undefined): Promise<SyncRunRecord[]> {
-  const show = board
-    ? () => board.draw(statusLines(service, runs))
-    : () => {
-        const running = runs.filter((r) => service.view(r.id).status === 'running');
-        if (running.length > 0) for (const text of statusLines(service, running)) line(stderr, text);
-      };
+  const show = () => {
+    const views = runs.map((r) => service.view(r.id));
+    if (board) return board.draw(statusLines(views));
+    const running = views.filter((v) => v.status === 'running');
+    if (running.length > 0) for (const text of statusLines(running)) line(stderr, text);
+  };
   const timer = setInterval(show, board ? TERMINAL_REDRAW_EVERY_MS : PLAIN_PROGRESS_EVERY_MS);
   try {
     return await Promise.all(runs.map((r) => service.wait(r.id)));

@@ -11,8 +11,7 @@ import { setMaxListeners } from 'node:events';
 const NODE_DEFAULT = 10;
 const LISTENERS_PER_REQUEST = 2;
 
-/** Lets `signal` serve pools of these sizes, all at once, without a leak warning. */
-export function allowPools(signal: AbortSignal, pools: readonly number[]): void {
-  const requests = pools.reduce((sum, n) => sum + n, 0);
+/** Lets `signal` serve this many requests in flight at once, from all its pools, without a leak warning. */
+export function allowRequests(signal: AbortSignal, requests: number): void {
   setMaxListeners(NODE_DEFAULT + LISTENERS_PER_REQUEST * requests, signal);
 }

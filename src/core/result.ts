@@ -2,7 +2,7 @@
  * The one answer every check, probe and verification gives. A check never throws:
  * `runCheck` turns an exception or a timeout into a `fail` with a readable reason.
  */
-import { allowPools } from './listeners.js';
+import { allowRequests } from './listeners.js';
 
 export type Status = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -64,7 +64,7 @@ export async function runCheck<C extends CheckContext>(check: Check<C>, ctx: Omi
   const started = Date.now();
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
-  allowPools(signal, [pool]);
+  allowRequests(signal, pool);
   let outcome: Outcome;
   try {
     outcome = await Promise.race([

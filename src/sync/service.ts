@@ -13,7 +13,7 @@ import type { Adapters } from '../adapters/index.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
-import { allowPools } from '../core/listeners.js';
+import { allowRequests } from '../core/listeners.js';
 import { describeError, type Outcome } from '../core/result.js';
 import { classifyFailure, type FailureClass } from '../core/retry.js';
 import type { Metrics } from '../metrics.js';
@@ -55,11 +55,10 @@ interface Outcomes {
 
 const PERSIST_EVERY_MS = 1000;
 
-/** Every lane (each flow, forward and reverse) may run at once, each with all its pools. */
-function poolsOf(config: Config): number[] {
+/** Every lane (each flow, forward and reverse) may run at once, each with all its pools full. */
+function requestsInFlight(config: Config): number {
   const { transfers, checkers, importConcurrency } = config.sync;
-  const lanes = FLOWS.length * 2;
-  return Array.from({ length: lanes }, () => [transfers, checkers, importConcurrency]).flat();
+  return FLOWS.length * 2 * (transfers + checkers + importConcurrency);
 }
 
 export class SyncService {
@@ -68,7 +67,7 @@ export class SyncService {
   private readonly aborter = new AbortController();
 
   constructor(private readonly deps: SyncServiceDeps) {
-    allowPools(this.aborter.signal, poolsOf(deps.config));
+    allowRequests(this.aborter.signal, requestsInFlight(deps.config));
   }
 
   /** Starts runs of several flows side by side, or none if one of them is already running. */
