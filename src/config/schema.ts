@@ -234,6 +234,11 @@ const Sync = Type.Object(
     exportPollMs: Positive(5000, 'how often a running DynamoDB export is polled, in milliseconds'),
     exportTimeoutMinutes: Positive(60, 'a DynamoDB export not done by then fails the run'),
     incrementalMinWindowSeconds: Positive(900, 'shortest incremental export window DynamoDB accepts (15 minutes)'),
+    maxDeleteRatio: Ratio(0.25, 'a run that would delete more than this share of the destination (and more than maxDeleteMinimum) deletes nothing'),
+    maxDeleteMinimum: Type.Integer({ minimum: 0, default: 10, description: 'deletes up to this many always pass the mass-delete brake' }),
+    requestTimeoutSeconds: Positive(60, 'every outbound call (connect, request, a stalled body) gives up after this many seconds'),
+    runDeadlineHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a run still going after this many hours ends failed, class timeout (default: twice windowHours)' })),
+    quietPeriodSeconds: Positive(300, 'the rollback scales Azure down only after no write has landed there for this long'),
   },
   { additionalProperties: false, default: {} },
 );

@@ -34,6 +34,13 @@ export interface PutOptions extends ContentHeaders {
   metadata?: Record<string, string>;
   /** Hex MD5 of the body when known in advance; the store rejects the write if the bytes differ. */
   md5?: string;
+  /**
+   * Conditional write, for writes into production: `ifMatch` commits only while the object's
+   * ETag is still this one, `ifNoneMatch: '*'` only while no object has the key. A refused
+   * condition throws WriteConflictError (core/retry.ts).
+   */
+  ifMatch?: string;
+  ifNoneMatch?: '*';
   signal?: AbortSignal;
 }
 

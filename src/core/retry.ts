@@ -3,7 +3,7 @@
  * are retried with exponential backoff and jitter, honouring the service's Retry-After;
  * auth and integrity faults are not (retrying cannot fix them).
  */
-export type FailureClass = 'auth' | 'throttling' | 'network' | 'integrity' | 'other';
+export type FailureClass = 'auth' | 'throttling' | 'network' | 'timeout' | 'integrity' | 'safety' | 'conflict' | 'config' | 'other';
 
 interface ErrorLike {
   name?: string;
@@ -18,9 +18,13 @@ interface ErrorLike {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
-  'REQUEST_SEND_ERROR', 'TimeoutError', 'RequestTimeout', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED',
+  'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+/** A call that got no answer in time: retried like a network fault, named apart for R4. */
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'TimeoutError', 'RequestTimeout', 'ESOCKETTIMEDOUT', 'ECONNECTIONTIMEOUT',
 ]);
 const THROTTLING_CODES = new Set([
   'SlowDown', 'ServerBusy', 'Throttling', 'ThrottlingException', 'TooManyRequests',
@@ -40,17 +44,50 @@ export class IntegrityError extends Error {
   }
 }
 
+/**
+ * A brake held: going on would risk the data the sync exists to protect (an empty source
+ * beside a full destination, a mass delete, a listing that ended early). Never retried.
+ */
+export class SafetyError extends Error {
+  readonly failureClass = 'safety';
+  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'SafetyError';
+  }
+}
+
+/** A write refused because the destination changed after the given time: never retried, never forced. */
+export class WriteConflictError extends Error {
+  readonly failureClass = 'conflict';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WriteConflictError';
+  }
+}
+
+/** A run past its deadline: it ends failed, class timeout, and is not retried. */
+export class DeadlineError extends Error {
+  readonly failureClass = 'timeout';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlineError';
+  }
+}
+
 function statusOf(err: ErrorLike): number | undefined {
   return err.$metadata?.httpStatusCode ?? err.statusCode ?? (typeof err.status === 'number' ? err.status : undefined);
 }
 
 export function classifyFailure(error: unknown): FailureClass {
   const err = (error ?? {}) as ErrorLike;
+  const declared = (error as { failureClass?: unknown } | null)?.failureClass;
+  if (declared === 'safety' || declared === 'conflict' || declared === 'timeout' || declared === 'config') return declared;
   if (error instanceof IntegrityError || err.code === 'Md5Mismatch' || err.name === 'BadDigest' || err.code === 'BadDigest' || err.code === 'InvalidDigest') return 'integrity';
   const code = String(err.code ?? err.name ?? '');
   const status = statusOf(err);
   if (AUTH_CODES.has(code) || status === 401 || status === 403) return 'auth';
   if (THROTTLING_CODES.has(code) || status === 429 || status === 503) return 'throttling';
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
   if (NETWORK_CODES.has(code) || /socket hang up|network|ECONNRESET|aborted|terminated|other side closed/i.test(String((error as Error)?.message ?? ''))) return 'network';
   if (status !== undefined && status >= 500) return 'network';
   if (err.cause && err.cause !== error) {
@@ -62,7 +99,7 @@ export function classifyFailure(error: unknown): FailureClass {
 
 export function isRetryable(error: unknown): boolean {
   const failure = classifyFailure(error);
-  return failure === 'throttling' || failure === 'network';
+  return failure === 'throttling' || failure === 'network' || (failure === 'timeout' && !(error instanceof DeadlineError));
 }
 
 /** Milliseconds the service asked us to wait, if it said so. */
