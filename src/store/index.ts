@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { alertsTable } from './alerts.js';
 import { auditLog } from './audit.js';
 import { checksTable } from './checks.js';
+import { contingenciesTable } from './contingencies.js';
 import { jobsTable } from './jobs.js';
 import { messagesTable } from './messages.js';
 import { migrate } from './migrations.js';
@@ -46,5 +47,6 @@ export function openStore(file: string, opts: { clock?: Clock } = {}): Store {
     jobs: jobsTable(db),
     messages: messagesTable(db, now),
     alerts: alertsTable(db, now),
+    contingencies: contingenciesTable(db, now),
   };
 }

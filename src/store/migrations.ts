@@ -129,6 +129,18 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX messages_by_run ON messages (run_id, seq);
   `,
+  // The contingency: from a live activation's first act until the DNS cutback or the undo of
+  // that act. Forward syncs are held meanwhile, so nothing undoes what the standby took in.
+  `
+  CREATE TABLE contingencies (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id   TEXT NOT NULL UNIQUE,
+    runbook  TEXT NOT NULL,
+    began_at TEXT NOT NULL,
+    ended_at TEXT,
+    ended_by TEXT
+  );
+  `,
 ];
 
 /** Brings the file up to the newest schema; each migration commits on its own. */

@@ -140,6 +140,18 @@ export interface ReportRecord {
   body: string;
 }
 
+/** A contingency: the standby serves, and only the activation's own final sync may run forward. */
+export interface ContingencyRecord {
+  /** The live run whose first act began it. */
+  runId: string;
+  runbook: string;
+  /** When it began: the instant before uploads were blocked on AWS. */
+  since: string;
+  endedAt?: string;
+  /** What ended it: the run that cut DNS back, or the undo of the first act. */
+  endedBy?: string;
+}
+
 export interface Store {
   /** Path of the SQLite file. */
   readonly file: string;
@@ -216,6 +228,17 @@ export interface Store {
     /** Oldest first. */
     forRun(runId: string): MessageRecord[];
     settle(id: string, outcome: { status: MessageRecord['status']; decidedBy?: string; channels?: string[]; error?: string }): MessageRecord;
+  };
+
+  contingencies: {
+    /** Records that `runId` began a contingency; a repeat (a resumed act) changes nothing. */
+    begin(runId: string, runbook: string): ContingencyRecord;
+    /** Ends the open contingency, if any; returns it, or undefined when none was open. */
+    end(endedBy: string): ContingencyRecord | undefined;
+    /** The open contingency, if any. */
+    current(): ContingencyRecord | undefined;
+    /** The newest contingency, open or ended. */
+    latest(): ContingencyRecord | undefined;
   };
 
   /** Last start of each scheduled job, for missed-run catch-up and no-overlap. */
