@@ -95,6 +95,7 @@ export async function writeConfigFile(stateDir: string, endpoints: Endpoints, to
       cutover: ['www', 'api'].map((name) => ({ name, target: 'gateway' as const, aws: { type: 'A' as const, values: [new URL(endpoints.aws.alb.url).hostname] } })),
       awsHealthUrls: [...endpoints.aws.alb.healthUrls],
       propagationMarginSeconds: 10,
+      quietPeriodSeconds: 3,
     },
     // The twin's DynamoDB front accepts 1 s incremental windows (lab/index.ts) and exports in
     // well under a second: a short window and a fast poll keep the chain testable.

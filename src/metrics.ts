@@ -33,6 +33,7 @@ export interface Metrics {
   readonly readinessScore: Gauge;
   readonly runbookStepDurationSeconds: Gauge<'runbook' | 'step'>;
   readonly estimatedRtoSeconds: Gauge;
+  readonly contingency: Gauge;
   /** Sets the three dr_check_* gauges of one check from its Result. */
   projectCheck(suite: string, check: string, result: Result): void;
   /** Sets dr_readiness, dr_readiness_score, dr_rpo_seconds and dr_estimated_rto_seconds. */
@@ -142,6 +143,11 @@ export function createMetrics(): Metrics {
     help: 'Recovery time estimated from the last measured activation or drill, in seconds (target 7200 to 14400); absent until one has run.',
     registers,
   });
+  const contingency = new Gauge({
+    name: 'dr_contingency',
+    help: '1 while a contingency is open (from a live activation\'s first act until the rollback\'s DNS cutback or the undo of that act): the standby serves and forward syncs are held; 0 otherwise.',
+    registers,
+  });
   // An unlabelled gauge starts at 0, which would claim a zero-second RTO.
   estimatedRtoSeconds.remove({});
 
@@ -163,6 +169,7 @@ export function createMetrics(): Metrics {
     readinessScore,
     runbookStepDurationSeconds,
     estimatedRtoSeconds,
+    contingency,
 
     projectCheck(suite, check, result) {
       const labels = { suite, check };
@@ -174,6 +181,7 @@ export function createMetrics(): Metrics {
     projectReadiness(r) {
       readiness.set(r.verdict === 'ready' ? 1 : 0);
       readinessScore.set(r.score);
+      contingency.set(r.contingency ? 1 : 0);
       for (const flow of r.rpo) {
         if (flow.seconds === null) rpoSeconds.remove({ flow: flow.flow });
         else rpoSeconds.set({ flow: flow.flow }, flow.seconds);

@@ -14,11 +14,12 @@
  *   verified: the export time it covered for the metadata flow (`verifiedThrough`), the
  *   start of the run otherwise (objects changed during a run may have been missed).
  *   Within target when that is at most `rpoHours`; a flow never synced is not within target.
- * - verdict: `unknown` while no check has run; `ready` when every check passes and every
- *   flow is within the RPO target; `not-ready` otherwise, with one reason per problem.
+ * - verdict: `unknown` while no check has run; `ready` when every check passes, every
+ *   flow is within the RPO target and no contingency is open (the standby then serves: it is
+ *   not waiting, ready, to be activated); `not-ready` otherwise, with one reason per problem.
  */
 import type { Status } from '../core/result.js';
-import type { CheckRecord, SyncFlow, SyncRunRecord } from '../store/types.js';
+import type { CheckRecord, ContingencyRecord, SyncFlow, SyncRunRecord } from '../store/types.js';
 import { MONTHLY_SUITE, PROBE_SUITES } from './suite-names.js';
 
 export { MONTHLY_SUITE } from './suite-names.js';
@@ -53,6 +54,8 @@ export interface Readiness {
   rpo: FlowRpo[];
   estimatedRtoSeconds: number | null;
   rtoTargetSeconds: typeof RTO_TARGET_SECONDS;
+  /** The open contingency, if any: the standby serves, and forward syncs are held. */
+  contingency: { runId: string; runbook: string; since: string } | null;
   generatedAt: string;
 }
 
@@ -66,6 +69,7 @@ export interface ReadinessInput {
   probeEveryMinutes: number;
   /** From the last measured activation or drill; null until one has run. */
   estimatedRtoSeconds: number | null;
+  contingency?: ContingencyRecord;
 }
 
 /** How old a result of this suite may be before it counts as failed. */
@@ -103,12 +107,15 @@ export function assessReadiness(input: ReadinessInput): Readiness {
     return { flow, seconds, lastVerifiedAt, withinTarget };
   });
 
+  const held = input.contingency;
+  if (held) reasons.unshift(`in contingency since ${held.since} (run ${held.runId}, ${held.runbook}): the standby serves, and forward syncs are held until the rollback's DNS cutback`);
+
   let verdict: Verdict;
   if (checks.length === 0) {
     verdict = 'unknown';
     reasons.unshift('no check has run yet');
   } else {
-    verdict = passing === checks.length && rpo.every((f) => f.withinTarget) ? 'ready' : 'not-ready';
+    verdict = passing === checks.length && rpo.every((f) => f.withinTarget) && !held ? 'ready' : 'not-ready';
   }
 
   return {
@@ -119,6 +126,7 @@ export function assessReadiness(input: ReadinessInput): Readiness {
     rpo,
     estimatedRtoSeconds: input.estimatedRtoSeconds,
     rtoTargetSeconds: RTO_TARGET_SECONDS,
+    contingency: held ? { runId: held.runId, runbook: held.runbook, since: held.since } : null,
     generatedAt: input.now.toISOString(),
   };
 }

@@ -3,6 +3,7 @@
  * clouds, recording the runs in the same store the service reads. A status line per flow,
  * redrawn on a terminal; one JSON document with --json. Exit 0 when every run succeeded, else 1.
  */
+import { userInfo } from 'node:os';
 import { buildAdapters } from '../adapters/index.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../core/errors.js';
@@ -70,9 +71,9 @@ async function follow(service: SyncService, runs: SyncRunRecord[], stderr: Outpu
 }
 
 export const syncCommand: Command = {
-  usage: 'sync <site|uploads|metadata|all> [--reverse] [--since ISO] [--config FILE] [--json]',
+  usage: 'sync <site|uploads|metadata|all> [--reverse] [--since ISO] [--allow-deletes] [--config FILE] [--json]',
   summary: 'copy and verify one flow (or all) from AWS to Azure, or back with --reverse',
-  options: { reverse: { type: 'boolean' }, since: { type: 'string' }, ...CONFIG_OPTION, ...JSON_OPTION },
+  options: { reverse: { type: 'boolean' }, since: { type: 'string' }, 'allow-deletes': { type: 'boolean' }, ...CONFIG_OPTION, ...JSON_OPTION },
   positionals: [{ name: 'flow', choices: ['site', 'uploads', 'metadata', 'all'] }],
   async run({ values, words }, io: CliIo) {
     const since = values.since === undefined ? undefined : new Date(String(values.since));
@@ -92,7 +93,12 @@ export const syncCommand: Command = {
     stopSignal.addEventListener('abort', stop, { once: true });
     try {
       const flows: SyncFlow[] = words.flow === 'all' ? [...FLOWS] : [words.flow as SyncFlow];
-      const started = service.startMany(flows, { reverse: Boolean(values.reverse), since });
+      const request = { reverse: Boolean(values.reverse), since, allowDeletes: Boolean(values['allow-deletes']) };
+      const started = service.startMany(flows, request);
+      // Whoever holds the config may run the flows; the audit still says who let deletes past the brakes.
+      if (request.allowDeletes) {
+        store.audit.append({ actor: `cli:${userInfo().username}`, action: 'sync.run', target: String(words.flow), details: { reverse: request.reverse, allowDeletes: true, runs: started.map((r) => r.id) } });
+      }
       const runs = await follow(service, started, stderr, board);
       if (values.json) line(io.stdout, JSON.stringify(runs.length === 1 ? runs[0] : { runs }, null, 2));
       else for (const run of runs) line(io.stdout, outcomeLine(run));

@@ -238,7 +238,6 @@ const Sync = Type.Object(
     maxDeleteMinimum: Type.Integer({ minimum: 0, default: 10, description: 'deletes up to this many always pass the mass-delete brake' }),
     requestTimeoutSeconds: Positive(60, 'every outbound call (connect, request, a stalled body) gives up after this many seconds'),
     runDeadlineHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a run still going after this many hours ends failed, class timeout (default: twice windowHours)' })),
-    quietPeriodSeconds: Positive(300, 'the rollback scales Azure down only after no write has landed there for this long'),
   },
   { additionalProperties: false, default: {} },
 );
@@ -288,6 +287,7 @@ const Activation = Type.Object(
     awsHealthUrls: Type.Array(Type.Unsafe<string>(Url), { default: [], description: 'the ALB health URL and the critical endpoints that must answer 200 before a rollback (R13)' }),
     propagationMarginSeconds: Positive(60, 'added to the old TTL when waiting for the resolvers to agree (R9)'),
     stepTimeoutMinutes: Positive(60, 'a runbook step not done by then fails'),
+    quietPeriodSeconds: Positive(300, 'after the DNS cutback, the rollback carries back what Azure took in once no write has landed there for this long, then scales it down'),
   },
   { additionalProperties: false, default: {} },
 );

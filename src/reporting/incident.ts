@@ -36,12 +36,21 @@ export interface PostRollbackReport {
   finishedAt?: string;
   returnSeconds?: number;
   divergences: string[];
+  /** Each reverse pass of the rollback (during the contingency, then the catch-up after the cutback), as it ended. */
+  reversePasses: Array<{ step: string; title: string; status: string; reason: string }>;
   improvements: string[];
   timeline: TimelineEntry[];
 }
 
-/** `divergences`: what the reverse sync could not carry back, found by the rollback's own steps. */
-export function postRollbackReport(run: RunView, divergences: string[], messages: MessageRecord[]): PostRollbackReport {
+/**
+ * `divergences`: what the reverse sync could not carry back, found by the rollback's own steps;
+ * `reversePassSteps`: the steps that carried data back, listed in the report as they ended.
+ */
+export function postRollbackReport(run: RunView, divergences: string[], messages: MessageRecord[], reversePassSteps: readonly string[] = []): PostRollbackReport {
+  const reversePasses = reversePassSteps.flatMap((id) => {
+    const step = run.steps.find((s) => s.id === id);
+    return step ? [{ step: id, title: step.title, status: step.result?.status ?? step.status, reason: step.result?.reason ?? 'not run' }] : [];
+  });
   const improvements = run.steps.flatMap((s) => {
     if (!s.result) return [];
     if (s.result.status === 'fail' || s.result.status === 'warn') return [`${s.title}: ${s.result.reason}`];
@@ -53,6 +62,7 @@ export function postRollbackReport(run: RunView, divergences: string[], messages
     ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}),
     ...(seconds(run.startedAt, run.finishedAt) !== undefined ? { returnSeconds: seconds(run.startedAt, run.finishedAt)! } : {}),
     divergences,
+    reversePasses,
     improvements,
     timeline: timeline([run], messages),
   };
@@ -65,6 +75,9 @@ export function renderPostRollback(r: PostRollbackReport, now: Date): Markdown {
 
 Run ${r.runId}, started ${r.startedAt}. Total return time: **${duration(r.returnSeconds ?? seconds(r.startedAt, now.toISOString()))}**.
 
+## Reverse passes
+
+${list(r.reversePasses.map((p) => `${p.title}: ${p.status} — ${p.reason}`), 'No reverse pass ran.')}
 ## Divergences found
 
 ${list(r.divergences, 'None: everything written during the contingency is back on AWS.')}

@@ -136,8 +136,16 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       id: 'block-uploads',
       title: 'Block new uploads on AWS with a bucket policy (R7)',
       role: 'sre',
-      act: (ctx) => adapters.uploadGate.block(ctx.signal),
-      undo: (ctx) => adapters.uploadGate.unblock(ctx.signal),
+      // The contingency begins a moment before the block: held a moment early, the forward
+      // syncs lose nothing; held a moment late, one could undo what the standby took in.
+      async act(ctx) {
+        deps.store.contingencies.begin(ctx.runId, ctx.runbook);
+        await adapters.uploadGate.block(ctx.signal);
+      },
+      async undo(ctx) {
+        await adapters.uploadGate.unblock(ctx.signal);
+        if (deps.store.contingencies.current()?.runId === ctx.runId) deps.store.contingencies.end(`the undo of run ${ctx.runId}`);
+      },
       async verify(ctx) {
         return (await adapters.uploadGate.isBlocked(ctx.signal))
           ? pass(`${adapters.uploadGate.name} refuses new uploads`)
@@ -153,8 +161,9 @@ export function activationSteps(deps: RunbookDeps): Step[] {
         // final sync only if it began after the block; an older one is waited out, then run again.
         const blockedAt = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'block-uploads')?.finishedAt ?? ctx.now().toISOString();
         await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => {
-          const run = await deps.syncs.wait(deps.syncs.startOrJoin(flow));
-          if (run.startedAt < blockedAt) await deps.syncs.wait(deps.syncs.startOrJoin(flow));
+          const request = { finalSyncOf: ctx.runId };
+          const run = await deps.syncs.wait(deps.syncs.startOrJoin(flow, request));
+          if (run.startedAt < blockedAt) await deps.syncs.wait(deps.syncs.startOrJoin(flow, request));
         }));
         ctx.log('final sync finished');
       },

@@ -15,16 +15,40 @@ import { FINAL_SYNC_FLOWS } from './activation.js';
 import type { RunbookEngine } from './engine.js';
 import { untilPass } from './poll.js';
 import { checkpoint } from './checkpoint.js';
+import { azureQuiet } from './quiet.js';
 
-/** When the contingency began: the `since` asked for, else the newest live activation's start. */
+/** When the contingency began: the `since` asked for, else the newest contingency's start, else the newest live activation's. */
 export function contingencyStart(deps: RunbookDeps, params: Readonly<Record<string, unknown>>): Date | undefined {
   if (typeof params.since === 'string') return new Date(params.since);
+  const recorded = deps.store.contingencies.latest();
+  if (recorded) return new Date(recorded.since);
   const activation = deps.store.runs.list(200).find((r) => !r.dryRun && (r.runbook === 'activation' || r.runbook === 'game-day'));
   return activation ? new Date(activation.startedAt) : undefined;
 }
 
 function reverseRuns(deps: RunbookDeps, since: string): SyncRunRecord[] {
   return FINAL_SYNC_FLOWS.flatMap((flow) => deps.store.syncs.list(20, flow).find((r) => r.reverse && r.startedAt >= since && r.status !== 'running') ?? []);
+}
+
+const stepStart = (deps: RunbookDeps, ctx: StepContext, stepId: string) =>
+  deps.store.runs.steps(ctx.runId).find((s) => s.stepId === stepId)?.startedAt;
+
+/** Runs the reverse flows of uploads and metadata from `since` and waits for them. */
+async function carryBack(deps: RunbookDeps, since: Date | undefined, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  await Promise.all(FINAL_SYNC_FLOWS.map((flow) => deps.syncs.wait(deps.syncs.startOrJoin(flow, { reverse: true, ...(since ? { since } : {}) }))));
+}
+
+/** The reverse runs a step started, judged: each flow carried back, or why not. */
+function reversePass(deps: RunbookDeps, ctx: StepContext, stepId: string, what: string): Outcome {
+  const runs = reverseRuns(deps, stepStart(deps, ctx, stepId) ?? new Date(0).toISOString());
+  if (runs.length < FINAL_SYNC_FLOWS.length) return fail(`the reverse sync of uploads and metadata (${what}) has not run`);
+  const failed = runs.filter((r) => r.status !== 'succeeded');
+  const why = (r: SyncRunRecord) => (r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error ?? r.status;
+  const evidence = Object.fromEntries(runs.map((r) => [r.flow, { run: r.id, status: r.status, failureClass: r.summary.failureClass, verification: why(r) }]));
+  return failed.length === 0
+    ? pass(`uploads and metadata ${what} are back on AWS`, evidence)
+    : fail(`the reverse sync (${what}) failed for ${failed.map((r) => `${r.flow} (${why(r)})`).join(', ')}`, evidence);
 }
 
 async function answers200(url: string, signal: AbortSignal): Promise<string | undefined> {
@@ -43,6 +67,9 @@ export async function awsRevalidation(urls: readonly string[], signal: AbortSign
   const problems = (await Promise.all(urls.map((u) => answers200(u, signal)))).flatMap((p) => p ?? []);
   return problems.length === 0 ? pass(`AWS answers 200 on ${urls.length} endpoint(s)`, { urls }) : fail(problems.join('; '), { urls });
 }
+
+/** The rollback's two reverse passes: during the contingency, and the catch-up after the cutback. */
+const REVERSE_PASSES = ['reverse-sync', 'catch-up-sync'] as const;
 
 export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): Step[] {
   const { config, adapters, control } = deps;
@@ -80,20 +107,8 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       id: 'reverse-sync',
       title: 'Carry back to AWS what was written on Azure during the contingency (R13.1–2)',
       role: 'sre',
-      async act(ctx) {
-        const since = contingencyStart(deps, ctx.params);
-        await Promise.all(FINAL_SYNC_FLOWS.map((flow) => deps.syncs.wait(deps.syncs.startOrJoin(flow, { reverse: true, ...(since ? { since } : {}) }))));
-      },
-      async verify(ctx) {
-        const stepStart = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'reverse-sync')?.startedAt ?? new Date(0).toISOString();
-        const runs = reverseRuns(deps, stepStart);
-        if (runs.length < FINAL_SYNC_FLOWS.length) return fail('the reverse sync of uploads and metadata has not run');
-        const failed = runs.filter((r) => r.status !== 'succeeded');
-        const evidence = Object.fromEntries(runs.map((r) => [r.flow, { run: r.id, status: r.status, verification: (r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error }]));
-        return failed.length === 0
-          ? pass('uploads and metadata written during the contingency are back on AWS', evidence)
-          : fail(`the reverse sync failed for ${failed.map((r) => `${r.flow} (${(r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error ?? r.status})`).join(', ')}`, evidence);
-      },
+      act: (ctx) => carryBack(deps, contingencyStart(deps, ctx.params), ctx.signal),
+      verify: async (ctx) => reversePass(deps, ctx, 'reverse-sync', 'written during the contingency'),
     },
     {
       id: 'aws-revalidation',
@@ -105,7 +120,11 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       id: 'dns-cutback',
       title: 'Point the names back at AWS and watch the resolvers (R13.3)',
       role: 'sre',
-      act: (ctx) => pointNames(zone(), targets(), config.checks.maxTtlSeconds, ctx.signal),
+      // Once the names point back at AWS, AWS is production again: the forward syncs may resume.
+      async act(ctx) {
+        await pointNames(zone(), targets(), config.checks.maxTtlSeconds, ctx.signal);
+        deps.store.contingencies.end(`the DNS cutback of run ${ctx.runId}`);
+      },
       async verify(ctx) {
         const t = targets();
         if (t.length === 0) return fail('no name to cut back: set activation.cutover');
@@ -114,6 +133,22 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
         const timeoutMs = ctx.dryRun ? 0 : (config.checks.maxTtlSeconds + config.activation.propagationMarginSeconds) * 1000;
         return untilPass(propagation(deps.resolvers, t, config.checks.minResolvers), { signal: ctx.signal, timeoutMs });
       },
+    },
+    {
+      id: 'catch-up-sync',
+      title: `Once Azure has taken no write for ${config.activation.quietPeriodSeconds} s, carry back what it took in after the first pass (R13.2)`,
+      role: 'sre',
+      async act(ctx) {
+        // Half the step's time for the quiet to come, half for the pass itself.
+        const quiet = await untilPass((signal) => azureQuiet(deps, config.activation.quietPeriodSeconds, signal), {
+          signal: ctx.signal, timeoutMs: (config.activation.stepTimeoutMinutes * 60_000) / 2, everyMs: Math.min(5000, config.activation.quietPeriodSeconds * 1000),
+        });
+        if (quiet.status === 'fail') throw new Error(quiet.reason);
+        // From the first pass's start: what changed after it began may have been read before it changed.
+        const firstPass = stepStart(deps, ctx, 'reverse-sync');
+        await carryBack(deps, firstPass ? new Date(firstPass) : contingencyStart(deps, ctx.params), ctx.signal);
+      },
+      verify: async (ctx) => reversePass(deps, ctx, 'catch-up-sync', 'written on Azure after the first pass'),
     },
     {
       id: 'scale-down',
@@ -141,12 +176,12 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       async act(ctx) {
         if (deps.store.reports.list(50, 'post-rollback').some((r) => r.period === ctx.runId)) return;
         const view = engine().view(ctx.runId);
-        const reverse = ctx.results.get('reverse-sync');
+        const passes = REVERSE_PASSES.map((id) => ({ step: id, result: ctx.results.get(id) }));
         const divergences = [
-          ...(reverse && reverse.status !== 'pass' ? [reverse.reason] : []),
+          ...passes.flatMap(({ result }) => (result && result.status !== 'pass' ? [result.reason] : [])),
           'documents deleted in Cosmos during the contingency are not deleted on DynamoDB by the reverse sync: review them by hand',
         ];
-        const report = postRollbackReport(view, divergences, deps.store.messages.forRun(ctx.runId));
+        const report = postRollbackReport(view, divergences, deps.store.messages.forRun(ctx.runId), REVERSE_PASSES);
         deps.store.reports.save({ kind: 'post-rollback', period: ctx.runId, format: 'md', body: renderPostRollback(report, ctx.now()).text });
       },
       async verify(ctx) {

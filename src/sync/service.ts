@@ -15,7 +15,7 @@ import type { Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { allowRequests } from '../core/listeners.js';
 import { describeError, type Outcome } from '../core/result.js';
-import { classifyFailure, type FailureClass } from '../core/retry.js';
+import { classifyFailure, DeadlineError, type FailureClass } from '../core/retry.js';
 import type { Metrics } from '../metrics.js';
 import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
 import { syncMetadata, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
@@ -29,6 +29,10 @@ export interface SyncRequest {
   reverse?: boolean;
   /** Reverse metadata only: carry back what changed since then (default: the last verified forward import). */
   since?: Date;
+  /** Lets a mirror or full import delete past the brakes (an empty source, a mass delete): a person said so. */
+  allowDeletes?: boolean;
+  /** The live run whose final sync this is: the one forward run allowed inside the contingency it holds. */
+  finalSyncOf?: string;
 }
 
 export interface SyncRunView extends SyncRunRecord {
@@ -55,11 +59,17 @@ interface Outcomes {
 
 const PERSIST_EVERY_MS = 1000;
 
-/** Every lane (each flow, forward and reverse) may run at once, each with all its pools full. */
-function requestsInFlight(config: Config): number {
+/** One run with all its pools full. */
+function laneRequests(config: Config): number {
   const { transfers, checkers, importConcurrency } = config.sync;
-  return FLOWS.length * 2 * (transfers + checkers + importConcurrency);
+  return transfers + checkers + importConcurrency;
 }
+
+/** Every lane (each flow, forward and reverse) may run at once. */
+const requestsInFlight = (config: Config) => FLOWS.length * 2 * laneRequests(config);
+
+/** setTimeout fires at once past this (about 24.8 days). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 export class SyncService {
   private readonly live = new Map<string, { progress: Record<string, unknown>; done: Promise<SyncRunRecord> }>();
@@ -72,8 +82,25 @@ export class SyncService {
 
   /** Starts runs of several flows side by side, or none if one of them is already running. */
   startMany(flows: readonly SyncFlow[], request: SyncRequest = {}): SyncRunRecord[] {
-    for (const flow of flows) this.assertIdle(flow, request);
+    for (const flow of flows) this.assertMayStart(flow, request);
     return flows.map((flow) => this.start(flow, request));
+  }
+
+  /**
+   * Forward runs are held while the standby serves: a mirror or a full import would delete
+   * what Azure took in, an incremental one overwrite it. Only the final sync of the run that
+   * holds the contingency goes through.
+   */
+  private assertOutsideContingency(flow: SyncFlow, request: SyncRequest): void {
+    if (request.reverse) return;
+    const held = this.deps.store.contingencies.current();
+    if (!held || request.finalSyncOf === held.runId) return;
+    throw new ConflictError(`drsentinel is in contingency since ${held.since} (run ${held.runId}, ${held.runbook}): a forward ${flow} sync would undo what the standby took in. Forward syncs resume after the rollback's DNS cutback`);
+  }
+
+  private assertMayStart(flow: SyncFlow, request: SyncRequest): void {
+    this.assertOutsideContingency(flow, request);
+    this.assertIdle(flow, request);
   }
 
   /**
@@ -82,6 +109,11 @@ export class SyncService {
    * others still run, so one busy flow does not cost the rest their day. `signal` stops them.
    */
   async runAll(request: SyncRequest = {}, signal?: AbortSignal): Promise<SyncRunRecord[]> {
+    const held = request.reverse ? undefined : this.deps.store.contingencies.current();
+    if (held) {
+      this.deps.log('info', `forward syncs skipped: in contingency since ${held.since} (run ${held.runId}); they resume after the rollback's DNS cutback`);
+      return [];
+    }
     const stop = () => this.aborter.abort(signal?.reason);
     signal?.addEventListener('abort', stop, { once: true });
     try {
@@ -108,7 +140,7 @@ export class SyncService {
 
   /** Starts a run and returns at once; `wait(id)` gives its end. */
   start(flow: SyncFlow, request: SyncRequest = {}): SyncRunRecord {
-    this.assertIdle(flow, request);
+    this.assertMayStart(flow, request);
     const lane = this.lane(flow, request);
     const run = this.deps.store.syncs.start(flow, request.reverse ?? false);
     this.busy.set(lane, run.id);
@@ -162,16 +194,19 @@ export class SyncService {
     };
     const direction = run.reverse ? 'reverse' : 'forward';
     log('info', `sync ${run.flow} (${direction}) started`, { run: run.id });
+    const deadline = this.deadline(run);
     let status: 'succeeded' | 'failed' | 'interrupted';
     let summary: Record<string, unknown>;
     let verifiedThrough: string | undefined;
     try {
-      const outcome = await this.flow(run, request, onProgress);
+      const outcome = await this.flow(run, request, onProgress, deadline.signal);
+      const brake = undefined as { reason: string } | undefined; // BRAKE-WIRING
       // A key the destination cannot hold is a copy that did not happen: the run is not a success.
       const transferFailures = (outcome.transfer?.failed ?? 0) + (outcome.transfer?.rejected ?? 0);
-      status = outcome.verification.status === 'pass' && transferFailures === 0 ? 'succeeded' : 'failed';
+      status = outcome.verification.status === 'pass' && transferFailures === 0 && !brake ? 'succeeded' : 'failed';
       summary = { transfer: outcome.transfer, metadata: outcome.metadata, verification: outcome.verification };
-      if (status === 'failed') summary.failureClass = failureClassOf(outcome);
+      if (brake) summary.error = brake.reason;
+      if (status === 'failed') summary.failureClass = brake ? 'safety' : failureClassOf(outcome);
       verifiedThrough = status === 'succeeded' ? outcome.verifiedThrough : undefined;
       // The dr_sync_* series describe the forward flows that keep the standby ready.
       if (!run.reverse) this.project(run.flow, outcome);
@@ -179,9 +214,12 @@ export class SyncService {
       // Stopped by a shutdown: not a failure of the flow (R4 counts failures), run again at start.
       status = this.aborter.signal.aborted ? 'interrupted' : 'failed';
       // An SDK aborted mid-request says only "Request aborted": the reason is why it was stopped.
+      const why = deadline.expired() ? deadline.signal.reason : error;
       summary = status === 'interrupted'
         ? { error: `stopped before the end (${describeError(this.aborter.signal.reason)}); the next run converges` }
-        : { error: describeError(error), failureClass: classifyFailure(error) };
+        : { error: describeError(why), failureClass: classifyFailure(why) };
+    } finally {
+      deadline.clear();
     }
     const durationMs = Date.now() - started;
     summary.durationMs = durationMs;
@@ -216,6 +254,21 @@ export class SyncService {
     return store.syncs.get(run.id)!;
   }
 
+  /**
+   * The run's own stop signal: the service's, or the run's deadline (default twice the sync
+   * window), past which a hung call can no longer hold the flow, and the next day's run, for good.
+   */
+  private deadline(run: SyncRunRecord): { signal: AbortSignal; expired: () => boolean; clear: () => void } {
+    const { sync } = this.deps.config;
+    const hours = sync.runDeadlineHours ?? 2 * sync.windowHours;
+    const expiry = new AbortController();
+    const timer = setTimeout(() => expiry.abort(new DeadlineError(`the ${run.flow} sync did not finish within its deadline of ${hours} h (sync.runDeadlineHours): stopped; the next run converges`)), Math.min(LONGEST_TIMER_MS, hours * 3_600_000));
+    timer.unref();
+    const signal = AbortSignal.any([this.aborter.signal, expiry.signal]);
+    allowRequests(signal, laneRequests(this.deps.config));
+    return { signal, expired: () => expiry.signal.aborted, clear: () => clearTimeout(timer) };
+  }
+
   private project(flow: SyncFlow, outcome: Outcomes): void {
     const { metrics } = this.deps;
     const t = outcome.transfer;
@@ -236,9 +289,8 @@ export class SyncService {
     if (typeof ratio === 'number') metrics.syncIntegrityRatio.set({ flow }, ratio);
   }
 
-  private async flow(run: SyncRunRecord, request: SyncRequest, onProgress: (p: object) => void): Promise<Outcomes> {
+  private async flow(run: SyncRunRecord, request: SyncRequest, onProgress: (p: object) => void, signal: AbortSignal): Promise<Outcomes> {
     const { config, adapters, store, clock } = this.deps;
-    const signal = this.aborter.signal;
     const o = adapters.objects;
     const objects = { transfers: config.sync.transfers, checkers: config.sync.checkers, signal, onProgress };
     const startedAt = run.startedAt;

@@ -21,5 +21,6 @@ export function currentReadiness({ config, store, clock }: ReadinessSources): Re
     rpoHours: config.sync.rpoHours,
     probeEveryMinutes: config.checks.probeEveryMinutes,
     estimatedRtoSeconds: estimatedRtoSeconds(store),
+    contingency: store.contingencies.current(),
   });
 }

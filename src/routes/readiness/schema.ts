@@ -22,7 +22,7 @@ export const FlowRpo = Type.Object({
 export const ReadinessResponse = Type.Object(
   {
     verdict: Type.Union([Type.Literal('ready'), Type.Literal('not-ready'), Type.Literal('unknown')], {
-      description: 'ready: every check passes and is fresh, every flow within the RPO; unknown: no check has run yet',
+      description: 'ready: every check passes and is fresh, every flow within the RPO, no contingency open; unknown: no check has run yet',
     }),
     score: Type.Number({ minimum: 0, maximum: 1, description: 'share of checks whose latest result passed and is not stale' }),
     reasons: Type.Array(Type.String(), { description: 'one line per problem that keeps the verdict from ready' }),
@@ -30,6 +30,10 @@ export const ReadinessResponse = Type.Object(
     rpo: Type.Array(FlowRpo, { description: 'one entry per forward flow' }),
     estimatedRtoSeconds: Nullable(Type.Number({ description: 'from the last measured activation or drill; null until one has run' })),
     rtoTargetSeconds: Type.Object({ min: Type.Number(), max: Type.Number() }, { description: 'the RTO target: 2 to 4 hours' }),
+    contingency: Type.Union([
+      Type.Object({ runId: Type.String(), runbook: Type.String(), since: Type.String({ format: 'date-time' }) }),
+      Type.Null(),
+    ], { description: 'the open contingency (from a live activation\'s first act until the rollback\'s DNS cutback): the standby serves and forward syncs are held; null when none' }),
     generatedAt: Type.String({ format: 'date-time' }),
   },
   { description: 'Whether the standby can be activated now, and why (src/checks/readiness.ts states the rule).' },

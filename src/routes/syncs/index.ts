@@ -1,11 +1,17 @@
 /**
  * The sync runs: list, start (R1–R3 forward, R13.2 reverse) and follow with live progress.
- * Starting one writes to the standby (or back to AWS): operators and above, audited.
+ * Starting one writes to the standby: operators and above, audited. Writing back into AWS
+ * (reverse) or letting deletes past the brakes (allowDeletes): tech-lead or cto. Forward runs
+ * are refused (409) while the service is in contingency.
  */
 import type { FastifyInstance } from 'fastify';
+import type { RoleName } from '../../config/schema.js';
+import { ForbiddenError } from '../../core/errors.js';
 import type { Store, SyncFlow } from '../../store/types.js';
 import { FLOWS, type SyncService } from '../../sync/service.js';
 import { FlowParam, ListQuery, RunSyncBody, RunSyncReply, SyncIdParam, SyncList, SyncRun } from './schema.js';
+
+const LEADS: readonly RoleName[] = ['tech-lead', 'cto'];
 
 export interface SyncRoutesOptions {
   syncs: SyncService;
@@ -28,10 +34,17 @@ export default async function syncs(app: FastifyInstance, opts: SyncRoutesOption
     async (request, reply) => {
       const { flow } = request.params;
       const body = request.body ?? {};
-      const request_ = { reverse: body.reverse ?? false, since: body.since ? new Date(body.since) : undefined };
+      const principal = request.principal!;
+      const request_ = { reverse: body.reverse ?? false, since: body.since ? new Date(body.since) : undefined, allowDeletes: body.allowDeletes ?? false };
+      // Writes into production, and deletes past the brakes, are a lead's call.
+      const needsLead = [...(request_.reverse ? ['a reverse sync writes into production on AWS'] : []), ...(request_.allowDeletes ? ['allowDeletes lets deletes past the safety brakes'] : [])];
+      if (needsLead.length > 0 && !LEADS.some((role) => principal.roles.includes(role))) {
+        throw new ForbiddenError(`${needsLead.join('; ')}: it needs the tech-lead or cto role; ${principal.name} holds ${principal.roles.join(', ')}`);
+      }
       const flows: SyncFlow[] = flow === 'all' ? [...FLOWS] : [flow];
-      opts.store.audit.append({ actor: request.principal!.name, action: 'sync.run', target: flow, details: { reverse: request_.reverse, since: body.since ?? null } });
-      return reply.code(202).send({ ids: opts.syncs.startMany(flows, request_).map((run) => run.id) });
+      const ids = opts.syncs.startMany(flows, request_).map((run) => run.id);
+      opts.store.audit.append({ actor: principal.name, action: 'sync.run', target: flow, details: { reverse: request_.reverse, since: body.since ?? null, allowDeletes: request_.allowDeletes, runs: ids } });
+      return reply.code(202).send({ ids });
     },
   );
 

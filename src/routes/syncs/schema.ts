@@ -7,8 +7,9 @@ export type FlowParam = Static<typeof FlowParam>;
 
 export const RunSyncBody = Type.Object(
   {
-    reverse: Type.Optional(Type.Boolean({ description: 'from Azure back to AWS (rollback); never deletes' })),
+    reverse: Type.Optional(Type.Boolean({ description: 'tech-lead or cto: from Azure back to AWS (rollback); never deletes, never overwrites what changed on AWS' })),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'reverse metadata only: carry back what changed since then' })),
+    allowDeletes: Type.Optional(Type.Boolean({ description: 'tech-lead or cto: let a mirror or full import delete past the safety brakes (an empty source listing, more than sync.maxDeleteRatio of the destination); audited' })),
   },
   { additionalProperties: false },
 );
