@@ -92,3 +92,13 @@ t.test('a flow over the RPO target, or never synced, blocks ready', async (t) =>
   t.equal(never.verdict, 'not-ready');
   t.same(never.reasons, ['site sync has never succeeded: RPO unknown']);
 });
+
+t.test('an open contingency keeps the verdict from ready and says which run holds it', async (t) => {
+  const calm = assessReadiness(input());
+  t.equal(calm.verdict, 'ready');
+  t.equal(calm.contingency, null);
+  const held = assessReadiness(input({ contingency: { runId: 'run-7', runbook: 'activation', since: minutesAgo(30) } }));
+  t.equal(held.verdict, 'not-ready');
+  t.same(held.contingency, { runId: 'run-7', runbook: 'activation', since: minutesAgo(30) });
+  t.match(held.reasons[0], /^in contingency since .* \(run run-7, activation\): the standby serves, and forward syncs are held until the rollback's DNS cutback$/);
+});
