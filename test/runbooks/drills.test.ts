@@ -66,6 +66,13 @@ async function decideWithCli(id: string, gate: string, role: keyof typeof lab.en
   return { code, stdout, stderr };
 }
 
+/** `drsentinel sync` as a person at a terminal would type it, on the service's own config. */
+async function syncWithCli(flow: string) {
+  let stderr = '';
+  const code = await main(['sync', flow, '--config', lab.configFile], { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: process.env });
+  return { code, stderr };
+}
+
 t.test('starting a runbook needs a token and a lead\'s role', async (t) => {
   const body = { scenario: 'AWS region down', reason: 'guard test', confirm: true };
   t.equal((await service.call('POST', '/api/v1/activations', undefined, body)).status, 401, 'no token');
@@ -113,7 +120,23 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
     await sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).getBlockBlobClient('contingency/photo.png').upload('taken during the failover', 25);
     const written = await adapters.tables.cosmos.bulkWrite([{ type: 'put', item: { imageId: { S: 'contingency-1' }, chunkIndex: { N: '0' }, content: { S: 'aGVsbG8=' } } }]);
     t.equal(written.written, 1);
+
+    // Nothing undoes what the standby took in: the forward syncs are held.
+    const byHand = await service.call('POST', '/api/v1/syncs/site/run', 'tech-lead', {});
+    t.equal(byHand.status, 409, 'a forward sync started by hand is refused');
+    t.match(byHand.body.message, new RegExp(`^drsentinel is in contingency since \\S+ \\(run ${id}, game-day\\): a forward site sync would undo what the standby took in`));
+    const cli = await syncWithCli('metadata');
+    t.equal(cli.code, 1, 'the CLI refuses a forward sync too');
+    t.match(cli.stderr, new RegExp(`in contingency since \\S+ \\(run ${id}, game-day\\)`));
+    const readiness = (await service.call('GET', '/api/v1/readiness')).body;
+    t.same(readiness.contingency?.runId, id, 'the readiness shows the contingency');
+    t.match(await (await fetch(`${service.url}/metrics`)).text(), /^dr_contingency 1$/m);
+    t.ok(await adapters.tables.cosmos.get({ imageId: { S: 'contingency-1' }, chunkIndex: { N: '0' } }), 'the document written on Azure is still there');
   });
+
+  // Resolvers that still hold the old answer send users to Azure for a while after the cutback.
+  await service.until('/api/v1/readiness', (r) => r.contingency === null, 600_000);
+  await sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).getBlockBlobClient('after-cutback/late.png').upload('taken after the cutback', 22);
 
   const run = await service.until(`/api/v1/runs/${id}`, (r) => !['running', 'awaiting-approval'].includes(r.status), 600_000);
   const replay = await service.call('POST', `/api/v1/runs/${id}/approvals`, 'cto', { gate: 'cto-approval', decision: 'reject', reason: 'a replayed decision' });
@@ -135,9 +158,15 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   t.equal(await back.Body!.transformToString(), 'taken during the failover', 'the upload made on Azure is on S3');
   const item = await sdk.dynamodb.send(new GetItemCommand({ TableName: lab.endpoints.aws.dynamodb.table, Key: { imageId: { S: 'contingency-1' }, chunkIndex: { N: '0' } } }));
   t.equal(item.Item?.content?.S, 'aGVsbG8=', 'the metadata written on Azure is in DynamoDB');
+  const late = await sdk.s3.send(new GetObjectCommand({ Bucket: buckets.uploads, Key: 'after-cutback/late.png' }));
+  t.equal(await late.Body!.transformToString(), 'taken after the cutback', 'the upload made on Azure after the cutback reached S3 through the catch-up');
+  t.match(await (await fetch(`${service.url}/metrics`)).text(), /^dr_contingency 0$/m, 'the contingency ended with the cutback');
 
   const reports = (await service.call('GET', '/api/v1/reports')).body;
   t.ok(JSON.stringify(reports).includes('post-rollback'), 'the post-rollback report was written');
+  const postRollback = (reports.reports as Array<{ id: string; kind: string }>).find((r) => r.kind === 'post-rollback')!;
+  const postRollbackText = await (await fetch(`${service.url}/api/v1/reports/${postRollback.id}?format=md`)).text();
+  t.match(postRollbackText, /## Reverse passes\s+- Carry back to AWS what was written on Azure during the contingency \(R13\.1–2\): pass — uploads and metadata written during the contingency are back on AWS\s+- Once Azure has taken no write for 3 s, carry back what it took in after the first pass \(R13\.2\): pass/, 'the report lists both reverse passes');
   const readiness = (await service.call('GET', '/api/v1/readiness')).body;
   t.type(readiness.estimatedRtoSeconds, 'number', 'the drill measured an RTO');
   t.match(await (await fetch(`${service.url}/metrics`)).text(), /^dr_estimated_rto_seconds \d+/m);
