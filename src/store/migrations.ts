@@ -141,6 +141,33 @@ export const MIGRATIONS: readonly string[] = [
     ended_by TEXT
   );
   `,
+  // Runbooks that fail safe: a failed step waits at a failure gate (decisions retry, rollback,
+  // skip besides approve and reject); an act begun but not known done counts as done for undo;
+  // a wait keeps its deadline across a restart; each act leaves its typed output for the steps
+  // after it; each undo its result. One live run at a time, by the store's own index.
+  `
+  CREATE TABLE approvals_v2 (
+    run_id   TEXT NOT NULL REFERENCES runbook_runs (id),
+    gate     TEXT NOT NULL,
+    role     TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject', 'retry', 'rollback', 'skip')),
+    by_name  TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    UNIQUE (run_id, gate)
+  );
+  INSERT INTO approvals_v2 (run_id, gate, role, decision, by_name, reason, at)
+    SELECT run_id, gate, role, decision, by_name, reason, at FROM approvals ORDER BY rowid;
+  DROP TABLE approvals;
+  ALTER TABLE approvals_v2 RENAME TO approvals;
+
+  ALTER TABLE runbook_steps ADD COLUMN act_started_at TEXT;
+  ALTER TABLE runbook_steps ADD COLUMN wait_until TEXT;
+  ALTER TABLE runbook_steps ADD COLUMN output TEXT;
+  ALTER TABLE runbook_steps ADD COLUMN undo_result TEXT;
+
+  CREATE UNIQUE INDEX one_live_run ON runbook_runs (dry_run) WHERE dry_run = 0 AND status IN ('running', 'awaiting-approval');
+  `,
 ];
 
 /** Brings the file up to the newest schema; each migration commits on its own. */
