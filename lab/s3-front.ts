@@ -4,15 +4,19 @@ import type { FaultSwitch } from './faults.js';
 import type { RequestTally } from './request-tally.js';
 import { JsonState } from './json-state.js';
 import { startProxy, type Interceptor, type LocalAnswer, type ProxyHandle, type ProxyRequest, type ProxyResponse } from './proxy.js';
-import { listingXml, parseListRequest, S3Listings, xmlEscape, type ListedObject } from './s3-listing.js';
+import { faultyPage, listingFaultOf, listingXml, parseListRequest, S3Listings, xmlEscape, type ListedObject } from './s3-listing.js';
 import { policyDenies, policyProblem } from './s3-policy.js';
 
 /**
  * The S3 front over s3rver: answers multipart ETags as real S3 does (`<md5 of the part
  * MD5s>-<parts>`), keeps and enforces bucket policies, which s3rver lacks, and answers object
  * listings itself from s3rver's directory (`upstreamDirectory`, its `--directory`), in UTF-8
- * order with exact paging (see s3-listing.ts). Path-style addressing only (the lab's clients
- * set forcePathStyle).
+ * order with exact paging (see s3-listing.ts). It also holds conditional writes (If-Match,
+ * If-None-Match on PutObject, CopyObject and CompleteMultipartUpload), which s3rver accepts
+ * and ignores. Path-style addressing only (the lab's clients set forcePathStyle).
+ *
+ * The `listing` of the fault switch's `s3` fault breaks listings on purpose (see
+ * s3-listing.ts, LISTING_FAULTS); `ratio` and `count` do not apply to it.
  */
 export async function startS3Front(o: {
   upstream: string;
@@ -26,7 +30,7 @@ export async function startS3Front(o: {
   if (!o.upstreamDirectory) throw new Error("startS3Front needs upstreamDirectory: s3rver's --directory, where listings are read");
   const etags = await JsonState.load<Record<string, MultipartEtag>>(path.join(o.stateDir, 's3-multipart-etags.json'), {});
   const policies = await JsonState.load<Record<string, string>>(path.join(o.stateDir, 's3-bucket-policies.json'), {});
-  const front = new S3Front(o.upstream, etags, policies, new S3Listings(o.upstreamDirectory));
+  const front = new S3Front(o.upstream, etags, policies, new S3Listings(o.upstreamDirectory), o.faults);
   return startProxy({ upstream: o.upstream, host: o.host, service: 's3', faults: o.faults, tally: o.tally, intercept: front.interceptor() });
 }
 
@@ -40,9 +44,9 @@ type Op =
   | { kind: 'policy'; bucket: string }
   | { kind: 'list'; bucket: string; query: URLSearchParams }
   | { kind: 'read'; bucket: string; key: string }
-  | { kind: 'write'; bucket: string; key: string; name: 'PutObject' | 'CopyObject' | 'CreateMultipartUpload' }
+  | { kind: 'write'; bucket: string; key: string; name: 'PutObject' | 'CopyObject' | 'CreateMultipartUpload'; rawPath: string }
   | { kind: 'uploadPart'; bucket: string; key: string; uploadId: string; partNumber: number }
-  | { kind: 'complete'; bucket: string; key: string; uploadId: string }
+  | { kind: 'complete'; bucket: string; key: string; uploadId: string; rawPath: string }
   | { kind: 'abort'; uploadId: string }
   | { kind: 'delete'; bucket: string; key: string }
   | { kind: 'deleteMany'; bucket: string }
@@ -76,10 +80,10 @@ export function classify(method: string, rawUrl: string, headers: ProxyRequest['
       return { kind: 'read', bucket, key };
     case 'PUT':
       if (uploadId !== null) return { kind: 'uploadPart', bucket, key, uploadId, partNumber: Number(query.get('partNumber')) };
-      return { kind: 'write', bucket, key, name: copy ? 'CopyObject' : 'PutObject' };
+      return { kind: 'write', bucket, key, name: copy ? 'CopyObject' : 'PutObject', rawPath };
     case 'POST':
-      if (query.has('uploads')) return { kind: 'write', bucket, key, name: 'CreateMultipartUpload' };
-      if (uploadId !== null) return { kind: 'complete', bucket, key, uploadId };
+      if (query.has('uploads')) return { kind: 'write', bucket, key, name: 'CreateMultipartUpload', rawPath };
+      if (uploadId !== null) return { kind: 'complete', bucket, key, uploadId, rawPath };
       return { kind: 'other' };
     case 'DELETE':
       return uploadId !== null ? { kind: 'abort', uploadId } : { kind: 'delete', bucket, key };
@@ -98,6 +102,7 @@ class S3Front {
     private readonly etags: JsonState<Record<string, MultipartEtag>>,
     private readonly policies: JsonState<Record<string, string>>,
     private readonly listings: S3Listings,
+    private readonly faults: FaultSwitch,
   ) {}
 
   interceptor(): Interceptor {
@@ -135,15 +140,40 @@ class S3Front {
         return s3Error(403, 'AccessDenied', 'Access Denied');
       }
     }
+    if ((op.kind === 'write' && op.name !== 'CreateMultipartUpload') || op.kind === 'complete') return this.#precondition(req, op);
     return undefined;
   }
 
+  /** S3 checks the object as it stands when the write commits: for a multipart upload, at completion. */
+  async #precondition(req: ProxyRequest, op: { bucket: string; key: string; rawPath: string }): Promise<LocalAnswer | undefined> {
+    const condition = writeCondition(req.headers);
+    if (!condition) return undefined;
+    if ('unsupported' in condition) return s3Error(501, 'NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: condition.unsupported });
+    const current = await this.#currentEtag(op);
+    if ('ifNoneMatch' in condition) {
+      return current === undefined ? undefined : preconditionFailed('If-None-Match');
+    }
+    // An If-Match names an object: without one there is nothing to match (S3: 404, not 412).
+    if (current === undefined) return s3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: op.key });
+    return condition.ifMatch.some((tag) => tag === '*' || tag === current) ? undefined : preconditionFailed('If-Match');
+  }
+
+  /** The ETag (unquoted) clients see for the object now, multipart ones included; undefined when there is none. */
+  async #currentEtag(op: { bucket: string; key: string; rawPath: string }): Promise<string | undefined> {
+    const res = await fetch(`${this.upstream}${op.rawPath}`, { method: 'HEAD' });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`s3rver answered HEAD ${op.rawPath} with ${res.status}`);
+    const plain = unquote(res.headers.get('etag') ?? '');
+    const known = this.etags.value[mapKey(op.bucket, op.key)];
+    return known && known.plain === plain ? known.etag : plain;
+  }
+
   async #policyOp(req: ProxyRequest, bucket: string): Promise<LocalAnswer> {
-    if (!(await this.#bucketExists(bucket))) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', bucket);
+    if (!(await this.#bucketExists(bucket))) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
     const current = this.policies.value[bucket];
     switch (req.method) {
       case 'GET':
-        if (current === undefined) return s3Error(404, 'NoSuchBucketPolicy', 'The bucket policy does not exist', bucket);
+        if (current === undefined) return s3Error(404, 'NoSuchBucketPolicy', 'The bucket policy does not exist', { BucketName: bucket });
         return { status: 200, headers: { 'content-type': 'application/json' }, body: current };
       case 'PUT': {
         const text = req.body?.toString('utf8') ?? '';
@@ -165,9 +195,12 @@ class S3Front {
   async #list(bucket: string, query: URLSearchParams): Promise<LocalAnswer> {
     const request = parseListRequest(query);
     if ('problem' in request) return s3Error(400, 'InvalidArgument', request.problem);
-    const page = await this.listings.page(bucket, request);
-    if (!page) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', bucket);
-    const body = listingXml(bucket, request, page, (o) => this.#etagOf(bucket, o));
+    const fault = listingFaultOf(this.faults.get('s3'));
+    // A listing that loses its place starts over from the first key, whatever it was asked.
+    const asked = fault === 'restarts' && request.continued ? { ...request, after: '', continued: false } : request;
+    const page = await this.listings.page(bucket, asked);
+    if (!page) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+    const body = listingXml(bucket, request, faultyPage(page, fault), (o) => this.#etagOf(bucket, o));
     return { status: 200, headers: { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() }, body };
   }
 
@@ -288,12 +321,30 @@ function xmlUnescape(text: string): string {
   });
 }
 
-function s3Error(status: number, code: string, message: string, bucket?: string): LocalAnswer {
+/** `fields`: the elements S3 adds after the message (BucketName, Key, Condition…). */
+function s3Error(status: number, code: string, message: string, fields: Record<string, string> = {}): LocalAnswer {
   const requestId = randomUUID();
-  const bucketName = bucket === undefined ? '' : `<BucketName>${xmlEscape(bucket)}</BucketName>`;
+  const extra = Object.entries(fields).map(([name, value]) => `<${name}>${xmlEscape(value)}</${name}>`).join('');
   return {
     status,
     headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
-    body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${bucketName}<RequestId>${requestId}</RequestId></Error>`,
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`,
   };
+}
+
+function preconditionFailed(condition: 'If-Match' | 'If-None-Match'): LocalAnswer {
+  return s3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
+}
+
+/**
+ * A write's condition as S3 reads it: If-Match takes ETags (a list, or `*`), If-None-Match only
+ * `*`; anything else, or both at once, S3 does not implement.
+ */
+export function writeCondition(headers: ProxyRequest['headers']): { ifMatch: string[] } | { ifNoneMatch: '*' } | { unsupported: string } | undefined {
+  const ifMatch = headers['if-match'];
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifMatch !== undefined && ifNoneMatch !== undefined) return { unsupported: 'If-Match' };
+  if (ifNoneMatch !== undefined) return ifNoneMatch.trim() === '*' ? { ifNoneMatch: '*' } : { unsupported: 'If-None-Match' };
+  if (ifMatch !== undefined) return { ifMatch: ifMatch.split(',').map((tag) => unquote(tag.trim())) };
+  return undefined;
 }

@@ -91,6 +91,35 @@ export interface ListPage {
   truncated: boolean;
   /** The last item (key or common prefix) the page holds, when truncated. */
   last?: string;
+  /** KeyCount as answered, when a fault makes it lie; else the page's own count. */
+  keyCount?: number;
+}
+
+/**
+ * Listings that go wrong as a store's can, for the brakes of the clients that read them:
+ * `truncated-without-token` says there is more but gives no way to it (V1: no NextMarker);
+ * `miscounted` answers a KeyCount one more than the page holds; `restarts` forgets where a
+ * continued listing was and answers its first page again.
+ */
+export const LISTING_FAULTS = ['truncated-without-token', 'miscounted', 'restarts'] as const;
+export type ListingFault = (typeof LISTING_FAULTS)[number];
+
+/** The listing fault a fault switch entry carries (its `listing` field), if any. */
+export function listingFaultOf(fault: object | undefined): ListingFault | undefined {
+  const listing = (fault as { listing?: unknown } | undefined)?.listing;
+  return (LISTING_FAULTS as readonly unknown[]).includes(listing) ? (listing as ListingFault) : undefined;
+}
+
+/** The page as the fault would have it answered (`restarts` acts on the request, not here). */
+export function faultyPage(page: ListPage, fault: ListingFault | undefined): ListPage {
+  switch (fault) {
+    case 'truncated-without-token':
+      return { ...page, truncated: true, last: undefined };
+    case 'miscounted':
+      return { ...page, keyCount: page.objects.length + page.commonPrefixes.length + 1 };
+    default:
+      return page;
+  }
 }
 
 export class S3Listings {
@@ -269,7 +298,7 @@ export function listingXml(bucket: string, q: ListRequest, page: ListPage, etagO
   );
   const prefixes = page.commonPrefixes.map((p) => `<CommonPrefixes>${el('Prefix', p, true)}</CommonPrefixes>`);
   const paging = q.v2
-    ? el('KeyCount', page.objects.length + page.commonPrefixes.length) +
+    ? el('KeyCount', page.keyCount ?? page.objects.length + page.commonPrefixes.length) +
       el('ContinuationToken', q.continuationToken) +
       el('NextContinuationToken', page.last === undefined ? undefined : tokenOf(page.last)) +
       el('StartAfter', q.startAfter, true)

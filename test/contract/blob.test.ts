@@ -16,7 +16,7 @@ async function freshContainer(test: Parameters<typeof adaptersFor>[0]) {
   return adaptersFor(test, lab, (c) => void (c.azure.blob.containers.uploads = container)).objects.azureUploads;
 }
 
-t.test('Blob passes the ObjectStore contract', async (t) => objectStoreContract(t, freshContainer));
+t.test('Blob passes the ObjectStore contract', async (t) => objectStoreContract(t, freshContainer, { presigns: true }));
 
 t.test('Azure naming rules, each with its reason', async (t) => {
   const store = await freshContainer(t);

@@ -7,8 +7,14 @@ import { Readable } from 'node:stream';
 import type { Test } from 'tap';
 import { NotFoundError } from '../../src/core/errors.js';
 import type { KeyOrder, ObjectInfo, ObjectStore, PutOptions } from '../../src/core/ports.js';
+import { classifyFailure, WriteConflictError } from '../../src/core/retry.js';
 
 export type StoreFactory = (t: Test) => Promise<ObjectStore>;
+
+/** What a suite declares of its store, so that a missing capability fails instead of passing unseen. */
+export interface StoreTraits {
+  presigns: boolean;
+}
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
@@ -53,7 +59,18 @@ export const TRICKY_KEYS = [
   'deep/a/b/c/d/e/f/g.html', 'deep/a/index.html', 'deep/b', 'Z', 'z', '0', '~tilde', "it's", 'x=1&y=2', 'semi;colon', '[brackets]',
 ];
 
-export function objectStoreContract(t: Test, make: StoreFactory): void {
+/** The error a put ended with; fails the test when it succeeded. */
+async function refusal(t: Test, putting: Promise<ObjectInfo>, label: string): Promise<unknown> {
+  try {
+    await putting;
+  } catch (error) {
+    return error;
+  }
+  t.fail(`${label}: the put went through`);
+  return undefined;
+}
+
+export function objectStoreContract(t: Test, make: StoreFactory, traits: StoreTraits): void {
   t.test('round trip streams bytes, MD5, content headers and user metadata', async (t) => {
     const store = await make(t);
     const headers = { contentType: 'text/html; charset=utf-8', cacheControl: 'max-age=60', contentEncoding: 'identity', contentDisposition: 'inline; filename="a b.html"' };
@@ -141,9 +158,39 @@ export function objectStoreContract(t: Test, make: StoreFactory): void {
     t.equal(store.rejectKey('x'.repeat(1024)), undefined);
   });
 
+  t.test('conditional puts: If-None-Match * only creates, If-Match only replaces the version read', async (t) => {
+    const store = await make(t);
+    for (const size of [10, 6 * 1024 * 1024 + 17]) {
+      const key = `conditional/${size} é+#.bin`;
+      const first = randomBytes(size);
+      t.equal((await put(store, key, first, { ifNoneMatch: '*' })).md5, md5(first), `${size} bytes: If-None-Match * creates a new key`);
+      const taken = await refusal(t, put(store, key, randomBytes(size), { ifNoneMatch: '*' }), `${size} bytes: If-None-Match * over an object`);
+      t.type(taken, WriteConflictError, `${size} bytes: If-None-Match * over an object is a conflict`);
+      t.equal(classifyFailure(taken), 'conflict');
+      t.match((taken as Error).message, key, 'the conflict names the key');
+      t.match((taken as Error).message, 'If-None-Match *', 'and the condition');
+
+      const read = await store.head(key);
+      t.equal(read?.md5, md5(first), `${size} bytes: the object If-None-Match * found is untouched`);
+      const second = randomBytes(size);
+      const replaced = await put(store, key, second, { ifMatch: read!.etag! });
+      t.equal(replaced.md5, md5(second), `${size} bytes: If-Match of the current ETag replaces`);
+      const stale = await refusal(t, put(store, key, randomBytes(size), { ifMatch: read!.etag! }), `${size} bytes: If-Match of a stale ETag`);
+      t.type(stale, WriteConflictError, `${size} bytes: If-Match of a stale ETag is a conflict`);
+      t.match((stale as Error).message, `If-Match ${read!.etag!}`, 'naming the ETag it expected');
+      t.equal((await store.head(key))?.md5, md5(second), `${size} bytes: the object is unchanged`);
+      t.equal(md5(await bytesOf((await store.get(key)).body)), md5(second), `${size} bytes: its bytes too`);
+    }
+    const gone = await refusal(t, put(store, 'conditional/never written', Buffer.from('x'), { ifMatch: '"0123"' }), 'If-Match of a missing key');
+    t.type(gone, WriteConflictError, 'If-Match of a key that has no object is a conflict');
+    t.equal(await store.head('conditional/never written'), undefined, 'and writes nothing');
+  });
+
   t.test('presigned GET serves the object', async (t) => {
     const store = await make(t);
-    if (!store.presign) return t.pass(`${store.name} does not presign`);
+    t.equal(typeof store.presign === 'function', traits.presigns, `${store.name} presigns exactly when its suite says it does`);
+    if (!traits.presigns) return t.pass('presigned GET', { skip: `${store.name} is declared not to presign` });
+    if (!store.presign) return;
     await put(store, 'shared file.txt', Buffer.from('hello'));
     const url = await store.presign('shared file.txt', 'get', 60);
     const res = await fetch(url);

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../src/adapters/aws/s3.js';
+import { WriteConflictError } from '../../src/core/retry.js';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, freshName, labSdk } from './lab-adapters.js';
 import { objectStoreContract } from './object-store.js';
@@ -16,7 +17,7 @@ async function freshBucket(test: Parameters<typeof adaptersFor>[0]) {
   return adaptersFor(test, lab, (c) => void (c.aws.s3.buckets.uploads = bucket)).objects.awsUploads;
 }
 
-t.test('S3 passes the ObjectStore contract', async (t) => objectStoreContract(t, freshBucket));
+t.test('S3 passes the ObjectStore contract', async (t) => objectStoreContract(t, freshBucket, { presigns: true }));
 
 t.test('S3 specifics', async (t) => {
   const store = await freshBucket(t);
@@ -60,4 +61,31 @@ t.test('requests a put makes: no read-back where the write itself says when it h
     'multipart, MD5 not announced: the copy that records it reports the ETag and time, no head');
   t.strictSame((await putting(big, md5(big))).slice(-2), ['CompleteMultipartUploadCommand', 'HeadObjectCommand'],
     'multipart, MD5 announced: recorded at creation, no copy; the completion has no Last-Modified, so a head');
+});
+
+t.test('a conditional multipart put: the condition rides on the completion, and a refused upload is aborted', async (t) => {
+  const bucket = freshName('conditional-');
+  await sdk.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const sent: { command: string; IfMatch?: string; IfNoneMatch?: string }[] = [];
+  sdk.s3.middlewareStack.add((next, context) => (args) => {
+    const { IfMatch, IfNoneMatch } = args.input as { IfMatch?: string; IfNoneMatch?: string };
+    sent.push({ command: String(context.commandName), IfMatch, IfNoneMatch });
+    return next(args);
+  }, { step: 'initialize' });
+  const partSize = 5 * 1024 * 1024;
+  const store = new S3ObjectStore(sdk.s3, bucket, { partSize });
+  const putting = (conditions: { ifMatch?: string; ifNoneMatch?: '*' }) => {
+    sent.length = 0;
+    const bytes = randomBytes(partSize + 1);
+    return store.put('k', Readable.from([bytes]), { size: bytes.length, contentType: 'application/x-test', ...conditions });
+  };
+  const created = await putting({ ifNoneMatch: '*' });
+  t.match(sent.find((c) => c.command === 'CompleteMultipartUploadCommand'), { IfNoneMatch: '*' }, 'If-None-Match * sent with the completion');
+  await t.rejects(putting({ ifNoneMatch: '*' }), WriteConflictError);
+  t.strictSame(sent.map((c) => c.command).slice(-2), ['CompleteMultipartUploadCommand', 'AbortMultipartUploadCommand'], 'refused at completion, then aborted');
+  await t.rejects(putting({ ifMatch: '"0123456789abcdef0123456789abcdef-2"' }), WriteConflictError, 'a stale If-Match: refused');
+  t.equal((await store.head('k'))?.md5, created.md5, 'the object is the one first written');
+  const replaced = await putting({ ifMatch: created.etag });
+  t.match(sent.find((c) => c.command === 'CompleteMultipartUploadCommand'), { IfMatch: created.etag }, 'If-Match sent with the completion');
+  t.not(replaced.md5, created.md5, 'the current ETag: replaced');
 });

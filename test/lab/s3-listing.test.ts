@@ -7,9 +7,9 @@ import {
   type ListObjectsV2CommandInput, type ListObjectsCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { FaultSwitch } from '../../lab/faults.js';
+import { FaultSwitch, type Fault } from '../../lab/faults.js';
 import { startS3Front } from '../../lab/s3-front.js';
-import { compareUtf8 } from '../../lab/s3-listing.js';
+import { compareUtf8, type ListingFault } from '../../lab/s3-listing.js';
 import { LAB_CREDENTIALS, startS3rver, tempDir } from './emulators.js';
 
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -19,7 +19,8 @@ const SORTED = [...KEYS].sort(utf8Order);
 
 const upstreamDirectory = await tempDir(t, 's3rver');
 const upstream = await startS3rver(t, upstreamDirectory);
-const front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir: await tempDir(t, 's3front'), faults: new FaultSwitch() });
+const faults = new FaultSwitch();
+const front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir: await tempDir(t, 's3front'), faults });
 t.teardown(() => front.close());
 const s3 = new S3Client({
   endpoint: front.url, region: 'us-east-1', forcePathStyle: true, credentials: LAB_CREDENTIALS,
@@ -183,4 +184,23 @@ t.test('an object whose MD5 file is not written yet is listed with the MD5 of it
   const [listed] = (await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'fresh/' }))).Contents ?? [];
   t.equal(listed?.ETag, put.ETag);
   t.equal(listed?.ETag, `"${createHash('md5').update(body).digest('hex')}"`);
+});
+
+t.test('listing faults: the page S3 must never answer, on demand', async (t) => {
+  const page = async (listing: ListingFault, query: string) => {
+    faults.set('s3', { listing } as Fault);
+    try {
+      return await (await fetch(`${front.url}/${Bucket}?list-type=2&${query}`)).text();
+    } finally {
+      faults.set('s3', undefined);
+    }
+  };
+  const whole = await page('truncated-without-token', 'max-keys=1000');
+  t.match(whole, /<IsTruncated>true<\/IsTruncated>/, 'truncated-without-token: even a last page says there is more');
+  t.notMatch(whole, /NextContinuationToken/, 'and gives no token');
+  t.match(await page('miscounted', 'max-keys=2'), /<KeyCount>3<\/KeyCount>/, 'miscounted: KeyCount one more than the page holds');
+  const first = await s3.send(new ListObjectsV2Command({ Bucket, MaxKeys: 2 }));
+  const again = await page('restarts', `max-keys=2&continuation-token=${encodeURIComponent(first.NextContinuationToken!)}`);
+  t.match(again, new RegExp(`<Key>${SORTED[0]}</Key><LastModified>`), 'restarts: a continued listing answers its first page again');
+  t.same((await listV2({ MaxKeys: 2 })).keys, (await listV2({})).keys, 'the fault off, pages are whole again');
 });

@@ -21,6 +21,8 @@ import { NotFoundError } from '../../core/errors.js';
 import { withRetry } from '../../core/retry.js';
 import type { ContentHeaders, ListOptions, ObjectInfo, ObjectStore, PutOptions } from '../../core/ports.js';
 import { DigestingStream, hexToBase64, readSmall } from '../digest.js';
+import { ListingWalk } from '../listing.js';
+import { conditionOf, underCondition, type ConflictKind, type WriteCondition } from '../write-conditions.js';
 
 export const MD5_METADATA = 'content-md5';
 const MAX_KEY_BYTES = 1024;
@@ -38,6 +40,25 @@ export interface S3StoreOptions {
 function isNotFound(error: unknown): boolean {
   const err = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err?.name === 'NotFound' || err?.name === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * S3's refusals of a conditional write: 412 the condition did not hold; 409
+ * ConditionalRequestConflict another write raced it; NoSuchKey an If-Match whose object is gone.
+ */
+function conflictKind(error: unknown, condition: WriteCondition): ConflictKind | undefined {
+  const err = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err?.$metadata?.httpStatusCode;
+  if (status === 412 || err?.name === 'PreconditionFailed') return 'refused';
+  if (err?.name === 'ConditionalRequestConflict') return 'raced';
+  if ('ifMatch' in condition && err?.name === 'NoSuchKey') return 'gone';
+  return undefined;
+}
+
+/** The headers that make a PutObject or CompleteMultipartUpload conditional. */
+function s3Condition(condition: WriteCondition | undefined) {
+  if (!condition) return {};
+  return 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch };
 }
 
 function s3Headers(h: ContentHeaders) {
@@ -74,19 +95,30 @@ export class S3ObjectStore implements ObjectStore {
     return undefined;
   }
 
+  /**
+   * Page by page, each page retried on its own: one throttled answer must not cost the whole
+   * walk. A page is checked whole (ListingWalk) before any of it is yielded; KeyCount is
+   * S3's own count of the page, so a page that disagrees with it lost or gained entries.
+   */
   async *list(opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    const walk = new ListingWalk(this.name, this.keyOrder);
     let token: string | undefined;
     do {
-      // Each page retried on its own: one throttled answer must not cost the whole walk.
       const page = await withRetry(
         () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: opts.prefix, MaxKeys: opts.pageSize, ContinuationToken: token }), { abortSignal: opts.signal }),
         { signal: opts.signal },
       );
-      for (const o of page.Contents ?? []) {
-        if (o.Key === undefined) continue;
-        yield { key: o.Key, size: o.Size ?? 0, etag: o.ETag, lastModified: o.LastModified ?? new Date(0), metadata: {} };
+      const contents = page.Contents ?? [];
+      const entries = contents.length + (page.CommonPrefixes?.length ?? 0);
+      if (page.KeyCount !== undefined && page.KeyCount !== entries) {
+        throw walk.refuse(`gave a page of ${entries} entries that counts itself ${page.KeyCount} (KeyCount)`);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (contents.some((o) => o.Key === undefined)) throw walk.refuse('gave an entry without a key');
+      walk.page(contents.map((o) => o.Key!));
+      token = walk.next(page.IsTruncated === true, page.NextContinuationToken);
+      for (const o of contents) {
+        yield { key: o.Key!, size: o.Size ?? 0, etag: o.ETag, lastModified: o.LastModified ?? new Date(0), metadata: {} };
+      }
     } while (token);
   }
 
@@ -136,9 +168,12 @@ export class S3ObjectStore implements ObjectStore {
     // S3 lower-cases metadata names; lower-casing first keeps the reserved name reserved.
     const metadata = Object.fromEntries(Object.entries(opts.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     delete metadata[MD5_METADATA];
-    let written: Written | undefined;
-    if (opts.size <= this.partSize) await this.putSingle(key, digest, opts, metadata);
-    else written = await this.putMultipart(key, digest, opts, metadata);
+    const condition = conditionOf(opts);
+    const written = await underCondition(`${this.name}/${key}`, condition, conflictKind, async (): Promise<Written | undefined> => {
+      if (opts.size > this.partSize) return this.putMultipart(key, digest, opts, metadata, condition);
+      await this.putSingle(key, digest, opts, metadata, condition);
+      return undefined;
+    });
     // Sent no Content-Type, S3 stores a default of its choosing: read it rather than guess.
     if (written?.ETag && written.LastModified && opts.contentType) {
       return this.info(key, { ...written, ContentLength: opts.size, ...s3Headers(opts) });
@@ -153,7 +188,7 @@ export class S3ObjectStore implements ObjectStore {
    * goes as Content-MD5 (S3 itself verifies the bytes it received) and as the recorded
    * metadata, in the same request.
    */
-  private async putSingle(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>): Promise<void> {
+  private async putSingle(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>, condition?: WriteCondition): Promise<void> {
     const bytes = await readSmall(digest);
     await this.client.send(
       new PutObjectCommand({
@@ -164,6 +199,7 @@ export class S3ObjectStore implements ObjectStore {
         ContentMD5: hexToBase64(digest.md5),
         Metadata: { ...metadata, [MD5_METADATA]: digest.md5 },
         ...s3Headers(opts),
+        ...s3Condition(condition),
       }),
       { abortSignal: opts.signal },
     );
@@ -174,9 +210,11 @@ export class S3ObjectStore implements ObjectStore {
    * completes, so the previous version stays. Metadata is fixed when the upload is created,
    * before the first byte, so the MD5 can be recorded with it only when the caller gave it;
    * otherwise the object is copied onto itself with the MD5 added, and what that copy
-   * reports is the object as it now stands.
+   * reports is the object as it now stands. A condition rides on the parameters Upload hands
+   * to CompleteMultipartUpload, where S3 checks it (a refused completion is aborted, parts and
+   * all); the copy after it needs none, being bound to the ETag the completion left.
    */
-  private async putMultipart(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>): Promise<Written | undefined> {
+  private async putMultipart(key: string, digest: DigestingStream, opts: PutOptions, metadata: Record<string, string>, condition?: WriteCondition): Promise<Written | undefined> {
     const upload = new Upload({
       client: this.client,
       params: {
@@ -185,6 +223,7 @@ export class S3ObjectStore implements ObjectStore {
         Body: digest,
         Metadata: opts.md5 ? { ...metadata, [MD5_METADATA]: opts.md5.toLowerCase() } : metadata,
         ...s3Headers(opts),
+        ...s3Condition(condition),
       },
       partSize: this.partSize,
       queueSize: this.queueSize,

@@ -17,6 +17,8 @@ import { NotFoundError } from '../../core/errors.js';
 import { withRetry } from '../../core/retry.js';
 import type { ContentHeaders, ListOptions, ObjectInfo, ObjectStore, PutOptions } from '../../core/ports.js';
 import { DigestingStream } from '../digest.js';
+import { ListingWalk } from '../listing.js';
+import { conditionOf, underCondition, type ConflictKind, type WriteCondition } from '../write-conditions.js';
 
 const MAX_NAME_LENGTH = 1024;
 const MAX_SEGMENTS = 254;
@@ -81,6 +83,18 @@ interface BlobProperties extends ContentHeaders {
 
 function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number })?.statusCode === 404;
+}
+
+/**
+ * Blob Storage's refusals of a conditional write: 412 ConditionNotMet; 409 BlobAlreadyExists
+ * (If-None-Match * on a blob that exists); 404 an If-Match whose blob is gone.
+ */
+function conflictKind(error: unknown, condition: WriteCondition): ConflictKind | undefined {
+  const err = error as { statusCode?: number; code?: string };
+  if (err?.statusCode === 412) return 'refused';
+  if (err?.statusCode === 409 && err.code === 'BlobAlreadyExists') return 'refused';
+  if ('ifMatch' in condition && err?.statusCode === 404 && err.code === 'BlobNotFound') return 'gone';
+  return undefined;
 }
 
 function blobHeaders(h: ContentHeaders, md5: Buffer): BlobHTTPHeaders {
@@ -159,8 +173,13 @@ export class BlobObjectStore implements ObjectStore {
     return info;
   }
 
-  /** Page by page, each page retried on its own: one busy answer must not cost the whole walk. */
+  /**
+   * Page by page, each page retried on its own: one busy answer must not cost the whole walk.
+   * A page is checked whole (ListingWalk) before any of it is yielded. The service echoes the
+   * marker it was sent; a continued page without it is not known to continue anything.
+   */
   async *list(opts: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    const walk = new ListingWalk(this.name, this.keyOrder);
     let token: string | undefined;
     do {
       const page = await withRetry(async () => {
@@ -170,9 +189,16 @@ export class BlobObjectStore implements ObjectStore {
         const next = await pages.next();
         return next.done ? undefined : next.value;
       }, { signal: opts.signal });
-      if (!page) return;
-      for (const blob of page.segment.blobItems) yield this.info(blob.name, blob.properties, blob.metadata);
-      token = page.continuationToken || undefined;
+      if (!page) {
+        if (token) throw walk.refuse('answered a continuation with no page');
+        return;
+      }
+      if (token && page.marker !== token) throw walk.refuse('answered a continuation without the marker it was sent');
+      const blobs = page.segment.blobItems;
+      walk.page(blobs.map((blob) => blob.name));
+      // Blob Storage has no "truncated" flag of its own: a marker is the only sign of more.
+      token = walk.next(Boolean(page.continuationToken), page.continuationToken);
+      for (const blob of blobs) yield this.info(blob.name, blob.properties, blob.metadata);
     } while (token);
   }
 
@@ -223,22 +249,25 @@ export class BlobObjectStore implements ObjectStore {
     const first = await blocks.next();
     const second = first.done ? first : await blocks.next();
     const metadata = encodeMetadata(opts.metadata);
-    let written: { etag?: string; lastModified?: Date };
-    let md5: Buffer;
-    if (second.done) {
-      const bytes = first.done ? Buffer.alloc(0) : first.value;
-      md5 = Buffer.from(digest.md5, 'hex');
-      written = await blob.upload(bytes, bytes.length, {
-        blobHTTPHeaders: blobHeaders(opts, md5),
-        transactionalContentMD5: md5,
-        metadata,
-        abortSignal: opts.signal,
-      });
-    } else {
+    // Put Blob and Put Block List are where a blob changes, so that is where the condition goes.
+    const condition = conditionOf(opts);
+    const written = await underCondition(`${this.name}/${key}`, condition, conflictKind, async (): Promise<{ etag?: string; lastModified?: Date }> => {
+      if (second.done) {
+        const bytes = first.done ? Buffer.alloc(0) : first.value;
+        const md5 = Buffer.from(digest.md5, 'hex');
+        return blob.upload(bytes, bytes.length, {
+          blobHTTPHeaders: blobHeaders(opts, md5),
+          transactionalContentMD5: md5,
+          metadata,
+          conditions: condition,
+          abortSignal: opts.signal,
+        });
+      }
       const ids = await this.stage(blob, [first.value as Buffer, second.value], blocks, opts.signal);
-      md5 = Buffer.from(digest.md5, 'hex');
-      written = await blob.commitBlockList(ids, { blobHTTPHeaders: blobHeaders(opts, md5), metadata, abortSignal: opts.signal });
-    }
+      return blob.commitBlockList(ids, { blobHTTPHeaders: blobHeaders(opts, Buffer.from(digest.md5, 'hex')), metadata, conditions: condition, abortSignal: opts.signal });
+    });
+    // The digest has seen every byte by now: the write waited for the last of them.
+    const md5 = Buffer.from(digest.md5, 'hex');
     // Sent no Content-Type, the service stores a default of its choosing: read it rather than guess.
     if (written.etag && written.lastModified && opts.contentType) {
       const { etag, lastModified } = written;
