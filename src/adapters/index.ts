@@ -4,7 +4,7 @@
  * checksums only when required, Cosmos without endpoint discovery), never as special cases.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, newPipeline } from '@azure/storage-blob';
 import type { Config } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
 import type { KeySchema } from '../core/items.js';
@@ -16,6 +16,7 @@ import { S3ObjectStore } from './aws/s3.js';
 import { BlobObjectStore } from './azure/blob.js';
 import { LazyDocumentTable, LazyExporter } from './lazy.js';
 import { once } from './once.js';
+import { requestTimeoutMs, storageTimeoutFactory } from './timeouts.js';
 import { cosmosContainerName, dynamoTableName } from './table-names.js';
 import type { TableAdapters } from './tables.js';
 
@@ -43,6 +44,20 @@ export interface Adapters {
   close(): void;
 }
 
+/**
+ * The Storage SDK's own retries start at 4 s and ignore Retry-After: they are kept short, and
+ * the engines' retry policy (core/retry.ts, which honours Retry-After) does the patient part.
+ * Its `tryTimeoutInMs` is only the server-side limit it asks for, so a hung try is bounded by a
+ * policy of ours, which only a pipeline built here can take: the client made from the
+ * connection string serves to read its URL and credential.
+ */
+function blobService(connectionString: string, timeoutMs: number): BlobServiceClient {
+  const parsed = BlobServiceClient.fromConnectionString(connectionString);
+  const pipeline = newPipeline(parsed.credential, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 } });
+  pipeline.factories.push(storageTimeoutFactory(timeoutMs));
+  return new BlobServiceClient(parsed.url, pipeline);
+}
+
 /** Secrets are read from `env` (or their files) now, once. */
 export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.env): Adapters {
   const { s3: s3Config, dynamodb: dynamoConfig } = config.aws;
@@ -55,11 +70,7 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
       ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
       : {}),
   });
-  // The Storage SDK's own retries start at 4 s and ignore Retry-After; keep them short and let
-  // the engines' retry policy (core/retry.ts, which honours Retry-After) do the patient part.
-  const blob = BlobServiceClient.fromConnectionString(readSecret(blobConfig.connectionString, env), {
-    retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
-  });
+  const blob = blobService(readSecret(blobConfig.connectionString, env), requestTimeoutMs(config));
   // DynamoDB and Cosmos are loaded when a table is first used (see tables.ts); the key is read
   // now, so that a missing secret still fails here.
   const cosmosKey = readSecret(cosmosConfig.key, env);

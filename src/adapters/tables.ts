@@ -13,6 +13,7 @@ import { awsClientConfig } from './aws/client-config.js';
 import { DynamoDocumentTable } from './aws/dynamodb.js';
 import { DynamoDbExporter } from './aws/dynamodb-export.js';
 import { CosmosDocumentTable } from './azure/cosmos.js';
+import { requestTimeoutMs } from './timeouts.js';
 
 export interface TableAdapters {
   dynamodb: DocumentTable;
@@ -30,7 +31,8 @@ export function buildTables(config: Config, env: NodeJS.ProcessEnv, cosmosKey: s
   const cosmos = new CosmosClient({
     endpoint: cosmosConfig.endpoint,
     key: cosmosKey,
-    connectionPolicy: { enableEndpointDiscovery: cosmosConfig.endpointDiscovery },
+    // Cosmos bounds each request, body included, by this (its default is 60 s).
+    connectionPolicy: { enableEndpointDiscovery: cosmosConfig.endpointDiscovery, requestTimeout: requestTimeoutMs(config) },
   });
   const cosmosContainer = cosmos.database(cosmosConfig.database).container(cosmosConfig.container);
   const dynamoTable = new DynamoDocumentTable(dynamodb, dynamoConfig.table);

@@ -9,6 +9,7 @@ import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity'
 import type { Config } from '../../config/schema.js';
 import { readSecret } from '../../config/secrets.js';
 import { UsageError } from '../../core/errors.js';
+import { azureTimeoutPolicy, requestTimeoutMs } from '../timeouts.js';
 
 /** A fixed bearer token does not expire by itself; the SDK asks again after this long. */
 const STATIC_TOKEN_LIFETIME_MS = 60 * 60 * 1000;
@@ -31,10 +32,18 @@ export function clientOptions(endpoint: string, caFile: string | undefined) {
   };
 }
 
+/** Each ARM request (polls included) is bounded by `sync.requestTimeoutSeconds`, as every outbound call is. */
+function armOptions(config: Config, endpoint: string, caFile: string | undefined) {
+  return {
+    ...clientOptions(endpoint, caFile),
+    additionalPolicies: [{ policy: azureTimeoutPolicy(requestTimeoutMs(config)), position: 'perCall' as const }],
+  };
+}
+
 export interface ArmSettings {
   subscriptionId: string;
   resourceGroup: string;
-  options: ReturnType<typeof clientOptions>;
+  options: ReturnType<typeof armOptions>;
   /** For `begin…AndWait` calls: how often to poll. */
   poll: { updateIntervalInMs: number };
   /** The token scope of this ARM endpoint (clients default to public Azure's or to `<endpoint>/.default`). */
@@ -48,7 +57,7 @@ export function armSettings(config: Config, needs: string): ArmSettings {
   return {
     subscriptionId: arm.subscriptionId,
     resourceGroup: arm.resourceGroup,
-    options: clientOptions(arm.endpoint, arm.ca),
+    options: armOptions(config, arm.endpoint, arm.ca),
     poll: { updateIntervalInMs: arm.pollIntervalMs },
     scope: `${new URL(arm.endpoint).origin}/.default`,
   };
