@@ -1,9 +1,10 @@
 /**
- * R4 sync alerting. After every forward sync run of a flow: on the second consecutive failed
- * day (UTC) one alert goes to every notifier, naming the flow and the failure class; the
- * first passing day after it brings one recovery notice. Alerts and their deliveries are in
- * the store, so a restart neither repeats nor forgets one; a channel that failed is tried
- * again on the next run or daily publication. Daily, each flow's `SyncFailed` datapoint
+ * R4 sync alerting. After every forward sync run of a flow, and daily for every flow (so that
+ * a day whose run hung or never started is judged too): on the second consecutive failed day
+ * (UTC, see streak.ts) one alert goes to every notifier, naming the flow and the failure
+ * class; the first success after it brings one recovery notice. Alerts and their deliveries
+ * are in the store, so a restart neither repeats nor forgets one; a channel that failed is
+ * tried again on the next run or daily publication. Daily, each flow's `SyncFailed` datapoint
  * (1 failed day, 0 good) goes to CloudWatch, whose alarm (2 of 2 daily periods) is verified.
  */
 import type { Clock } from '../core/clock.js';
@@ -12,7 +13,7 @@ import { describeError } from '../core/result.js';
 import type { Store, SyncAlertRecord, SyncFlow, SyncRunRecord } from '../store/types.js';
 import { FLOWS } from '../sync/service.js';
 import { alertMessage, recoveryMessage, scrub } from './messages.js';
-import { failedStreak, previousUtcDay } from './streak.js';
+import { dayFailed, failedStreak, previousUtcDay, shiftUtcDay, utcDay, type FailedStreak, type SyncHistory } from './streak.js';
 
 /** Failed days in a row that raise the alert (R4: "two days in a row"). */
 export const ALERT_AFTER_DAYS = 2;
@@ -37,23 +38,30 @@ export interface SyncAlertsDeps {
 
 export interface DailyPublication {
   day: string;
-  /** Per flow: the value sent, or null when the flow had no finished run that day. */
+  /** Per flow: the value sent, or null for a day before the flow's first (nothing was due). */
   values: Partial<Record<SyncFlow, 0 | 1 | null>>;
   alarms: Partial<Record<SyncFlow, 'created' | 'unchanged' | 'updated'>>;
 }
 
 const DEFAULT_CLOUDWATCH = { namespace: 'drsentinel', alarmPrefix: 'drsentinel-sync-failed' };
 
+/** `startedAt` is an ISO instant in UTC: its first ten characters are the run's UTC day. */
+const startDay = (run: SyncRunRecord): string => run.startedAt.slice(0, 10);
+
 export class SyncAlerts {
   /** One evaluation at a time, so two callers never deliver the same message twice. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** A flow that never ran is due from the first whole day of this process: a fresh install has missed nothing. */
+  private readonly firstWholeDay: string;
 
-  constructor(private readonly deps: SyncAlertsDeps) {}
+  constructor(private readonly deps: SyncAlertsDeps) {
+    this.firstWholeDay = shiftUtcDay(utcDay(deps.clock.now()), 1);
+  }
 
   /** Call after each forward run of `flow` has been recorded. Delivery failures are logged, not thrown. */
   afterRun(flow: SyncFlow, signal?: AbortSignal): Promise<void> {
     return this.serial(async () => {
-      this.evaluate(flow);
+      this.evaluate(flow, this.deps.clock.now());
       await this.deliver(flow, signal);
     });
   }
@@ -84,14 +92,14 @@ export class SyncAlerts {
       const publication: DailyPublication = { day, values: {}, alarms: {} };
       const problems: string[] = [];
       for (const flow of FLOWS) {
-        this.evaluate(flow);
+        this.evaluate(flow, now);
         await this.deliver(flow, signal);
         const sink = this.deps.metricSink;
         if (!sink) continue;
         const spec = this.alarmSpec(flow);
         try {
-          const outcome = this.deps.store.alerts.syncDays(flow, DAYS_READ).find((d) => d.day === day);
-          const value = outcome ? (outcome.succeeded > 0 ? 0 : 1) : null;
+          const failed = dayFailed(this.history(flow), day);
+          const value = failed === undefined ? null : failed ? 1 : 0;
           publication.values[flow] = value;
           if (value !== null) await sink.put(spec.namespace, spec.metric, value, spec.dimensions, new Date(`${day}T00:00:00Z`), signal);
           publication.alarms[flow] = await sink.ensureAlarm(spec, signal);
@@ -111,29 +119,57 @@ export class SyncAlerts {
     return next;
   }
 
-  /** Records what the runs say: a new streak's alert, or the recovery of the open one. */
-  private evaluate(flow: SyncFlow): void {
+  /**
+   * Records what the runs say: the recovery of the open alert once a run has passed, or a new
+   * streak's alert. An open alert stays the only one until a success, even if the streak's
+   * first day moves (a restart of a service whose flow never ran).
+   */
+  private evaluate(flow: SyncFlow, now: Date): void {
     const { store } = this.deps;
-    const streak = failedStreak(store.alerts.syncDays(flow, DAYS_READ));
     const newest = store.alerts.list(1, flow)[0];
-    if (newest && !newest.recoveredAt && newest.streakStart !== streak?.start) {
-      store.alerts.recover(flow, newest.streakStart);
-      this.deps.log('info', `sync ${flow} recovered from the failures that began ${newest.streakStart}`);
+    const open = newest && !newest.recoveredAt ? newest : undefined;
+    if (open) {
+      if (!this.passedSince(flow, open.streakStart)) return;
+      store.alerts.recover(flow, open.streakStart);
+      this.deps.log('info', `sync ${flow} recovered from the failures that began ${open.streakStart}`);
     }
+    const streak = failedStreak(this.history(flow), now);
     if (!streak || streak.days.length < ALERT_AFTER_DAYS || newest?.streakStart === streak.start) return;
-    const failure = this.lastFailure(flow);
-    const opened = store.alerts.open({
-      flow,
-      streakStart: streak.start,
-      failureClass: String(failure?.summary.failureClass ?? 'other'),
-      failedDays: streak.days,
-      lastError: scrub(failureReason(failure)),
-    });
+    const opened = store.alerts.open({ flow, streakStart: streak.start, failedDays: streak.days, ...this.cause(flow, streak) });
     if (opened) this.deps.log('warn', `sync ${flow} failed ${streak.days.length} days in a row: alerting`, { streakStart: streak.start });
   }
 
-  private lastFailure(flow: SyncFlow): SyncRunRecord | undefined {
-    return this.deps.store.syncs.list(RUNS_READ, flow).find((r) => !r.reverse && r.status === 'failed');
+  private history(flow: SyncFlow): SyncHistory {
+    const days = this.deps.store.alerts.syncDays(flow, DAYS_READ);
+    // Unfinished runs (hung, interrupted) have no finished day, but they too mark the flow as started.
+    const started = [...days.map((d) => d.day), ...this.forwardRuns(flow).map(startDay)];
+    return { days, firstDay: started.length > 0 ? started.reduce((a, b) => (a < b ? a : b)) : this.firstWholeDay };
+  }
+
+  private passedSince(flow: SyncFlow, day: string): boolean {
+    const success = this.deps.store.syncs.lastSuccess(flow);
+    return success !== undefined && startDay(success) >= day;
+  }
+
+  /** Why the streak's days failed: its newest failed run, else a run that never finished, else no run at all. */
+  private cause(flow: SyncFlow, streak: FailedStreak): { failureClass: string; lastError: string } {
+    const failure = this.lastFailure(flow, streak.start);
+    if (failure) return { failureClass: String(failure.summary.failureClass ?? 'other'), lastError: scrub(failureReason(failure)) };
+    const runs = this.forwardRuns(flow);
+    const hung = runs.find((r) => r.status === 'running');
+    if (hung) return { failureClass: 'timeout', lastError: `run ${hung.id}, started ${hung.startedAt}, has not finished` };
+    const interrupted = runs.find((r) => r.status === 'interrupted' && startDay(r) >= streak.start);
+    if (interrupted) return { failureClass: 'other', lastError: `run ${interrupted.id}, started ${interrupted.startedAt}, was interrupted (the service stopped)` };
+    return { failureClass: 'other', lastError: `no forward run started on ${streak.days.join(', ')}` };
+  }
+
+  private forwardRuns(flow: SyncFlow): SyncRunRecord[] {
+    return this.deps.store.syncs.list(RUNS_READ, flow).filter((r) => !r.reverse);
+  }
+
+  /** The newest failed forward run started on or after `sinceDay`. */
+  private lastFailure(flow: SyncFlow, sinceDay: string): SyncRunRecord | undefined {
+    return this.forwardRuns(flow).find((r) => r.status === 'failed' && startDay(r) >= sinceDay);
   }
 
   /** Sends what some channel has not had yet: an open alert, or the recovery of an alert it had. */
@@ -141,7 +177,7 @@ export class SyncAlerts {
     const { store } = this.deps;
     for (const alert of store.alerts.list(ALERTS_READ, flow).reverse()) {
       if (!alert.recoveredAt) {
-        const message = alertMessage(alert, this.lastFailure(flow)?.id);
+        const message = alertMessage(alert, this.lastFailure(flow, alert.streakStart)?.id);
         await this.sendEach(alert, 'alert', this.deps.notifiers.filter((n) => !alert.alertSentTo.includes(n.channel)), message, signal);
       } else {
         const pending = this.deps.notifiers.filter((n) => alert.alertSentTo.includes(n.channel) && !alert.recoverySentTo.includes(n.channel));

@@ -1,16 +1,16 @@
 /**
- * The R4 rules on recorded runs, without a lab: what a failed day is, one alert per streak
- * (also across restarts and with a channel that fails for a while), a new streak after a
- * recovery, and error texts scrubbed of credentials.
+ * The R4 rules on recorded runs, without a lab: what a failed day is (a run that failed,
+ * hung or never started), one alert per streak (also across restarts and with a channel that
+ * fails for a while), a new streak after a recovery, and error texts scrubbed of credentials.
  */
 import t from 'tap';
 import { SyncAlerts } from '../../src/alerting/sync-alerts.js';
-import { failedStreak, previousUtcDay } from '../../src/alerting/streak.js';
+import { dayFailed, failedStreak, previousUtcDay } from '../../src/alerting/streak.js';
 import { scrub } from '../../src/alerting/messages.js';
 import type { Message, Notifier } from '../../src/core/ports.js';
 import { openStore } from '../../src/store/index.js';
-import type { SyncFlow } from '../../src/store/types.js';
-import { tempStore } from '../store/temp-store.js';
+import type { SyncDay, SyncFlow } from '../../src/store/types.js';
+import { ManualClock, tempStore } from '../store/temp-store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -25,14 +25,24 @@ class RecordingNotifier implements Notifier {
   }
 }
 
-t.test('a failed day has runs and no success; days without runs do not break a streak', async (t) => {
-  t.same(failedStreak([]), undefined);
-  t.same(failedStreak([{ day: '2026-03-03', succeeded: 1, failed: 4 }, { day: '2026-03-02', succeeded: 0, failed: 1 }]), undefined, 'a success makes the day good');
-  t.same(failedStreak([
-    { day: '2026-03-05', succeeded: 0, failed: 2 },
-    { day: '2026-03-03', succeeded: 0, failed: 1 },
-    { day: '2026-03-01', succeeded: 1, failed: 0 },
-  ]), { start: '2026-03-03', days: ['2026-03-03', '2026-03-05'] });
+t.test('a failed day is a day without a success, from the first day on', async (t) => {
+  const history = (firstDay: string, ...days: SyncDay[]) => ({ firstDay, days });
+  const at = (iso: string) => new Date(iso);
+  t.same(failedStreak(history('2026-03-06'), at('2026-03-06T12:00:00Z')), undefined, 'nothing before the first day');
+  t.same(failedStreak(history('2026-03-01', { day: '2026-03-03', succeeded: 1, failed: 4 }), at('2026-03-04T01:00:00Z')), undefined, 'a success makes the day good');
+  t.same(
+    failedStreak(history('2026-03-01', { day: '2026-03-05', succeeded: 0, failed: 2 }, { day: '2026-03-02', succeeded: 1, failed: 0 }), at('2026-03-05T04:00:00Z')),
+    { start: '2026-03-03', days: ['2026-03-03', '2026-03-04', '2026-03-05'] },
+    'days without a finished run fail too; today counts once a run failed on it',
+  );
+  t.same(
+    failedStreak(history('2026-03-01', { day: '2026-03-02', succeeded: 1, failed: 0 }), at('2026-03-05T01:00:00Z')),
+    { start: '2026-03-03', days: ['2026-03-03', '2026-03-04'] },
+    'today, whose run has not come yet, is not counted',
+  );
+  t.same(failedStreak(history('2026-03-01', { day: '2026-03-05', succeeded: 1, failed: 1 }), at('2026-03-05T04:00:00Z')), undefined, "today's success ends the streak at once");
+  t.same(failedStreak(history('2026-03-04'), at('2026-03-06T00:10:00Z')), { start: '2026-03-04', days: ['2026-03-04', '2026-03-05'] }, 'counted from the first day');
+  t.equal(dayFailed(history('2026-03-04'), '2026-03-03'), undefined, 'before the first day: nothing was due');
   t.equal(previousUtcDay(new Date('2026-03-01T00:30:00Z')), '2026-02-28');
 });
 
@@ -80,6 +90,71 @@ t.test('one alert per streak, retried on a failed channel, a recovery, then a ne
   await record('site', 'failed');
   t.same(kinds(email), ['sync-failure:site', 'sync-recovery:site', 'sync-failure:site'], 'a new streak, a new alert');
   t.same(current.alerts.list(10, 'site').map((a) => [a.streakStart, Boolean(a.recoveredAt)]), [['2026-03-05', false], ['2026-03-02', true]]);
+});
+
+t.test('days whose run never started or hung: one alert on the second such day, from the daily evaluation', async (t) => {
+  const { store, clock } = tempStore(t);
+  const email = new RecordingNotifier('email');
+  const alerts = new SyncAlerts({ store, notifiers: [email], clock, log: () => {} });
+  const succeed = async (flow: SyncFlow) => {
+    const run = store.syncs.start(flow, false);
+    store.syncs.finish(run.id, 'succeeded', {});
+    await alerts.afterRun(flow);
+  };
+  /** The scheduler's 'alerts:daily' job, just after midnight UTC. */
+  const daily = async (day: string) => {
+    clock.current = new Date(`${day}T00:10:00Z`);
+    await alerts.publishDaily();
+  };
+  const sent = () => email.sent.map((m) => `${m.kind}:${(m.data as { flow: string }).flow}`);
+
+  // 03-02: every flow passes. From 03-03 on, site never starts; uploads starts and hangs; metadata passes daily.
+  for (const flow of ['site', 'uploads', 'metadata'] as const) await succeed(flow);
+  await daily('2026-03-03');
+  clock.current = new Date('2026-03-03T03:00:00Z');
+  const hung = store.syncs.start('uploads', false);
+  await succeed('metadata');
+  await daily('2026-03-04');
+  t.same(sent(), [], 'one failed day: no alert');
+  clock.current = new Date('2026-03-04T03:00:00Z');
+  await succeed('metadata');
+  await daily('2026-03-05');
+  t.same(sent(), ['sync-failure:site', 'sync-failure:uploads'], 'the second day without a success: one alert per flow');
+  t.match(email.sent[0], { subject: /site sync failed 2 days in a row \(other\)/, data: { days: ['2026-03-03', '2026-03-04'], lastError: 'no forward run started on 2026-03-03, 2026-03-04' } });
+  t.match(email.sent[1], { subject: /uploads sync failed 2 days in a row \(timeout\)/, data: { lastError: new RegExp(`run ${hung.id}, started 2026-03-03T03:00:00.000Z, has not finished`) } });
+
+  clock.current = new Date('2026-03-05T03:00:00Z');
+  await succeed('metadata');
+  await daily('2026-03-06');
+  await daily('2026-03-06');
+  t.same(sent(), ['sync-failure:site', 'sync-failure:uploads'], 'a third such day, evaluated twice: no new alert');
+
+  clock.current = new Date('2026-03-06T03:00:00Z');
+  await succeed('site');
+  store.syncs.finish(hung.id, 'failed', { failureClass: 'timeout', error: 'the run passed its deadline' });
+  await alerts.afterRun('uploads');
+  t.same(sent(), ['sync-failure:site', 'sync-failure:uploads', 'sync-recovery:site'], 'a success recovers site; the hung run, ended failed, keeps the uploads streak');
+  t.same(store.alerts.list(10).map((a) => [a.flow, a.streakStart, Boolean(a.recoveredAt)]), [['uploads', '2026-03-03', false], ['site', '2026-03-03', true]]);
+});
+
+t.test('a fresh install does not alert; two whole days without any run do', async (t) => {
+  const { store, clock } = tempStore(t, new ManualClock(new Date('2026-03-02T15:00:00Z')));
+  const email = new RecordingNotifier('email');
+  const service = new SyncAlerts({ store, notifiers: [email], clock, log: () => {} });
+  const published = await service.publishDaily();
+  t.same(published.values, {}, 'no metric sink: nothing sent');
+  clock.current = new Date('2026-03-03T00:10:00Z');
+  await service.publishDaily();
+  clock.current = new Date('2026-03-04T00:10:00Z');
+  await service.publishDaily();
+  t.same(email.sent, [], 'the day the service started is not judged, and one whole day is no streak');
+  clock.current = new Date('2026-03-05T00:10:00Z');
+  await service.publishDaily();
+  t.same(email.sent.map((m) => m.subject), [
+    '[drsentinel] site sync failed 2 days in a row (other)',
+    '[drsentinel] uploads sync failed 2 days in a row (other)',
+    '[drsentinel] metadata sync failed 2 days in a row (other)',
+  ], 'the scheduled sync never ran on 03-03 and 03-04: alerted');
 });
 
 t.test('scrub removes query strings, keys, tokens and passwords from error texts', async (t) => {
