@@ -144,7 +144,11 @@ class S3Front {
     return undefined;
   }
 
-  /** S3 checks the object as it stands when the write commits: for a multipart upload, at completion. */
+  /**
+   * S3 checks the object as it stands when the write commits: for a multipart upload, at
+   * completion. Here the check and the write are two steps, so two conditional writes racing
+   * on one key can both pass where S3 would refuse one (409): the lab proves refusals, not races.
+   */
   async #precondition(req: ProxyRequest, op: { bucket: string; key: string; rawPath: string }): Promise<LocalAnswer | undefined> {
     const condition = writeCondition(req.headers);
     if (!condition) return undefined;
