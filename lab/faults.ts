@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { listen } from './ports.js';
+import { LISTING_FAULTS, type ListingFault } from './s3-listing.js';
 
 /** How the twin misbehaves for one service (fault tests, game days). */
 export interface Fault {
@@ -14,6 +15,8 @@ export interface Fault {
   ratio?: number;
   /** hit only the next N requests, then the fault clears itself */
   count?: number;
+  /** s3 only: listings answered wrong on purpose while set (s3-listing.ts); ratio and count do not apply to it. */
+  listing?: ListingFault;
 }
 
 export const FAULT_SERVICES = ['s3', 'dynamodb', 'blob', 'cosmos', 'arm', 'keyvault', 'monitor', 'cloudwatch', 'dns', 'smtp', 'webhook'] as const;
@@ -60,7 +63,7 @@ export function faultProblems(value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['a fault is a JSON object'];
   const fault = value as Record<string, unknown>;
   const problems: string[] = [];
-  const known = new Set(['latencyMs', 'status', 'retryAfterSeconds', 'dropConnection', 'ratio', 'count', 'methods']);
+  const known = new Set(['latencyMs', 'status', 'retryAfterSeconds', 'dropConnection', 'ratio', 'count', 'methods', 'listing']);
   for (const name of Object.keys(fault)) if (!known.has(name)) problems.push(`unknown field "${name}"`);
   const nonNegative = (name: string) => {
     const v = fault[name];
@@ -76,6 +79,7 @@ export function faultProblems(value: unknown): string[] {
   if (fault.dropConnection !== undefined && typeof fault.dropConnection !== 'boolean') problems.push('dropConnection must be a boolean');
   const ratio = fault.ratio;
   if (ratio !== undefined && (typeof ratio !== 'number' || ratio < 0 || ratio > 1)) problems.push('ratio must be between 0 and 1');
+  if (fault.listing !== undefined && !(LISTING_FAULTS as readonly unknown[]).includes(fault.listing)) problems.push(`listing must be one of ${LISTING_FAULTS.join(', ')}`);
   const count = fault.count;
   if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) problems.push('count must be an integer ≥ 1');
   return problems;

@@ -85,7 +85,7 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
   const cosmosName = cosmosContainerName(cosmosConfig.database, cosmosConfig.container);
 
   const bucket = (name: string) => new S3ObjectStore(s3, name);
-  const container = (name: string) => new BlobObjectStore(blob.getContainerClient(name));
+  const container = (name: string) => new BlobObjectStore(blob.getContainerClient(name), { idleTimeoutMs: requestTimeoutMs(config) });
 
   return {
     objects: {

@@ -19,6 +19,7 @@ import type { ContentHeaders, ListOptions, ObjectInfo, ObjectStore, PutOptions }
 import { DigestingStream } from '../digest.js';
 import { ListingWalk } from '../listing.js';
 import { conditionOf, underCondition, type ConflictKind, type WriteCondition } from '../write-conditions.js';
+import { withIdleTimeout } from '../stall.js';
 
 const MAX_NAME_LENGTH = 1024;
 const MAX_SEGMENTS = 254;
@@ -31,6 +32,8 @@ export interface BlobStoreOptions {
   blockSize?: number;
   /** Blocks in flight at once: memory is bounded by (concurrency + 1) × blockSize. */
   concurrency?: number;
+  /** A download body that sends nothing for this long fails with a TimeoutError: the SDK bounds only the wait for the headers. */
+  idleTimeoutMs?: number;
 }
 
 // ------------------------------------------------------------------ metadata names
@@ -140,11 +143,13 @@ export class BlobObjectStore implements ObjectStore {
   readonly listsMetadata = true;
   private readonly blockSize: number;
   private readonly concurrency: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(private readonly container: ContainerClient, opts: BlobStoreOptions = {}) {
     this.name = `blob://${container.containerName}`;
     this.blockSize = opts.blockSize ?? 4 * 1024 * 1024;
     this.concurrency = opts.concurrency ?? 4;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   }
 
   /** Azure's blob naming rules (learn.microsoft.com, "Naming and Referencing Containers, Blobs, and Metadata"). */
@@ -227,7 +232,7 @@ export class BlobObjectStore implements ObjectStore {
         contentDisposition: res.contentDisposition,
       };
       const info = this.info(key, props, res.metadata);
-      return { info, body: res.readableStreamBody as Readable };
+      return { info, body: withIdleTimeout(res.readableStreamBody as Readable, this.idleTimeoutMs, `${this.name}/${key}`) };
     } catch (error) {
       if (isNotFound(error)) throw new NotFoundError(`${this.name}/${key} does not exist`);
       throw error;
