@@ -3,7 +3,7 @@
  * sorted order, walked side by side (the rclone way). Memory is constant.
  */
 import type { KeyOrder, ObjectInfo, ObjectStore } from '../core/ports.js';
-import { withRetry } from '../core/retry.js';
+import { SafetyError, withRetry } from '../core/retry.js';
 
 export type Joined<T> =
   | { kind: 'source-only'; source: T }
@@ -51,18 +51,23 @@ export function isOrderSensitive(key: string): boolean {
 
 const LIST_PAGE_SIZE = 1000;
 
-export class ListingOrderError extends Error {
-  constructor(side: string, previous: string, key: string) {
-    super(`the ${side} listing is not sorted: "${key}" came after "${previous}"; refusing to compare (nothing was deleted)`);
+/**
+ * A listing that goes backwards (out of order, or a key repeated: a page served twice, a
+ * listing restarted) cannot be trusted to have listed everything: what it skipped would look
+ * deleted at the source. A safety failure, never retried, and the walk stops before any delete.
+ */
+export class ListingOrderError extends SafetyError {
+  constructor(listing: string, previous: string, key: string) {
+    super(`listing of ${listing} went backwards at key "${key}" after "${previous}": it cannot be trusted to be complete; refusing to compare (nothing was deleted)`, { listing, previous, key });
     this.name = 'ListingOrderError';
   }
 }
 
-/** Fails loudly if a listing goes backwards: a silent misorder would look like missing objects. */
-export async function* assertSorted<T extends { key: string }>(items: AsyncIterable<T>, compare: (a: string, b: string) => number, side: string): AsyncGenerator<T> {
+/** Passes a listing through, throwing ListingOrderError at the first key not strictly after the one before. */
+export async function* assertSorted<T extends { key: string }>(items: AsyncIterable<T>, compare: (a: string, b: string) => number, listing: string): AsyncGenerator<T> {
   let previous: string | undefined;
   for await (const item of items) {
-    if (previous !== undefined && compare(previous, item.key) >= 0) throw new ListingOrderError(side, previous, item.key);
+    if (previous !== undefined && compare(previous, item.key) >= 0) throw new ListingOrderError(listing, previous, item.key);
     previous = item.key;
     yield item;
   }
@@ -72,9 +77,10 @@ export async function* mergeJoin<T extends { key: string }>(
   source: AsyncIterable<T>,
   destination: AsyncIterable<T>,
   compare: (a: string, b: string) => number,
+  names: { source: string; destination: string } = { source: 'the source', destination: 'the destination' },
 ): AsyncGenerator<Joined<T>> {
-  const src = assertSorted(source, compare, 'source')[Symbol.asyncIterator]();
-  const dst = assertSorted(destination, compare, 'destination')[Symbol.asyncIterator]();
+  const src = assertSorted(source, compare, names.source)[Symbol.asyncIterator]();
+  const dst = assertSorted(destination, compare, names.destination)[Symbol.asyncIterator]();
   try {
     let s = await src.next();
     let d = await dst.next();
@@ -119,8 +125,9 @@ export async function walkStores(
   const srcList = source.list({ signal, prefix, pageSize: LIST_PAGE_SIZE });
   const dstList = destination.list({ signal, prefix, pageSize: LIST_PAGE_SIZE });
   const compare = comparatorFor(source.keyOrder);
+  const names = { source: source.name, destination: destination.name };
   let joined: AsyncIterable<Joined<ObjectInfo>>;
-  if (source.keyOrder === destination.keyOrder) joined = mergeJoin(srcList, dstList, compare);
+  if (source.keyOrder === destination.keyOrder) joined = mergeJoin(srcList, dstList, compare, names);
   else {
     const asideSource = async (src: ObjectInfo) => {
       const dst = await withRetry(() => destination.head(src.key, signal), { signal });
@@ -130,7 +137,13 @@ export async function walkStores(
     const asideDestination = async (dst: ObjectInfo) => {
       if (!(await withRetry(() => source.head(dst.key, signal), { signal }))) await visit({ kind: 'destination-only', destination: dst });
     };
-    joined = mergeJoin(withoutOrderSensitive(srcList, asideSource), withoutOrderSensitive(dstList, asideDestination), compare);
+    // The keys set aside never reach the merge's own check: each listing is checked whole, in its store's order.
+    const whole = (store: ObjectStore, list: AsyncIterable<ObjectInfo>) => assertSorted(list, comparatorFor(store.keyOrder), store.name);
+    joined = mergeJoin(
+      withoutOrderSensitive(whole(source, srcList), asideSource),
+      withoutOrderSensitive(whole(destination, dstList), asideDestination),
+      compare, names,
+    );
   }
   for await (const pair of joined) {
     signal?.throwIfAborted();

@@ -2,7 +2,9 @@
 import t from 'tap';
 import { Readable } from 'node:stream';
 import type { KeyOrder, ObjectInfo, ObjectStore } from '../../src/core/ports.js';
+import { classifyFailure, SafetyError } from '../../src/core/retry.js';
 import { compareUtf16, compareUtf8, isOrderSensitive, ListingOrderError, mergeJoin, walkStores, type Joined } from '../../src/sync/merge.js';
+import { MemoryObjectStore } from '../helpers/memory-object-store.js';
 // Deterministic, so a failure can be replayed: the lab's own seeded generator.
 import { prng } from '../../lab/seed.js';
 
@@ -84,7 +86,11 @@ t.test('mergeJoin classifies source-only, destination-only and match', async (t)
   t.same((await collect(mergeJoin(from(['x'].map(k)), from([]), compareUtf16))).map(describe), ['+x']);
 });
 
-t.test('a listing that goes backwards raises ListingOrderError', async (t) => {
+t.test('a listing that goes backwards raises ListingOrderError, a safety failure', async (t) => {
+  const error = await collect(mergeJoin(from(['a', 'c', 'b'].map(k)), from([]), compareUtf16, { source: 's3://site', destination: 'blob://$web' })).catch((err: unknown) => err);
+  t.ok(error instanceof SafetyError, 'a SafetyError: never retried, no delete follows');
+  t.equal(classifyFailure(error), 'safety');
+  t.match((error as Error).message, 'listing of s3://site went backwards at key "b" after "c"');
   await t.rejects(collect(mergeJoin(from(['a', 'c', 'b'].map(k)), from([]), compareUtf16)), ListingOrderError);
   await t.rejects(collect(mergeJoin(from(['a'].map(k)), from(['b', 'b'].map(k)), compareUtf16)), ListingOrderError, 'a repeated key too');
   // Sorted in UTF-16 but read as UTF-8: the emoji comes too early.
@@ -143,4 +149,21 @@ t.test('walkStores merges stores that sort alike without a single head', async (
   const destination = new MemoryStore('b', 'utf16', ['a\u{1F600}', 'c']);
   t.same(await walk(source, destination), ['+a\uFF01', '+b', '-c', '=a\u{1F600}'].sort());
   t.same(destination.heads, []);
+});
+
+t.test('walkStores checks each listing whole in its own order, the keys set aside included', async (t) => {
+  const source = new MemoryObjectStore('s3://uploads', 'utf8');
+  const destination = new MemoryObjectStore('blob://uploads', 'utf16');
+  for (const key of ['a', 'b\u{1F600}', 'b\uFF01', 'c']) {
+    source.add(key);
+    destination.add(key);
+  }
+  // Sorted by UTF-16 where S3 sorts by UTF-8: the emoji comes too early. Both keys are set
+  // aside from the merge, so only the check of the whole listing can see it.
+  source.listed = (keys) => [...keys].sort(compareUtf16);
+  const error = await walkStores(source, destination, async () => {}).catch((err: unknown) => err);
+  t.ok(error instanceof ListingOrderError, 'refused');
+  t.match((error as Error).message, 'listing of s3://uploads went backwards at key "b\uFF01" after "b\u{1F600}"');
+  source.listed = undefined;
+  await t.resolves(walkStores(source, destination, async () => {}), 'in its own order, the same listing passes');
 });
