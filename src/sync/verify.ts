@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { ObjectInfo, ObjectStore } from '../core/ports.js';
 import { describeError, fail, pass, type Outcome } from '../core/result.js';
-import { withRetry } from '../core/retry.js';
+import { SafetyError, withRetry } from '../core/retry.js';
 import { walkStores } from './merge.js';
 import { Pool } from './pool.js';
 
@@ -24,8 +24,37 @@ export interface MirrorVerifyOptions {
   signal?: AbortSignal;
 }
 
-function pageUrl(base: string, key: string): string {
-  return new URL(key.split('/').map(encodeURIComponent).join('/'), base.endsWith('/') ? base : `${base}/`).toString();
+/**
+ * The address of a page on the static website. A key is data, not an address: each segment
+ * is percent-encoded and appended under the website's own path, never resolved against it,
+ * so `//169.254.169.254/x.html` or `http://evil/x.html` stay on the website. A `.` or `..`
+ * segment would be resolved away by any client (percent-encoded too): such a key has no page
+ * of its own, and asking for it is refused.
+ */
+export function pageUrl(base: string, key: string): string {
+  const root = new URL(base);
+  root.search = '';
+  root.hash = '';
+  if (!root.pathname.endsWith('/')) root.pathname += '/';
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  const url = new URL(root.href + path);
+  if (url.origin !== root.origin || url.pathname !== root.pathname + path) throw new SafetyError(`the key "${key}" does not name a page under ${root.href}: not asked for`, { key, website: root.href });
+  return url.href;
+}
+
+/**
+ * One page's status, without following redirects: the website answers a page itself, and a
+ * redirect (to another origin above all) is a page that does not answer 200.
+ */
+async function pageStatus(url: string, signal?: AbortSignal): Promise<number | string> {
+  const res = await withRetry(async () => {
+    const r = await fetch(url, { signal, redirect: 'manual' });
+    if (r.status === 503 || r.status === 429) throw Object.assign(new Error(`HTTP ${r.status}`), { statusCode: r.status });
+    return r;
+  }, { signal });
+  await res.body?.cancel();
+  const location = res.headers.get('location');
+  return location !== null && res.status >= 300 && res.status < 400 ? `${res.status} redirect to ${location}` : res.status;
 }
 
 export async function verifyMirror(opts: MirrorVerifyOptions): Promise<Outcome> {
@@ -42,16 +71,9 @@ export async function verifyMirror(opts: MirrorVerifyOptions): Promise<Outcome> 
 
   const checkPage = (key: string) =>
     pool.submit(async () => {
-      const url = pageUrl(opts.websiteUrl!, key);
       let status: number | string;
       try {
-        const res = await withRetry(async () => {
-          const r = await fetch(url, { signal });
-          if (r.status === 503 || r.status === 429) throw Object.assign(new Error(`HTTP ${r.status}`), { statusCode: r.status });
-          return r;
-        }, { signal });
-        await res.body?.cancel();
-        status = res.status;
+        status = await pageStatus(pageUrl(opts.websiteUrl!, key), signal);
       } catch (err) {
         status = describeError(err);
       }
@@ -88,7 +110,9 @@ export async function verifyMirror(opts: MirrorVerifyOptions): Promise<Outcome> 
   await pool.drain();
 
   const problems: string[] = [];
-  if (totals.sourceObjects !== totals.destinationObjects) problems.push(`${totals.destinationObjects} objects at ${destination.name} but ${totals.sourceObjects} at ${source.name}`);
+  // An empty listing beside a full destination is a wrong bucket or a lost permission: said first, plainly.
+  if (totals.sourceObjects === 0 && totals.destinationObjects > 0) problems.push(`${source.name} lists no objects while ${destination.name} holds ${totals.destinationObjects}: wrong bucket, credentials or policy?`);
+  else if (totals.sourceObjects !== totals.destinationObjects) problems.push(`${totals.destinationObjects} objects at ${destination.name} but ${totals.sourceObjects} at ${source.name}`);
   if (totals.sourceBytes !== totals.destinationBytes) problems.push(`${totals.destinationBytes} bytes at ${destination.name} but ${totals.sourceBytes} at ${source.name}`);
   if (missingCount) problems.push(`${missingCount} missing at the destination (first: ${missing[0]})`);
   if (extraCount) problems.push(`${extraCount} not in the source (first: ${extra[0]})`);
@@ -97,12 +121,12 @@ export async function verifyMirror(opts: MirrorVerifyOptions): Promise<Outcome> 
   if (opts.websiteUrl && pagesBad > 0) problems.push(`${pagesBad} of ${totals.pages} pages do not answer 200 on ${opts.websiteUrl} (first: ${badPages[0]?.key} answers ${badPages[0]?.status})`);
 
   const agreeing = totals.sourceObjects - missingCount - sizeDiffCount;
-  const ratio = totals.sourceObjects === 0 ? 1 : agreeing / totals.sourceObjects;
+  const ratio = totals.sourceObjects === 0 ? (problems.length === 0 ? 1 : 0) : agreeing / totals.sourceObjects;
   const evidence = { source: source.name, destination: destination.name, ...totals, missing, extra, sizeDiffers, badPages };
   const measurements = { ...totals, missing: missingCount, extra: extraCount, sizeDiffers: sizeDiffCount, ratio };
-  return problems.length === 0
-    ? pass(`${totals.sourceObjects} objects and ${totals.sourceBytes} bytes equal on both sides` + (opts.websiteUrl ? `; all ${totals.pages} pages answer 200` : ''), evidence, measurements)
-    : fail(problems.join('; '), evidence, measurements);
+  if (problems.length > 0) return fail(problems.join('; '), evidence, measurements);
+  if (totals.sourceObjects === 0) return pass(`both sides are empty: ${source.name} and ${destination.name} hold no objects`, evidence, measurements);
+  return pass(`${totals.sourceObjects} objects and ${totals.sourceBytes} bytes equal on both sides` + (opts.websiteUrl ? `; all ${totals.pages} pages answer 200` : ''), evidence, measurements);
 }
 
 /** Keeps the newest `n` by lastModified (ties by key) while a listing streams past. */
