@@ -21,7 +21,7 @@ import { fail, pass, type Outcome } from '../core/result.js';
 import { IntegrityError, withRetry } from '../core/retry.js';
 import { exportFolder, readDataFile, readManifest, type ExportRecord } from './export-reader.js';
 import { importRecords, type ImportTotals } from './importer.js';
-import { syncObjects } from './objects.js';
+import { DEFAULT_DELETE_LIMITS, deleteVerdict, syncObjects, type DeleteBrake, type DeleteLimits } from './objects.js';
 import { Quarantine } from './quarantine.js';
 import { Sampler, verifySample } from './sample.js';
 
@@ -62,6 +62,8 @@ export interface MetadataSyncOptions {
   clock: Clock;
   signal?: AbortSignal;
   onProgress?: (progress: MetadataProgress) => void;
+  /** Full imports and scans: the brakes on removing stale items (sync.maxDeleteRatio, …). */
+  deletes?: DeleteLimits;
 }
 
 export interface MetadataProgress {
@@ -79,6 +81,10 @@ export interface MetadataSyncSummary {
   expectedItems: number;
   import: ImportTotals;
   staleRemoved: number;
+  /** A delete brake held: no stale item was removed, and the verification fails. */
+  brake?: DeleteBrake;
+  /** Stale items a brake would have kept were removed on the explicit override. */
+  deletesAllowed?: true;
   quarantineFile?: string;
   quarantinedFirst: Array<{ file: string; line: number; reason: string }>;
   destinationCount: number;
@@ -161,24 +167,56 @@ async function* scanRecords(source: DocumentTable, signal?: AbortSignal): AsyncG
   for await (const item of source.scan({ signal, segments: 4 })) yield { file: `scan:${source.name}`, line: ++line, op: 'put', item };
 }
 
-/** Full imports: items at the destination that the source no longer has are removed. */
-async function removeStale(destination: DocumentTable, seen: Database.Database, schema: KeySchema, signal?: AbortSignal): Promise<number> {
+interface StaleRemoval {
+  removed: number;
+  brake?: DeleteBrake;
+  deletesAllowed?: true;
+}
+
+/**
+ * Full imports: items at the destination that the source no longer has are removed — after
+ * the delete brakes (deleteVerdict), so they are counted first. Their keys wait in the `seen`
+ * database, not in memory. The brakes weigh them against the destination as this pass finds
+ * it, the items just imported included.
+ */
+async function removeStale(opts: MetadataSyncOptions, seen: Database.Database, schema: KeySchema, sourceCount: number): Promise<StaleRemoval> {
+  const { destination, signal } = opts;
+  const { destinationCount, doomed } = await noteStale(destination, seen, schema, signal);
+  const verdict = deleteVerdict({
+    flow: 'metadata', noun: 'items', source: opts.source.name, destination: destination.name, sourceCount, destinationCount, planned: doomed,
+  }, opts.deletes ?? DEFAULT_DELETE_LIMITS);
+  if (verdict.brake) return { removed: 0, brake: verdict.brake };
+  return { removed: await removeNoted(destination, seen, signal), ...verdict };
+}
+
+/** Scans the destination once: counts it, and notes each key the source did not have. */
+async function noteStale(destination: DocumentTable, seen: Database.Database, schema: KeySchema, signal?: AbortSignal): Promise<{ destinationCount: number; doomed: number }> {
+  seen.exec('CREATE TABLE IF NOT EXISTS stale (key TEXT NOT NULL)');
   const known = seen.prepare('SELECT 1 FROM seen WHERE key = ?');
-  let doomed: Item[] = [];
+  const note = seen.prepare('INSERT INTO stale (key) VALUES (?)');
+  let destinationCount = 0;
+  let doomed = 0;
+  for await (const item of destination.scan({ signal })) {
+    destinationCount++;
+    const key = keyOf(item, schema);
+    if (known.get(canonicalForm(key))) continue;
+    note.run(JSON.stringify(key));
+    doomed++;
+  }
+  return { destinationCount, doomed };
+}
+
+const STALE_BATCH = 100;
+
+async function removeNoted(destination: DocumentTable, seen: Database.Database, signal?: AbortSignal): Promise<number> {
+  const page = seen.prepare<[number, number], { id: number; key: string }>('SELECT rowid AS id, key FROM stale WHERE rowid > ? ORDER BY rowid LIMIT ?');
   let removed = 0;
-  const flush = async () => {
-    if (doomed.length === 0) return;
-    const result = await withRetry(() => destination.bulkWrite(doomed.map((item) => ({ type: 'delete' as const, item })), signal), { signal });
+  for (let rows = page.all(0, STALE_BATCH); rows.length > 0; rows = page.all(rows.at(-1)!.id, STALE_BATCH)) {
+    const ops = rows.map((row) => ({ type: 'delete' as const, item: JSON.parse(row.key) as Item }));
+    const result = await withRetry(() => destination.bulkWrite(ops, signal), { signal });
     if (result.failed.length) throw new Error(`${result.failed.length} stale items could not be removed: ${result.failed[0]!.reason}`);
     removed += result.deleted;
-    doomed = [];
-  };
-  for await (const item of destination.scan({ signal })) {
-    const key = keyOf(item, schema);
-    if (!known.get(canonicalForm(key))) doomed.push(key);
-    if (doomed.length >= 100) await flush();
   }
-  await flush();
   return removed;
 }
 
@@ -260,15 +298,16 @@ export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataS
     await quarantine.close();
     expectedItems ??= kind === 'scan' ? totals.puts : undefined;
 
-    let staleRemoved = 0;
+    let stale: StaleRemoval = { removed: 0 };
     if (kind !== 'incremental' && totals.quarantined === 0) {
       report('cleaning');
-      staleRemoved = await removeStale(opts.destination, seen, schema, signal);
+      stale = await removeStale(opts, seen, schema, totals.records);
     }
 
     report('verifying');
     const destinationCount = await withRetry(() => opts.destination.count(signal), { signal });
     const problems: string[] = [];
+    if (stale.brake) problems.push(stale.brake.reason);
     if (kind === 'incremental') {
       if (totals.created === undefined) problems.push(`${opts.destination.name} cannot tell created from replaced items, so the count cannot be proven`);
       else expectedItems = opts.previous!.count + totals.created - totals.deleted;
@@ -277,19 +316,21 @@ export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataS
       problems.push(`${destinationCount} items at ${opts.destination.name}, ${expectedItems} expected`);
     }
     if (totals.quarantined > 0) problems.push(`${totals.quarantined} records quarantined (first: ${quarantine.first[0]!.file} line ${quarantine.first[0]!.line}: ${quarantine.first[0]!.reason})`);
-    const sample = await verifySample(sampler, opts.destination, schema, { signal });
+    const sample = await verifySample(sampler, opts.destination, schema, { signal, wholeSource: kind !== 'incremental' });
     if (sample.status !== 'pass') problems.push(sample.reason);
 
     const imported = totals.records - totals.quarantined - (sample.measurements.sampled! - sample.measurements.matched!);
-    const ratio = totals.records === 0 ? 1 : Math.max(0, imported / totals.records);
+    // Nothing imported is a ratio of 1 only when the destination proves to hold what it should.
+    const ratio = totals.records === 0 ? (problems.length === 0 ? 1 : 0) : Math.max(0, imported / totals.records);
     const measurements = { records: totals.records, written: totals.written, deleted: totals.deleted, quarantined: totals.quarantined, expectedItems: expectedItems ?? -1, destinationCount, sampled: sample.measurements.sampled!, sampleMatched: sample.measurements.matched!, ratio };
     const evidence = { kind, exportId, window, through: through.toISOString(), sample: sample.evidence, quarantined: quarantine.first };
     const verification = problems.length === 0
       ? pass(`${destinationCount} items at ${opts.destination.name} as expected; ${sample.measurements.sampled} sampled hashes equal`, evidence, measurements)
       : fail(problems.join('; '), evidence, measurements);
     report('done');
+    const { removed: staleRemoved, ...braking } = stale;
     return {
-      kind, exportId, exportTime: through.toISOString(), window, expectedItems: expectedItems ?? -1, import: totals, staleRemoved,
+      kind, exportId, exportTime: through.toISOString(), window, expectedItems: expectedItems ?? -1, import: totals, staleRemoved, ...braking,
       quarantineFile: quarantine.count > 0 ? quarantine.path : undefined,
       quarantinedFirst: quarantine.first.map(({ file, line, reason }) => ({ file, line, reason })),
       destinationCount, verification,

@@ -3,7 +3,8 @@
  * listings merged in sorted order, unchanged objects recognised by size plus the source's
  * fingerprint recorded on the destination, changed ones streamed across with their headers
  * and MD5, and — in mirror mode only — objects gone from the source deleted, but only after
- * a pass without a single error. Copy mode never deletes.
+ * a pass without a single error and within the delete brakes (deleteVerdict). Copy mode never
+ * deletes.
  */
 import { createWriteStream, createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,6 +37,47 @@ export interface ObjectSyncOptions {
   prefix?: string;
   /** Most failures and rejections kept by name in the summary; the counts are always exact. */
   maxNamed?: number;
+  /** Mirror mode: the delete brakes (sync.maxDeleteRatio, sync.maxDeleteMinimum, --allow-deletes). */
+  deletes?: DeleteLimits;
+}
+
+export interface DeleteLimits {
+  /** Share of the destination a run may delete… */
+  maxRatio: number;
+  /** …or this many, whichever is more. */
+  minimum: number;
+  /** A tech-lead's explicit override: the deletes go through whatever brake holds. */
+  allow: boolean;
+}
+
+export const DEFAULT_DELETE_LIMITS: DeleteLimits = { maxRatio: 0.25, minimum: 10, allow: false };
+
+/** A brake that held: nothing was deleted. The run fails with class `safety`. */
+export interface DeleteBrake {
+  /** One sentence naming the flow, the counts and the limit. */
+  reason: string;
+  planned: number;
+  destinationCount: number;
+  /** The most deletes the run was allowed. */
+  limit: number;
+}
+
+/** What a run is about to delete, against what the two sides hold. */
+export interface DeletePlan {
+  flow: string;
+  /** What the stores hold, for the reason: `objects`, `items`. */
+  noun: string;
+  source: string;
+  destination: string;
+  sourceCount: number;
+  destinationCount: number;
+  planned: number;
+}
+
+/** Either a brake held (`brake`), or the deletes may go, `deletesAllowed` when only the override let them. */
+export interface DeleteVerdict {
+  brake?: DeleteBrake;
+  deletesAllowed?: true;
 }
 
 export interface ObjectSyncProgress {
@@ -73,7 +115,7 @@ export interface ObjectSyncSummary {
   deleted: number;
   /** Objects only at the destination that copy mode keeps. */
   keptAtDestination: number;
-  /** Mirror mode: deletions withheld because the pass had errors. */
+  /** Mirror mode: deletions withheld because the pass had errors or a delete brake held. */
   deletionsWithheld: number;
   failed: number;
   rejected: number;
@@ -81,6 +123,10 @@ export interface ObjectSyncSummary {
   rejections: NamedProblem[];
   retries: number;
   durationMs: number;
+  /** Mirror mode: a delete brake held, nothing was deleted (deletionsWithheld says how many were planned). */
+  brake?: DeleteBrake;
+  /** Mirror mode: deletes a brake would have held went through on the explicit override. */
+  deletesAllowed?: true;
 }
 
 /**
@@ -94,6 +140,35 @@ export interface ObjectSyncSummary {
 export function fingerprintOf(info: ObjectInfo): string {
   const etag = info.etag?.replace(/"/g, '');
   return `${info.size}:${etag ? `etag:${etag}` : `md5:${info.md5 ?? ''}`}`;
+}
+
+/**
+ * The delete brakes. An empty listing beside a full destination is a wrong bucket, lost
+ * credentials or a policy hiding the objects, never a site emptied on purpose: it deletes
+ * nothing, whatever the counts. A mass delete (more than maxRatio of the destination and more
+ * than minimum) is held too. `allow` lets both through: it is a tech-lead's explicit,
+ * audited decision, and the one way to empty a destination on purpose.
+ */
+export function deleteVerdict(plan: DeletePlan, limits: DeleteLimits): DeleteVerdict {
+  const brake = brakeFor(plan, limits);
+  if (!brake) return {};
+  return limits.allow ? { deletesAllowed: true } : { brake };
+}
+
+function brakeFor(plan: DeletePlan, limits: DeleteLimits): DeleteBrake | undefined {
+  const { flow, noun, source, destination, planned, destinationCount } = plan;
+  if (planned === 0) return undefined;
+  if (plan.sourceCount === 0 && destinationCount > 0) {
+    const reason = `${flow}: ${source} lists no ${noun} while ${destination} holds ${destinationCount}: wrong bucket, credentials or policy? nothing deleted`;
+    return { reason, planned, destinationCount, limit: 0 };
+  }
+  // The epsilon keeps 0.29 × 100 at 29, not 28.999….
+  const limit = Math.max(limits.minimum, Math.floor(limits.maxRatio * destinationCount + 1e-9));
+  if (planned <= limit) return undefined;
+  const percent = Number((limits.maxRatio * 100).toFixed(2));
+  const reason = `${flow}: ${planned} of the ${destinationCount} ${noun} at ${destination} would be deleted, more than the limit of ${limit} ` +
+    `(sync.maxDeleteRatio ${percent} %, sync.maxDeleteMinimum ${limits.minimum}): nothing deleted; allow them with --allow-deletes`;
+  return { reason, planned, destinationCount, limit };
 }
 
 export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSummary> {
@@ -163,6 +238,8 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
   let doomedError: Error | undefined;
   doomed.on('error', (err) => (doomedError = err));
   let doomedCount = 0;
+  // What the destination held before this run: the base of the mass-delete brake.
+  let destinationCount = 0;
 
   const planCopy = async (item: ObjectInfo) => {
     const rejection = destination.rejectKey(item.key);
@@ -206,6 +283,7 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
 
   try {
     await walkStores(source, destination, async (pair) => {
+      if (pair.kind !== 'source-only') destinationCount++;
       if (pair.kind === 'destination-only') return onDestinationOnly(pair.destination);
       summary.seen++;
       if (summary.seen % 500 === 0) report();
@@ -219,8 +297,14 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
     await once(doomed, 'finish');
 
     if (opts.mode === 'mirror' && doomedCount > 0) {
-      if (summary.failed > 0) summary.deletionsWithheld = doomedCount;
+      const verdict = deleteVerdict({
+        flow: opts.flow, noun: 'objects', source: source.name, destination: destination.name,
+        sourceCount: summary.seen, destinationCount, planned: doomedCount,
+      }, opts.deletes ?? DEFAULT_DELETE_LIMITS);
+      if (verdict.brake) summary.brake = verdict.brake;
+      if (summary.failed > 0 || verdict.brake) summary.deletionsWithheld = doomedCount;
       else {
+        if (verdict.deletesAllowed) summary.deletesAllowed = true;
         phase = 'deleting';
         report();
         const lines = createInterface({ input: createReadStream(doomedFile), crlfDelay: Infinity });

@@ -292,3 +292,47 @@ t.test('(g) a data file whose MD5 differs from the manifest is refused before an
   await t.rejects(run, { message: new RegExp(`${dataKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*MD5 .* differs from the manifest`) });
   t.equal(await destination.count(), 0, 'nothing imported');
 });
+
+// ------------------------------------------------------------------ delete brakes
+
+t.test('(h) scan mode: 3 source items beside 503 documents remove nothing, and the verification fails naming the brake', async (t) => {
+  const { table: source } = await freshCosmos(t);
+  const { table: destination } = await freshCosmos(t);
+  const kept = [0, 1, 2].map((i) => ({ ...key('kept', i), content: { S: `kept ${i}` } }));
+  await source.bulkWrite(kept.map((item) => ({ type: 'put' as const, item })));
+  const old = Array.from({ length: 500 }, (_, i) => ({ ...key('old', i), content: { S: 'from a fuller day' } }));
+  for (const batch of [kept, old.slice(0, 250), old.slice(250)]) await destination.bulkWrite(batch.map((item) => ({ type: 'put' as const, item })));
+  t.equal(await destination.count(), 503);
+
+  const held = await syncMetadata(options({ mode: 'scan', source, destination, export: undefined }));
+  t.equal(held.staleRemoved, 0);
+  t.equal(await destination.count(), 503, 'nothing deleted');
+  t.same(held.brake, {
+    reason: `metadata: 500 of the 503 items at ${destination.name} would be deleted, more than the limit of 125 (sync.maxDeleteRatio 25 %, sync.maxDeleteMinimum 10): nothing deleted; allow them with --allow-deletes`,
+    planned: 500, destinationCount: 503, limit: 125,
+  });
+  t.equal(held.verification.status, 'fail');
+  t.match(held.verification.reason, /^metadata: 500 of the 503 items .* would be deleted/, 'the brake comes first in the reason');
+  t.equal(held.chain, undefined, 'the chain does not move');
+
+  const allowed = await syncMetadata(options({ mode: 'scan', source, destination, export: undefined, deletes: { maxRatio: 0.25, minimum: 10, allow: true } }));
+  t.equal(allowed.staleRemoved, 500);
+  t.equal(allowed.deletesAllowed, true, 'the override is on the record');
+  t.equal(allowed.brake, undefined);
+  t.equal(await destination.count(), 3);
+  t.equal(allowed.verification.status, 'pass', allowed.verification.reason);
+});
+
+t.test('(i) an empty full export beside a full destination removes nothing', async (t) => {
+  const { table: destination } = await freshCosmos(t);
+  await destination.bulkWrite([0, 1, 2, 3, 4].map((i) => ({ type: 'put' as const, item: small(i) })));
+  const { exporter } = await craftedExport([]);
+  const summary = await syncMetadata(options({ exporter, destination }));
+  t.equal(summary.import.records, 0);
+  t.equal(summary.staleRemoved, 0);
+  t.equal(await destination.count(), 5, 'nothing deleted, though 5 is below sync.maxDeleteMinimum');
+  t.match(summary.brake, { planned: 5, destinationCount: 5, limit: 0, reason: /lists no items while .* holds 5: .*nothing deleted/ });
+  t.equal(summary.verification.status, 'fail');
+  t.match(summary.verification.reason, /lists no items while/);
+  t.equal(summary.verification.measurements.ratio, 0, 'no integrity on nothing imported');
+});
