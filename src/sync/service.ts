@@ -200,7 +200,7 @@ export class SyncService {
     let verifiedThrough: string | undefined;
     try {
       const outcome = await this.flow(run, request, onProgress, deadline.signal);
-      const brake = undefined as { reason: string } | undefined; // BRAKE-WIRING
+      const brake = outcome.transfer?.brake ?? outcome.metadata?.brake;
       // A key the destination cannot hold is a copy that did not happen: the run is not a success.
       const transferFailures = (outcome.transfer?.failed ?? 0) + (outcome.transfer?.rejected ?? 0);
       status = outcome.verification.status === 'pass' && transferFailures === 0 && !brake ? 'succeeded' : 'failed';
@@ -291,6 +291,7 @@ export class SyncService {
 
   private async flow(run: SyncRunRecord, request: SyncRequest, onProgress: (p: object) => void, signal: AbortSignal): Promise<Outcomes> {
     const { config, adapters, store, clock } = this.deps;
+    const deletes = { maxRatio: config.sync.maxDeleteRatio, minimum: config.sync.maxDeleteMinimum, allow: request.allowDeletes === true };
     const o = adapters.objects;
     const objects = { transfers: config.sync.transfers, checkers: config.sync.checkers, signal, onProgress };
     const startedAt = run.startedAt;
@@ -300,7 +301,7 @@ export class SyncService {
         ? (run.reverse ? [o.azureSite, o.awsSite] : [o.awsSite, o.azureSite])
         : (run.reverse ? [o.azureUploads, o.awsUploads] : [o.awsUploads, o.azureUploads]);
       const mode = run.flow === 'site' && !run.reverse ? 'mirror' : 'copy';
-      const transfer = await syncObjects({ flow: run.flow, mode, source, destination, ...objects });
+      const transfer = await syncObjects({ flow: run.flow, mode, source, destination, deletes, ...objects });
       onProgress({ phase: 'verifying' });
       const verification = mode === 'mirror'
         ? await verifyMirror({ source, destination, websiteUrl: config.azure.blob.websiteUrl, concurrency: config.sync.checkers, signal })
@@ -321,7 +322,7 @@ export class SyncService {
     const chain: ChainPoint | undefined = previous?.chain;
     const metadata = await syncMetadata({
       runId: run.id, source: adapters.tables.dynamodb, destination: adapters.tables.cosmos, mode: config.sync.metadataExport,
-      previous: chain, clock, ...tuning,
+      previous: chain, clock, deletes, ...tuning,
       export: config.sync.metadataExport === 'point-in-time' ? {
         exporter: adapters.exporter, bucket: o.awsExports, bucketName: config.aws.s3.buckets.exports, prefix: config.sync.exportPrefix,
         staging: o.azureStaging, pollIntervalMs: config.sync.exportPollMs, timeoutMs: config.sync.exportTimeoutMinutes * 60_000,
