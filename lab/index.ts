@@ -14,6 +14,7 @@ import { startProxy } from './proxy.js';
 import { RequestTally } from './request-tally.js';
 import { startS3Front } from './s3-front.js';
 import { startDynamoFront } from './dynamodb-front.js';
+import { DYNALITE_NODE_OPTIONS } from './dynalite-equality.js';
 import { startWebsite } from './website.js';
 import { startDnsTwin } from './dns.js';
 import { startSmtpSink, type SmtpSink } from './smtp.js';
@@ -89,6 +90,7 @@ function emulators(dataDir: string): Record<'s3' | 'dynamodb' | 'blob' | 'cosmos
       name: 'dynalite',
       pkg: 'dynalite',
       bin: 'dynalite',
+      nodeOptions: DYNALITE_NODE_OPTIONS,
       args: (port) => ['--host', HOST, '--port', String(port), '--createTableMs', '0', '--deleteTableMs', '0', '--updateTableMs', '0'],
     },
     blob: {

@@ -12,12 +12,20 @@
  * NULL, array L, object M.
  *
  * `id` is base64url of the canonical primary key (stable, reversible, free of the `/ \ ? #`
- * Cosmos forbids); the partition key is the hash key attribute itself. Top-level names that
- * clash with Cosmos system properties (`id`, anything starting with `_`) are stored with one
- * more leading `_`.
+ * Cosmos forbids). DynamoDB keys reach 3 KB, Cosmos ids 1023 bytes: a key whose encoding would
+ * be longer gets the start of that encoding, `~` (never in base64url) and the base64url SHA-256
+ * of the whole key — still stable, no longer reversible, the key itself being in the document's
+ * fields. The partition key is the hash key attribute itself. Top-level names that clash with
+ * Cosmos system properties (`id`, anything starting with `_`) are stored with one more leading `_`.
+ *
+ * A document a forward copy writes also carries `_drsentinelSource`, the canonical hash of the
+ * DynamoDB item it was made from: the reverse flow tells by it whether DynamoDB changed that
+ * item since. It is no attribute of the item and never reads back as one.
  */
-import { normalizeBase64, normalizeNumber } from './canonical.js';
+import { createHash } from 'node:crypto';
+import { canonicalHash, normalizeBase64, normalizeNumber } from './canonical.js';
 import { attributeType, keyOf, type AttributeValue, type Item, type KeyAttribute, type KeySchema } from './items.js';
+import type { ItemVersion } from './ports.js';
 
 export interface CosmosDocument {
   id: string;
@@ -29,8 +37,14 @@ type Annotations = Record<string, TypeAnnotation>;
 
 /** The largest `id` Cosmos accepts, in bytes. */
 export const MAX_ID_BYTES = 1023;
+/** The largest partition key value Cosmos accepts (large partition keys), in UTF-8 bytes. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+/** Between the start of a digest id and its digest: never in base64url, allowed in a Cosmos id. */
+const DIGEST_MARK = '~';
 const ANNOTATIONS = '_t';
-const SYSTEM_PROPERTIES = new Set(['id', '_rid', '_self', '_etag', '_attachments', '_ts', '_lsn', ANNOTATIONS]);
+/** The reserved field of the source item's canonical hash. */
+export const SOURCE_FIELD = '_drsentinelSource';
+const SYSTEM_PROPERTIES = new Set(['id', '_rid', '_self', '_etag', '_attachments', '_ts', '_lsn', ANNOTATIONS, SOURCE_FIELD]);
 
 export class DocumentError extends Error {
   constructor(message: string) {
@@ -93,15 +107,24 @@ export function documentId(item: Item, schema: KeySchema): string {
   const { hashKey, rangeKey } = schema;
   const hash = keyText(key[hashKey.name] as AttributeValue, hashKey);
   const texts = rangeKey ? [hash, keyText(key[rangeKey.name] as AttributeValue, rangeKey)] : [hash];
-  const id = base64url(JSON.stringify(texts));
-  if (id.length > MAX_ID_BYTES) {
-    throw new DocumentError(`primary key too long for a Cosmos id: ${id.length} bytes once encoded, ${MAX_ID_BYTES} at most`);
-  }
-  return id;
+  const text = JSON.stringify(texts);
+  const id = base64url(text);
+  return id.length <= MAX_ID_BYTES ? id : digestId(id, text);
 }
 
-/** The primary key encoded in a document `id` (inverse of `documentId`). */
+/**
+ * The id of a key too long to spell out. The digest covers the whole key, so keys alike in their
+ * first thousand bytes still get different ids; the start still decodes to the key's first
+ * bytes, for whoever reads the id.
+ */
+function digestId(encoded: string, text: string): string {
+  const digest = createHash('sha256').update(text, 'utf8').digest('base64url');
+  return `${encoded.slice(0, MAX_ID_BYTES - DIGEST_MARK.length - digest.length)}${DIGEST_MARK}${digest}`;
+}
+
+/** The primary key encoded in a document `id` (inverse of `documentId`, for ids that spell their key out). */
 export function keyFromId(id: string, schema: KeySchema): Item {
+  if (id.includes(DIGEST_MARK)) throw new DocumentError(`id "${id.slice(0, 40)}…" is the digest of a long key: only the document's fields hold it`);
   const texts: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
   const attrs = keyAttributes(schema);
   if (!Array.isArray(texts) || texts.length !== attrs.length || texts.some((t) => typeof t !== 'string')) {
@@ -120,11 +143,20 @@ export function partitionKeyPath(schema: KeySchema): string {
   return `/${storedName(schema.hashKey.name)}`;
 }
 
-/** The document's partition key value: its hash key attribute in natural form. */
+/**
+ * The document's partition key value: its hash key attribute in natural form. A string hash
+ * key always fits (DynamoDB's limit is Cosmos's, 2048 bytes); a binary one over 1536 bytes
+ * does not once in base64, and is refused here rather than by the service.
+ */
 export function partitionKeyOf(doc: CosmosDocument, schema: KeySchema): string | number {
   const value = doc[storedName(schema.hashKey.name)];
   if (typeof value !== 'string' && typeof value !== 'number') {
     throw new DocumentError(`document ${doc.id} has no usable partition key "${schema.hashKey.name}"`);
+  }
+  // A UTF-16 unit is at most 3 UTF-8 bytes: shorter strings need no counting.
+  const bytes = typeof value === 'string' && value.length * 3 > MAX_PARTITION_KEY_BYTES ? Buffer.byteLength(value, 'utf8') : 0;
+  if (bytes > MAX_PARTITION_KEY_BYTES) {
+    throw new DocumentError(`hash key "${schema.hashKey.name}" too long for a Cosmos partition key: ${bytes} bytes, ${MAX_PARTITION_KEY_BYTES} at most`);
   }
   return value;
 }
@@ -283,6 +315,23 @@ export function toDocument(item: Item, schema: KeySchema): CosmosDocument {
     break;
   }
   return doc;
+}
+
+/** The document of a forward copy: the item's, with the fingerprint of the version copied. */
+export function toCopiedDocument(item: Item, schema: KeySchema): CosmosDocument {
+  const doc = toDocument(item, schema);
+  // By name rather than doc[SOURCE_FIELD], as `_t` in toDocument.
+  doc._drsentinelSource = canonicalHash(item);
+  return doc;
+}
+
+/** What a stored document tells of its item's history (see ItemVersion). */
+export function documentVersion(doc: CosmosDocument): ItemVersion {
+  const version: ItemVersion = {};
+  if (typeof doc._ts === 'number') version.modified = new Date(doc._ts * 1000);
+  const source = doc[SOURCE_FIELD];
+  if (typeof source === 'string') version.sourceHash = source;
+  return version;
 }
 
 export function fromDocument(doc: CosmosDocument, schema: KeySchema): Item {

@@ -79,14 +79,25 @@ export interface ObjectStore {
 
 // ---------------------------------------------------------------- documents
 
+/**
+ * A put's condition, for writes into production: `absent` commits only while no item has the
+ * key; `equals` only while the stored item still holds every attribute of this one, value for
+ * value (the version read before deciding to write).
+ */
+export type WriteExpectation = { absent: true } | { equals: Item };
+
 export interface BulkWriteOp {
   type: 'put' | 'delete';
   item: Item;
+  /** Puts only, on stores that can hold a write to a condition (DynamoDB); the others refuse the op. */
+  expect?: WriteExpectation;
 }
 
 export interface BulkWriteFailure {
   op: BulkWriteOp;
   reason: string;
+  /** The op's `expect` did not hold: the item changed under it. Never retried, never forced. */
+  conflict?: true;
 }
 
 export interface BulkWriteResult {
@@ -106,7 +117,17 @@ export interface ScanOptions {
   pageSize?: number;
   /** Only items written at or after this time, where the store records write times (Cosmos `_ts`). */
   changedSince?: Date;
+  /** Filled, for each item scanned, with what the store knows of its version (Cosmos does). */
+  versions?: WeakMap<Item, ItemVersion>;
   signal?: AbortSignal;
+}
+
+/** What a store knows of how the item it holds came to be. */
+export interface ItemVersion {
+  /** When the store last wrote it (Cosmos `_ts`, whole seconds). */
+  modified?: Date;
+  /** The canonical hash of the source item a forward copy made it from; absent when something else wrote it. */
+  sourceHash?: string;
 }
 
 export interface DocumentTable {

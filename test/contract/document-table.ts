@@ -95,6 +95,22 @@ export function documentTableContract(t: Test, make: TableFactory): void {
     t.equal(await table.get(keyOfRow(2)), undefined);
   });
 
+  t.test('the longest hash keys DynamoDB accepts are written, read and deleted by key; keys alike for 2047 bytes stay apart', async (t) => {
+    const table = await make(t);
+    const item = (imageId: string): Item => ({ imageId: { S: imageId }, chunkIndex: { N: '1' }, v: { S: imageId.slice(-1) } });
+    const key = (i: Item): Item => ({ imageId: i.imageId!, chunkIndex: i.chunkIndex! });
+    const longest = item('ü'.repeat(1024));
+    const [a, b] = [item(`${'ü'.repeat(1023)}a`), item(`${'ü'.repeat(1023)}b`)];
+    t.equal(Buffer.byteLength((longest.imageId as { S: string }).S), 2048, 'DynamoDB\'s limit');
+    const written = await table.bulkWrite([longest, a, b].map((i) => ({ type: 'put' as const, item: i })));
+    t.strictSame(counts(written), { written: 3, deleted: 0, failed: [] });
+    for (const i of [longest, a, b]) t.strictSame(await table.get(key(i)), i);
+    t.equal(await table.count(), 3, 'three items, not two');
+    t.strictSame(counts(await table.bulkWrite([{ type: 'delete', item: key(a) }])), { written: 0, deleted: 1, failed: [] });
+    t.equal(await table.get(key(a)), undefined);
+    t.strictSame(await table.get(key(b)), b, 'its look-alike stays');
+  });
+
   t.test('an oversize item is reported with its reason; the rest is written', async (t) => {
     const table = await make(t);
     const huge: Item = { ...row(1000), blob: { S: 'x'.repeat(2 * 1024 * 1024 + 1) } };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { canonicalHash } from '../../src/core/canonical.js';
-import { documentId, fromDocument, keyFromId, MAX_ID_BYTES, partitionKeyOf, toDocument } from '../../src/core/documents.js';
+import { documentId, documentVersion, fromDocument, keyFromId, MAX_ID_BYTES, partitionKeyOf, SOURCE_FIELD, toCopiedDocument, toDocument } from '../../src/core/documents.js';
 import type { Item, KeySchema } from '../../src/core/items.js';
 
 const schema: KeySchema = { hashKey: { name: 'imageId', type: 'S' }, rangeKey: { name: 'chunkIndex', type: 'N' } };
@@ -96,10 +96,55 @@ t.test('a document keeps its attributes in item order, the annotation last', asy
   t.strictSame(Object.keys(toDocument(item, schema)), ['id', 'imageId', 'chunkIndex', ...names, '_t']);
 });
 
-t.test('a key too long for a Cosmos id is refused with a reason', async (t) => {
-  t.throws(() => documentId({ imageId: { S: 'x'.repeat(800) }, chunkIndex: { N: '1' } }, schema), {
-    message: new RegExp(`too long for a Cosmos id.*${MAX_ID_BYTES}`),
-  });
+t.test('the longest keys DynamoDB accepts get an id Cosmos accepts: stable, distinct, the key kept in the fields', async (t) => {
+  const textSchema: KeySchema = { hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'sk', type: 'S' } };
+  const hash = 'ü'.repeat(1024);
+  const item: Item = { pk: { S: hash }, sk: { S: 'ü'.repeat(511) + 'aa' }, n: { N: '1' } };
+  const twin: Item = { ...item, sk: { S: 'ü'.repeat(511) + 'ab' } };
+  t.equal(Buffer.byteLength(hash), 2048, 'a hash key at DynamoDB\'s limit');
+  t.equal(Buffer.byteLength((item.sk as { S: string }).S), 1024, 'a range key at DynamoDB\'s limit');
+  const id = documentId(item, textSchema);
+  t.ok(Buffer.byteLength(id) <= MAX_ID_BYTES, `${Buffer.byteLength(id)} bytes`);
+  t.match(id, /^[A-Za-z0-9_-]+~[A-Za-z0-9_-]{43}$/, 'the start of the encoding, the mark, the digest');
+  t.equal(documentId({ ...item }, textSchema), id, 'stable');
+  t.equal(documentId(twin, textSchema).slice(0, 900), id.slice(0, 900), 'keys alike for a thousand bytes share the start…');
+  t.not(documentId(twin, textSchema), id, '…and not the id');
+  const doc = toDocument(item, textSchema);
+  t.equal(doc.id, id);
+  t.strictSame(fromDocument(JSON.parse(JSON.stringify(doc)), textSchema), item, 'the key reads back from the fields');
+  t.equal(partitionKeyOf(doc, textSchema), hash, 'a 2048-byte hash key is a partition key Cosmos takes');
+  t.throws(() => keyFromId(id, textSchema), { message: /digest of a long key/ });
+});
+
+t.test('the key of the issue (700 × ü) and the boundary: encodings up to 1023 bytes are spelled out, longer ones digested', async (t) => {
+  const issue = documentId({ imageId: { S: 'ü'.repeat(700) }, chunkIndex: { N: '1' } }, schema);
+  t.ok(issue.length <= MAX_ID_BYTES && issue.includes('~'));
+  const idOf = (n: number) => documentId({ imageId: { S: 'x'.repeat(n) }, chunkIndex: { N: '1' } }, schema);
+  let n = 700;
+  while (!idOf(n + 1).includes('~')) n++;
+  t.ok(idOf(n).length >= MAX_ID_BYTES - 1, `the last spelled-out id, ${idOf(n).length} bytes`);
+  t.strictSame(keyFromId(idOf(n), schema), { imageId: { S: 'x'.repeat(n) }, chunkIndex: { N: '1' } });
+  t.equal(idOf(n + 1).length, MAX_ID_BYTES, 'the first digested one');
+});
+
+t.test('a binary hash key too long for a Cosmos partition key once in base64 is refused with a reason', async (t) => {
+  const binarySchema: KeySchema = { hashKey: { name: 'k', type: 'B' } };
+  const ok = toDocument({ k: { B: Buffer.alloc(1536, 7).toString('base64') } }, binarySchema);
+  t.equal(Buffer.byteLength(partitionKeyOf(ok, binarySchema) as string), 2048);
+  const tooLong = toDocument({ k: { B: Buffer.alloc(1537, 7).toString('base64') } }, binarySchema);
+  t.throws(() => partitionKeyOf(tooLong, binarySchema), { message: /too long for a Cosmos partition key: 2052 bytes, 2048 at most/ });
+});
+
+t.test('a forward copy carries the fingerprint of its source item, which never reads back as an attribute', async (t) => {
+  const doc = toCopiedDocument(everyType, schema);
+  t.equal(doc[SOURCE_FIELD], canonicalHash(everyType));
+  t.notOk(SOURCE_FIELD in toDocument(everyType, schema), 'only a copy carries it');
+  const stored = { ...JSON.parse(JSON.stringify(doc)), _ts: 1_700_000_000 } as typeof doc;
+  t.strictSame(fromDocument(stored, schema), everyType, 'the item reads back without it');
+  t.strictSame(documentVersion(stored), { modified: new Date(1_700_000_000_000), sourceHash: canonicalHash(everyType) });
+  t.strictSame(documentVersion({ id: 'x', imageId: 'i', chunkIndex: 1 }), {}, 'a document the application wrote tells nothing');
+  const named: Item = { imageId: { S: 'i' }, chunkIndex: { N: '1' }, _drsentinelSource: { S: 'mine' }, drsentinelSource: { S: 'also mine' } };
+  t.strictSame(fromDocument(toCopiedDocument(named, schema), schema), named, 'attributes of those names are the item\'s own');
 });
 
 t.test('a key attribute of the wrong type is refused', async (t) => {

@@ -3,11 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Container } from '@azure/cosmos';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { canonicalHash } from '../../src/core/canonical.js';
 import { systemClock } from '../../src/core/clock.js';
-import { partitionKeyPath } from '../../src/core/documents.js';
-import type { AttributeValue, Item } from '../../src/core/items.js';
+import { documentId, partitionKeyPath, SOURCE_FIELD, toDocument, type CosmosDocument } from '../../src/core/documents.js';
+import type { AttributeValue, Item, KeySchema } from '../../src/core/items.js';
 import type { DocumentTable } from '../../src/core/ports.js';
 import { syncMetadata } from '../../src/sync/metadata.js';
 import { syncMetadataReverse } from '../../src/sync/metadata-reverse.js';
@@ -21,13 +22,14 @@ const work = await mkdtemp(join(tmpdir(), 'drsentinel-reverse-test-'));
 t.teardown(() => rm(work, { recursive: true, force: true }));
 const database = sdk.cosmos.database(lab.endpoints.azure.cosmos.database);
 
-/** A fresh, empty DynamoDB table with the images schema, and the adapter over it. */
-async function freshDynamo(t: Test): Promise<DocumentTable> {
+/** A fresh, empty DynamoDB table with this schema (the images one by default), and the adapter over it. */
+async function freshDynamo(t: Test, schema: KeySchema = IMAGES_SCHEMA): Promise<DocumentTable> {
   const name = freshName('reverse-');
+  const keys = schema.rangeKey ? [schema.hashKey, schema.rangeKey] : [schema.hashKey];
   await sdk.dynamodb.send(new CreateTableCommand({
     TableName: name,
-    KeySchema: [{ AttributeName: 'imageId', KeyType: 'HASH' }, { AttributeName: 'chunkIndex', KeyType: 'RANGE' }],
-    AttributeDefinitions: [{ AttributeName: 'imageId', AttributeType: 'S' }, { AttributeName: 'chunkIndex', AttributeType: 'N' }],
+    KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+    AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
     BillingMode: 'PAY_PER_REQUEST',
   }));
   // dynalite turns a new table ACTIVE on a timer.
@@ -35,10 +37,29 @@ async function freshDynamo(t: Test): Promise<DocumentTable> {
   return adaptersFor(t, lab, (c) => void (c.aws.dynamodb.table = name)).tables.dynamodb;
 }
 
-async function freshCosmos(t: Test): Promise<DocumentTable> {
+interface Azure {
+  table: DocumentTable;
+  container: Container;
+  schema: KeySchema;
+}
+
+async function freshCosmos(t: Test, schema: KeySchema = IMAGES_SCHEMA): Promise<Azure> {
   const id = freshName('reverse-');
-  await database.containers.createIfNotExists({ id, partitionKey: { paths: [partitionKeyPath(IMAGES_SCHEMA)] } });
-  return adaptersFor(t, lab, (c) => void (c.azure.cosmos.container = id)).cosmosWithSchema(IMAGES_SCHEMA);
+  await database.containers.createIfNotExists({ id, partitionKey: { paths: [partitionKeyPath(schema)] } });
+  return { table: adaptersFor(t, lab, (c) => void (c.azure.cosmos.container = id)).cosmosWithSchema(schema), container: database.container(id), schema };
+}
+
+/** The Azure application creating a document of its own. */
+async function createInAzure(azure: Azure, item: Item): Promise<void> {
+  await azure.container.items.upsert(toDocument(item, azure.schema));
+}
+
+/** The Azure application changing a document: it rewrites the fields it knows and keeps the others. */
+async function editInAzure(azure: Azure, item: Item): Promise<void> {
+  const doc = toDocument(item, azure.schema);
+  const { resource } = await azure.container.item(doc.id, doc[azure.schema.hashKey.name] as string).read<CosmosDocument>();
+  if (!resource) throw new Error(`no document ${doc.id} to edit`);
+  await azure.container.items.upsert({ ...doc, [SOURCE_FIELD]: resource[SOURCE_FIELD] });
 }
 
 /** Sets have no order: compare them sorted, everything else exactly. */
@@ -55,6 +76,11 @@ const keyOf = (item: Item): Item => ({ imageId: item.imageId!, chunkIndex: item.
 
 const tuning = (name: string) => ({ sampleRatio: 1, batchSize: 25, concurrency: 2, quarantineFile: join(work, `${name}.jsonl`) });
 
+async function forward(t: Test, name: string, source: DocumentTable, azure: Azure): Promise<void> {
+  const summary = await syncMetadata({ runId: name, source, destination: azure.table, mode: 'scan', clock: systemClock, ...tuning(name) });
+  t.equal(summary.verification.status, 'pass', `${name}: ${summary.verification.reason}`);
+}
+
 /** The failover: from now on Cosmos is in charge. `_ts` has whole seconds, so let one pass first. */
 async function failover(): Promise<Date> {
   await sleep(1100);
@@ -65,15 +91,14 @@ async function failover(): Promise<Date> {
 
 t.test('DynamoDB → Cosmos → DynamoDB: what changed in Cosmos comes back exactly, for every attribute type', async (t) => {
   const dynamo = await freshDynamo(t);
-  const cosmos = await freshCosmos(t);
+  const azure = await freshCosmos(t);
   const untouched: Item = { imageId: { S: 'untouched' }, chunkIndex: { N: '0' }, content: { S: 'written before the failover, never changed' } };
   const before = await dynamo.bulkWrite([{ type: 'put', item: EVERY_TYPE }, { type: 'put', item: untouched }]);
   t.equal(before.written, 2);
 
-  const forward = await syncMetadata({ runId: 'forward', source: dynamo, destination: cosmos, mode: 'scan', clock: systemClock, ...tuning('forward') });
-  t.equal(forward.verification.status, 'pass', forward.verification.reason);
-  t.equal(await cosmos.count(), 2);
-  t.equal(canonicalHash((await cosmos.get(keyOf(EVERY_TYPE)))!), canonicalHash(EVERY_TYPE), 'every type arrived in Cosmos intact');
+  await forward(t, 'forward', dynamo, azure);
+  t.equal(await azure.table.count(), 2);
+  t.equal(canonicalHash((await azure.table.get(keyOf(EVERY_TYPE)))!), canonicalHash(EVERY_TYPE), 'every type arrived in Cosmos intact');
 
   const since = await failover();
   const changed: Item = {
@@ -83,19 +108,19 @@ t.test('DynamoDB → Cosmos → DynamoDB: what changed in Cosmos comes back exac
     extra: { L: [{ BS: ['AA==', '/w=='] }, { M: { deep: { NS: ['0.000000000000000000000000000000000001'] } } }] },
   };
   const added: Item = { ...EVERY_TYPE, imageId: { S: 'new-during-contingency' }, chunkIndex: { N: '12345678901234567890123456789012345678' }, emptyString: { S: '' } };
-  const during = await cosmos.bulkWrite([{ type: 'put', item: changed }, { type: 'put', item: added }]);
-  t.equal(during.written, 2, 'written through the Cosmos adapter');
+  await editInAzure(azure, changed);
+  await createInAzure(azure, added);
 
-  const destination = await freshDynamo(t);
-  const back = await syncMetadataReverse({ source: cosmos, destination, schema: IMAGES_SCHEMA, since, ...tuning('back') });
+  const back = await syncMetadataReverse({ source: azure.table, destination: dynamo, schema: IMAGES_SCHEMA, since, ...tuning('back') });
   t.equal(back.verification.status, 'pass', back.verification.reason);
   t.equal(back.import.records, 2, 'only the items changed since the failover are read');
   t.equal(back.import.written, 2);
   t.equal(back.import.quarantined, 0);
-  t.equal(await destination.count(), 2, 'the reverse delta, nothing more');
-  t.equal(await destination.get(keyOf(untouched)), undefined, 'an item unchanged since the failover is not carried back');
+  t.strictSame(back.conflicts, { count: 0, first: [], resolution: 'fail' });
+  t.equal(await dynamo.count(), 3);
+  t.strictSame(await dynamo.get(keyOf(untouched)), untouched, 'an item unchanged since the failover is left as it is');
   for (const [what, expected] of [['changed', changed], ['added', added]] as const) {
-    const got = await destination.get(keyOf(expected));
+    const got = await dynamo.get(keyOf(expected));
     t.ok(got, `${what}: in DynamoDB`);
     t.equal(canonicalHash(got!), canonicalHash(expected), `${what}: canonical hashes equal`);
     t.strictSame(comparable(got!), comparable(expected), `${what}: equal attribute by attribute, type by type`);
@@ -104,20 +129,19 @@ t.test('DynamoDB → Cosmos → DynamoDB: what changed in Cosmos comes back exac
 
 t.test('the reverse delta carried into the same table leaves the items unchanged since untouched', async (t) => {
   const dynamo = await freshDynamo(t);
-  const cosmos = await freshCosmos(t);
+  const azure = await freshCosmos(t);
   const rows = Array.from({ length: 30 }, (_, i): Item => ({ imageId: { S: `row-${i % 4}` }, chunkIndex: { N: String(i) }, n: { N: String(i) } }));
   await dynamo.bulkWrite(rows.map((item) => ({ type: 'put' as const, item })));
-  const forward = await syncMetadata({ runId: 'forward-same', source: dynamo, destination: cosmos, mode: 'scan', clock: systemClock, ...tuning('forward-same') });
-  t.equal(forward.verification.status, 'pass', forward.verification.reason);
+  await forward(t, 'forward-same', dynamo, azure);
 
   const since = await failover();
   const edited = rows.slice(0, 3).map((item): Item => ({ ...item, n: { N: '-1' }, note: { S: 'edited in Azure' } }));
-  await cosmos.bulkWrite(edited.map((item) => ({ type: 'put' as const, item })));
+  for (const item of edited) await editInAzure(azure, item);
   // DynamoDB changes made after the failover (a late writer) must not be overwritten by items Cosmos did not change.
   const late: Item = { ...rows[10]!, n: { N: '1000' } };
   await dynamo.bulkWrite([{ type: 'put', item: late }]);
 
-  const back = await syncMetadataReverse({ source: cosmos, destination: dynamo, schema: IMAGES_SCHEMA, since, ...tuning('back-same') });
+  const back = await syncMetadataReverse({ source: azure.table, destination: dynamo, schema: IMAGES_SCHEMA, since, ...tuning('back-same') });
   t.equal(back.verification.status, 'pass', back.verification.reason);
   t.equal(back.import.written, 3, 'only the three edited items are written');
   t.equal(await dynamo.count(), 30);
@@ -126,14 +150,15 @@ t.test('the reverse delta carried into the same table leaves the items unchanged
 });
 
 t.test('an item too large for DynamoDB is quarantined by key on the way back; the rest goes on', async (t) => {
-  const cosmos = await freshCosmos(t);
+  const azure = await freshCosmos(t);
   const destination = await freshDynamo(t);
   const since = await failover();
   const big: Item = { imageId: { S: 'big' }, chunkIndex: { N: '1' }, content: { S: 'x'.repeat(500 * 1024) } };
   const fine: Item = { imageId: { S: 'fine' }, chunkIndex: { N: '1' }, content: { S: 'small' } };
-  await cosmos.bulkWrite([{ type: 'put', item: big }, { type: 'put', item: fine }]);
+  await createInAzure(azure, big);
+  await createInAzure(azure, fine);
 
-  const back = await syncMetadataReverse({ source: cosmos, destination, schema: IMAGES_SCHEMA, since, ...tuning('too-big') });
+  const back = await syncMetadataReverse({ source: azure.table, destination, schema: IMAGES_SCHEMA, since, ...tuning('too-big') });
   t.equal(back.import.written, 1);
   t.equal(back.import.quarantined, 1);
   t.strictSame(await destination.get(keyOf(fine)), fine);
@@ -145,4 +170,112 @@ t.test('an item too large for DynamoDB is quarantined by key on the way back; th
   t.strictSame(quarantined[0]!.key, keyOf(big), 'named by its key alone');
   t.match(quarantined[0]!.file, /^changes:cosmos:\/\//);
   t.ok(quarantined[0]!.line >= 1);
+});
+
+t.test('reverse writes are conditional: what changed on AWS after the failover is not overwritten, but named and counted', async (t) => {
+  const dynamo = await freshDynamo(t);
+  const azure = await freshCosmos(t);
+  const row = (i: number, v: string, updatedAt = '2026-01-01T00:00:00.000Z'): Item => ({ imageId: { S: 'c' }, chunkIndex: { N: String(i) }, v: { S: v }, updatedAt: { S: updatedAt } });
+  const onAws = '2026-06-01T12:00:00.000Z';
+  // 1 edited on Azure; 2 edited on both sides; 3 created on Azure; 4 created on both sides;
+  // 5 edited on Azure, deleted on AWS; 6 changed on AWS only; 7 changed nowhere.
+  await dynamo.bulkWrite([1, 2, 5, 6, 7].map((i) => ({ type: 'put' as const, item: row(i, 'before') })));
+  await forward(t, 'forward-conflicts', dynamo, azure);
+  const since = await failover();
+  // The activation's final sync: from here every document reads as changed since the failover.
+  await forward(t, 'final-conflicts', dynamo, azure);
+  for (const i of [1, 2, 5]) await editInAzure(azure, row(i, 'azure'));
+  for (const i of [3, 4]) await createInAzure(azure, row(i, 'azure'));
+  await dynamo.bulkWrite([
+    ...[2, 4, 6].map((i) => ({ type: 'put' as const, item: row(i, 'aws', onAws) })),
+    { type: 'delete', item: keyOf(row(5, '')) },
+  ]);
+
+  const back = await syncMetadataReverse({ source: azure.table, destination: dynamo, schema: IMAGES_SCHEMA, since, updatedAttribute: 'updatedAt', ...tuning('conflicts') });
+  t.equal(back.verification.status, 'fail');
+  t.match(back.verification.reason, /^3 items in conflict with AWS, not overwritten \(first: \{"imageId":\{"S":"c"\},"chunkIndex":\{"N":"[245]"\}\} /);
+  t.equal(back.conflicts.count, 3);
+  t.equal(back.conflicts.resolution, 'fail');
+  const named = [...back.conflicts.first].sort((a, b) => Number((a.key.chunkIndex as { N: string }).N) - Number((b.key.chunkIndex as { N: string }).N));
+  t.strictSame(named.map(({ key, reason, awsTime }) => ({ key, reason, awsTime })), [
+    { key: keyOf(row(2, '')), reason: `changed on AWS after ${since.toISOString()}`, awsTime: onAws },
+    { key: keyOf(row(4, '')), reason: 'AWS holds the key, and the document written on Azure does not say which AWS version it came from', awsTime: onAws },
+    { key: keyOf(row(5, '')), reason: `deleted on AWS after ${since.toISOString()}`, awsTime: undefined },
+  ]);
+  for (const c of named) t.ok(c.azureTime && Date.parse(c.azureTime) >= Math.floor(since.getTime() / 1000) * 1000, `Azure's time of ${JSON.stringify(c.key)}: ${c.azureTime}`);
+  t.equal(back.import.records, 7, 'every document written since the failover is read');
+  t.equal(back.import.written, 2, 'the two only Azure changed');
+  t.equal(back.import.quarantined, 0);
+  t.match(back.verification.measurements, { conflicts: 3, alreadyEqual: 1, unchangedOnAzure: 1, written: 2 });
+  t.strictSame(back.verification.evidence.conflicts, back.conflicts.first);
+  const value = async (i: number) => ((await dynamo.get(keyOf(row(i, ''))))?.v as { S: string } | undefined)?.S;
+  t.strictSame(await Promise.all([1, 2, 3, 4, 5, 6, 7].map(value)), ['azure', 'aws', 'azure', 'aws', undefined, 'aws', 'before'], 'AWS\'s changes all stand');
+
+  const kept = await syncMetadataReverse({ source: azure.table, destination: dynamo, schema: IMAGES_SCHEMA, since, conflicts: 'keep-aws', ...tuning('keep-aws') });
+  t.equal(kept.verification.status, 'pass', kept.verification.reason);
+  t.match(kept.verification.reason, /3 items in conflict with AWS, AWS's versions kept$/);
+  t.equal(kept.conflicts.count, 3, 'still counted');
+  t.equal(kept.conflicts.resolution, 'keep-aws');
+  t.equal(kept.conflicts.first.length, 3, 'still named');
+  t.equal(kept.conflicts.first.find((c) => c.awsTime)?.awsTime, undefined, 'no update-time attribute named this time');
+  t.match(kept.verification.measurements, { written: 0, alreadyEqual: 3, unchangedOnAzure: 1, conflicts: 3 }, 'a second pass writes nothing twice');
+  t.strictSame(await Promise.all([1, 2, 3, 4, 5, 6, 7].map(value)), ['azure', 'aws', 'azure', 'aws', undefined, 'aws', 'before']);
+});
+
+t.test('a condition refused at write time is a conflict too: AWS\'s write in between stands', async (t) => {
+  const dynamo = await freshDynamo(t);
+  const azure = await freshCosmos(t);
+  const item: Item = { imageId: { S: 'raced' }, chunkIndex: { N: '1' }, v: { S: 'before' } };
+  await dynamo.bulkWrite([{ type: 'put', item }]);
+  await forward(t, 'forward-race', dynamo, azure);
+  const since = await failover();
+  await editInAzure(azure, { ...item, v: { S: 'azure' } });
+  const meanwhile: Item = { ...item, v: { S: 'aws, meanwhile' } };
+  let raced = false;
+  // DynamoDB as the reverse flow reads it, with AWS's application writing right after the read.
+  const racing: DocumentTable = Object.assign(Object.create(dynamo) as DocumentTable, {
+    get: async (key: Item, signal?: AbortSignal) => {
+      const found = await dynamo.get(key, signal);
+      if (!raced) {
+        raced = true;
+        await dynamo.bulkWrite([{ type: 'put', item: meanwhile }]);
+      }
+      return found;
+    },
+  });
+
+  const back = await syncMetadataReverse({ source: azure.table, destination: racing, schema: IMAGES_SCHEMA, since, ...tuning('race') });
+  t.equal(back.verification.status, 'fail');
+  t.equal(back.conflicts.count, 1);
+  t.match(back.conflicts.first[0], { key: keyOf(item), reason: 'the item changed on DynamoDB after it was read', azureTime: String });
+  t.equal(back.import.quarantined, 0, 'a conflict, not a failure');
+  t.strictSame(await dynamo.get(keyOf(item)), meanwhile);
+});
+
+t.test('the longest keys DynamoDB accepts reach Cosmos and come back exactly; keys alike for a thousand bytes stay apart', async (t) => {
+  const schema: KeySchema = { hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'sk', type: 'S' } };
+  const dynamo = await freshDynamo(t, schema);
+  const azure = await freshCosmos(t, schema);
+  const hash = 'ü'.repeat(1024);
+  const item = (pk: string, sk: string, v: string): Item => ({ pk: { S: pk }, sk: { S: sk }, v: { S: v } });
+  // 2048 and 1024 bytes, DynamoDB's limits; the two range keys differ in their 1024th byte only.
+  const longest = (v: string) => item(hash, `${'€'.repeat(341)}a`, v);
+  const alike = (v: string) => item(hash, `${'€'.repeat(341)}b`, v);
+  const issue = (v: string) => item('ü'.repeat(700), 'x', v);
+  t.strictSame([hash, (longest('').sk as { S: string }).S].map((k) => Buffer.byteLength(k)), [2048, 1024]);
+  const items = [longest, alike, issue];
+  await dynamo.bulkWrite(items.map((f) => ({ type: 'put' as const, item: f('before') })));
+
+  await forward(t, 'forward-long', dynamo, azure);
+  const { resources: ids } = await azure.container.items.query<string>('SELECT VALUE c.id FROM c').fetchAll();
+  t.equal(new Set(ids).size, 3, 'three documents');
+  t.ok(ids.every((id) => Buffer.byteLength(id) <= 1023), 'every id within Cosmos\'s 1023 bytes');
+  t.strictSame(new Set(ids), new Set(items.map((f) => documentId(f(''), schema))), 'each where a read by key looks');
+
+  const since = await failover();
+  for (const f of items) await editInAzure(azure, f('azure'));
+  const back = await syncMetadataReverse({ source: azure.table, destination: dynamo, schema, since, ...tuning('back-long') });
+  t.equal(back.verification.status, 'pass', back.verification.reason);
+  t.equal(back.import.written, 3);
+  for (const f of items) t.strictSame(await dynamo.get(f('')), f('azure'), 'exact, key and all');
 });

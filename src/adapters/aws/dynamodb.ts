@@ -1,7 +1,8 @@
 /**
  * Amazon DynamoDB as a DocumentTable, on the low-level client so every attribute type stays
  * exact: numbers travel as their decimal strings (38 digits), binary as bytes (base64 in the
- * typed item), sets as sets.
+ * typed item), sets as sets. Conditional puts (writes back into production) go one by one as
+ * PutItem with a ConditionExpression, which BatchWriteItem cannot carry.
  */
 import {
   BatchWriteItemCommand,
@@ -12,12 +13,13 @@ import {
   ScanCommand,
   type AttributeValue as SdkValue,
   type DynamoDBClient,
+  type PutItemCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { canonicalForm } from '../../core/canonical.js';
+import { canonicalForm, canonicalHash } from '../../core/canonical.js';
 import { attributeType, keyOf, type AttributeValue, type Item, type KeyAttributeType, type KeySchema } from '../../core/items.js';
-import type { BulkWriteFailure, BulkWriteOp, BulkWriteResult, DocumentTable, ScanOptions } from '../../core/ports.js';
-import type { RetryPolicy } from '../../core/retry.js';
+import type { BulkWriteFailure, BulkWriteOp, BulkWriteResult, DocumentTable, ScanOptions, WriteExpectation } from '../../core/ports.js';
+import { withRetry, type RetryPolicy } from '../../core/retry.js';
 import { sendUntilAccepted } from '../throttle.js';
 import { dynamoTableName } from '../table-names.js';
 
@@ -194,7 +196,7 @@ export class DynamoDocumentTable implements DocumentTable {
   async bulkWrite(ops: BulkWriteOp[], signal?: AbortSignal): Promise<BulkWriteResult> {
     const schema = await this.keySchema(signal);
     const result: BulkWriteResult = { written: 0, deleted: 0, failed: [] };
-    const keyed: Array<{ op: BulkWriteOp; key: string }> = [];
+    const keyed: Keyed[] = [];
     for (const op of ops) {
       const reason = this.refusal(op, schema);
       if (reason) result.failed.push({ op, reason });
@@ -204,13 +206,18 @@ export class DynamoDocumentTable implements DocumentTable {
     // Two ops on one key must land in order: then batches go one at a time.
     const concurrency = new Set(keyed.map((k) => k.key)).size === keyed.length ? this.writeConcurrency : 1;
     const worker = async () => {
-      for (let batch = batches.shift(); batch; batch = batches.shift()) await this.writeBatch(batch, schema, result, signal);
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        const [first] = batch as [Keyed];
+        if (first.op.expect) await this.putExpecting(first.op, first.op.expect, schema, result, signal);
+        else await this.writeBatch(batch, schema, result, signal);
+      }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     return result;
   }
 
   private refusal(op: BulkWriteOp, schema: KeySchema): string | undefined {
+    if (op.expect && op.type !== 'put') return 'only a put takes a condition';
     try {
       keyOf(op.item, schema);
     } catch (error) {
@@ -223,7 +230,7 @@ export class DynamoDocumentTable implements DocumentTable {
     return undefined;
   }
 
-  private async writeBatch(batch: Array<{ op: BulkWriteOp; key: string }>, schema: KeySchema, result: BulkWriteResult, signal?: AbortSignal) {
+  private async writeBatch(batch: Keyed[], schema: KeySchema, result: BulkWriteResult, signal?: AbortSignal) {
     const done = (op: BulkWriteOp) => (op.type === 'put' ? result.written++ : result.deleted++);
     const request = ({ op }: { op: BulkWriteOp }) => writeRequest(op, schema);
     const left = await sendUntilAccepted(
@@ -262,19 +269,70 @@ export class DynamoDocumentTable implements DocumentTable {
     }
     return failures;
   }
+
+  /**
+   * A conditional put. A refused condition is a conflict, unless the item already holds exactly
+   * what was put: then it is this put's own earlier attempt, whose answer was lost and retried.
+   */
+  private async putExpecting(op: BulkWriteOp, expect: WriteExpectation, schema: KeySchema, result: BulkWriteResult, signal?: AbortSignal) {
+    const put = new PutItemCommand({ TableName: this.table, Item: toSdkItem(op.item), ...conditionOf(expect, schema) });
+    try {
+      await withRetry(() => this.client.send(put, { abortSignal: signal }), { ...(this.opts.retry ? { policy: this.opts.retry } : {}), ...(signal ? { signal } : {}) });
+      result.written++;
+    } catch (error) {
+      const { name, message } = error as Error;
+      if (name === 'ConditionalCheckFailedException') {
+        const now = await this.get(op.item, signal);
+        if (now && canonicalHash(now) === canonicalHash(op.item)) result.written++;
+        else result.failed.push({ op, conflict: true, reason: 'absent' in expect ? 'an item with this key appeared on DynamoDB after it was read' : 'the item changed on DynamoDB after it was read' });
+      } else if (name === 'ValidationException') result.failed.push({ op, reason: `${name}: ${message}` });
+      else throw error;
+    }
+  }
+}
+
+interface Keyed {
+  op: BulkWriteOp;
+  /** Canonical form of the op's primary key. */
+  key: string;
+}
+
+/**
+ * `absent`: no item has the key. `equals`: the item is there and every attribute read still
+ * holds its value — any change to them, or a delete, in between refuses the put. The key
+ * attributes are left out: the read found the item by them.
+ */
+function conditionOf(expect: WriteExpectation, schema: KeySchema): Pick<PutItemCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  const names: Record<string, string> = { '#k': schema.hashKey.name };
+  if ('absent' in expect) return { ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: names };
+  const clauses = ['attribute_exists(#k)'];
+  const values: Record<string, SdkValue> = {};
+  Object.keys(expect.equals)
+    .filter((name) => name !== schema.hashKey.name && name !== schema.rangeKey?.name)
+    .forEach((name, i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = toSdk(expect.equals[name] as AttributeValue);
+      clauses.push(`#a${i} = :a${i}`);
+    });
+  // DynamoDB refuses an empty ExpressionAttributeValues.
+  return { ConditionExpression: clauses.join(' AND '), ExpressionAttributeNames: names, ...(clauses.length > 1 ? { ExpressionAttributeValues: values } : {}) };
 }
 
 function writeRequest(op: BulkWriteOp, schema: KeySchema): WriteRequest {
   return op.type === 'put' ? { PutRequest: { Item: toSdkItem(op.item) } } : { DeleteRequest: { Key: toSdkItem(keyOf(op.item, schema)) } };
 }
 
-/** Batches of at most 25 with no key twice (BatchWriteItem refuses duplicates); order kept. */
-function batchesOf<T extends { key: string }>(items: T[]): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
+/**
+ * Batches of at most 25 with no key twice (BatchWriteItem refuses duplicates); order kept. A
+ * conditional put is a batch of its own.
+ */
+function batchesOf(items: Keyed[]): Keyed[][] {
+  const batches: Keyed[][] = [];
+  let current: Keyed[] = [];
   let keys = new Set<string>();
   for (const item of items) {
-    if (current.length === BATCH_SIZE || keys.has(item.key)) {
+    const alone = item.op.expect !== undefined || current[0]?.op.expect !== undefined;
+    if (current.length === BATCH_SIZE || keys.has(item.key) || (alone && current.length > 0)) {
       batches.push(current);
       current = [];
       keys = new Set();

@@ -2,9 +2,13 @@
  * Azure Cosmos DB (NoSQL) as a DocumentTable. Documents are the natural JSON of
  * core/documents.ts; the key schema is the source table's (Cosmos has no range key of its
  * own), given directly or fetched lazily, e.g. from the DynamoDB table or an export's metadata.
+ *
+ * Its writes are the forward copy's: each document carries the fingerprint of the item it was
+ * made from. Conditional writes (`expect`) are refused, reported per op: nothing writes into
+ * Cosmos under a condition, and an op ignoring one would write what its caller meant to guard.
  */
 import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
-import { fromDocument, partitionKeyOf, toDocument, type CosmosDocument } from '../../core/documents.js';
+import { documentVersion, fromDocument, partitionKeyOf, toCopiedDocument, toDocument, type CosmosDocument } from '../../core/documents.js';
 import { keyOf, type Item, type KeySchema } from '../../core/items.js';
 import type { BulkWriteOp, BulkWriteResult, DocumentTable, ScanOptions } from '../../core/ports.js';
 import type { RetryPolicy } from '../../core/retry.js';
@@ -58,7 +62,11 @@ export class CosmosDocumentTable implements DocumentTable {
     });
     while (pages.hasMoreResults()) {
       const { resources } = await pages.fetchNext();
-      for (const doc of resources) yield fromDocument(doc, schema);
+      for (const doc of resources) {
+        const item = fromDocument(doc, schema);
+        opts.versions?.set(item, documentVersion(doc));
+        yield item;
+      }
     }
   }
 
@@ -98,11 +106,12 @@ export class CosmosDocumentTable implements DocumentTable {
   }
 
   private operation(op: BulkWriteOp, schema: KeySchema): OperationInput {
+    if (op.expect) throw new Error(`${this.name} takes no conditional writes`);
     if (op.type === 'delete') {
       const keyDoc = toDocument(keyOf(op.item, schema), schema);
       return { operationType: 'Delete', id: keyDoc.id, partitionKey: partitionKeyOf(keyDoc, schema) };
     }
-    const doc = toDocument(op.item, schema);
+    const doc = toCopiedDocument(op.item, schema);
     const bytes = Buffer.byteLength(JSON.stringify(doc), 'utf8');
     if (bytes > MAX_DOCUMENT_BYTES) throw new Error(`document is ${bytes} bytes; Cosmos documents hold at most ${MAX_DOCUMENT_BYTES}`);
     return { operationType: 'Upsert', resourceBody: doc as JSONObject, partitionKey: partitionKeyOf(doc, schema) };
