@@ -288,6 +288,7 @@ const Activation = Type.Object(
     propagationMarginSeconds: Positive(60, 'added to the old TTL when waiting for the resolvers to agree (R9)'),
     stepTimeoutMinutes: Positive(60, 'a runbook step not done by then fails'),
     quietPeriodSeconds: Positive(300, 'after the DNS cutback, the rollback carries back what Azure took in once no write has landed there for this long, then scales it down'),
+    fourEyes: Type.Boolean({ default: false, description: 'nobody decides a gate of their own run or approves an external message they wrote' }),
   },
   { additionalProperties: false, default: {} },
 );

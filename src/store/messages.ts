@@ -1,10 +1,13 @@
 /**
  * Every message of an incident (R14–R16), with its time: internal ones as sent, external ones
  * held until a CTO approves them. The text is stored as sent, so the timeline reads it later.
+ * Whoever moves a message to `sending` is the one who delivers it: each move is a conditional
+ * update, so a message goes out once however many people press approve at the same moment.
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { MessageRecord, Store } from './types.js';
+import { auditLog } from './audit.js';
+import type { AuditEntry, MessageRecord, Store } from './types.js';
 
 interface Row {
   id: string;
@@ -40,16 +43,38 @@ const toRecord = (row: Row): MessageRecord => ({
 
 export function messagesTable(db: Database.Database, now: () => Date): Store['messages'] {
   const insert = db.prepare(
-    'INSERT INTO messages (id, run_id, kind, audience, status, subject, body, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO messages (id, run_id, kind, audience, status, subject, body, created_by, created_at, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const get = db.prepare<[string], Row>('SELECT * FROM messages WHERE id = ?');
   const list = db.prepare<[number], Row>('SELECT * FROM messages ORDER BY seq DESC LIMIT ?');
   const forRun = db.prepare<[string], Row>('SELECT * FROM messages WHERE run_id = ? ORDER BY seq');
-  const update = db.prepare('UPDATE messages SET status = ?, decided_by = COALESCE(?, decided_by), sent_at = ?, channels = ?, error = ? WHERE id = ?');
+  // Conditional updates: of two callers racing for the same message, exactly one changes the
+  // row, whichever process they are in; the other learns it from `changes`.
+  const claimHeld = db.prepare("UPDATE messages SET status = ?, decided_by = ? WHERE id = ? AND status = 'awaiting-approval'");
+  const claimAgain = db.prepare(
+    "UPDATE messages SET status = 'sending', error = NULL WHERE id = ? AND (status = 'failed' OR (status = 'sending' AND error IS NOT NULL))",
+  );
+  const settle = db.prepare("UPDATE messages SET status = ?, sent_at = ?, channels = ?, error = ? WHERE id = ? AND status = 'sending'");
+  const markInterrupted = db.prepare("UPDATE messages SET error = ? WHERE status = 'sending' AND error IS NULL");
+  // The audit log is stateless beyond its table: this one chains onto the same rows.
+  const audit = auditLog(db, now);
+  const decide = db.transaction((id: string, outcome: { status: 'sending' | 'rejected'; decidedBy: string }, entry: AuditEntry): boolean => {
+    if (claimHeld.run(outcome.status, outcome.decidedBy, id).changes !== 1) return false;
+    audit.append(entry);
+    return true;
+  });
+  const retry = db.transaction((id: string, entry: AuditEntry): boolean => {
+    if (claimAgain.run(id).changes !== 1) return false;
+    audit.append(entry);
+    return true;
+  });
   return {
     create(message) {
       const id = randomUUID();
-      insert.run(id, message.runId ?? null, message.kind, message.audience, message.status, message.subject, message.body, message.createdBy, now().toISOString());
+      insert.run(
+        id, message.runId ?? null, message.kind, message.audience, message.status, message.subject, message.body, message.createdBy, now().toISOString(),
+        message.decidedBy ?? null,
+      );
       return toRecord(get.get(id)!);
     },
     get(id) {
@@ -58,9 +83,12 @@ export function messagesTable(db: Database.Database, now: () => Date): Store['me
     },
     list: (limit) => list.all(limit).map(toRecord),
     forRun: (runId) => forRun.all(runId).map(toRecord),
+    decide: (id, outcome, entry) => decide(id, outcome, entry),
+    retry: (id, entry) => retry(id, entry),
     settle(id, outcome) {
-      update.run(outcome.status, outcome.decidedBy ?? null, outcome.status === 'sent' ? now().toISOString() : null, JSON.stringify(outcome.channels ?? []), outcome.error ?? null, id);
+      settle.run(outcome.status, outcome.status === 'sent' ? now().toISOString() : null, JSON.stringify(outcome.channels), outcome.error ?? null, id);
       return toRecord(get.get(id)!);
     },
+    markInterrupted: (note) => markInterrupted.run(note).changes,
   };
 }

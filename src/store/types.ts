@@ -97,7 +97,12 @@ export interface MessageRecord {
   /** The template: `internal-alert`, `status-update`, `external-initial`, `external-progress`, `external-return`, `stabilisation`. */
   kind: string;
   audience: 'internal' | 'external';
-  /** External messages wait for a CTO (`awaiting-approval`) before they are sent. */
+  /**
+   * External messages wait for a CTO (`awaiting-approval`). `sending`: one caller won the
+   * right to deliver it; with an `error`, a restart cut that delivery short and whether it
+   * reached anyone is unknown, so it goes out again only when a person retries it. Then `sent`
+   * (on at least one channel) or `failed` (on none); or `rejected`.
+   */
   status: 'awaiting-approval' | 'sending' | 'sent' | 'rejected' | 'failed';
   subject: string;
   body: string;
@@ -221,13 +226,24 @@ export interface Store {
   };
 
   messages: {
-    create(message: Pick<MessageRecord, 'kind' | 'audience' | 'status' | 'subject' | 'body' | 'createdBy'> & { runId?: string }): MessageRecord;
+    create(message: Pick<MessageRecord, 'kind' | 'audience' | 'status' | 'subject' | 'body' | 'createdBy'> & { runId?: string; decidedBy?: string }): MessageRecord;
     get(id: string): MessageRecord | undefined;
     /** Newest first. */
     list(limit: number): MessageRecord[];
     /** Oldest first. */
     forRun(runId: string): MessageRecord[];
-    settle(id: string, outcome: { status: MessageRecord['status']; decidedBy?: string; channels?: string[]; error?: string }): MessageRecord;
+    /**
+     * A decision on a held message and its audit row, in one transaction, only while the
+     * message is still `awaiting-approval`: false when another decision got there first
+     * (nothing recorded). Approving moves it to `sending`: the winner alone delivers it.
+     */
+    decide(id: string, outcome: { status: 'sending' | 'rejected'; decidedBy: string }, audit: AuditEntry): boolean;
+    /** Back to `sending` with its audit row, only from `failed` or an interrupted `sending`; false otherwise (nothing recorded). */
+    retry(id: string, audit: AuditEntry): boolean;
+    /** The outcome of a delivery; only a message being sent settles. */
+    settle(id: string, outcome: { status: 'sent' | 'failed'; channels: string[]; error?: string }): MessageRecord;
+    /** Gives every message still `sending` without an error `note` as its error (at start: a crash cut them short); returns how many. */
+    markInterrupted(note: string): number;
   };
 
   contingencies: {

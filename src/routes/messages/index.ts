@@ -1,9 +1,12 @@
 /**
  * Incident communications (R14–R16): post a message from a template (internal ones go out at
- * once; external ones wait for a CTO unless a CTO writes them), decide on held ones, list them.
+ * once; external ones wait for a CTO unless a CTO writes them), decide on held ones (a second
+ * approval is a replay, a reject after the approval a conflict), send again one that failed or
+ * was interrupted, list them.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import type { RoleName } from '../../config/schema.js';
 import { MESSAGE_KINDS, type Communications } from '../../runbooks/communications.js';
 import type { Store } from '../../store/types.js';
 
@@ -39,6 +42,9 @@ type DecisionBody = Static<typeof DecisionBody>;
 const IdParam = Type.Object({ id: Type.String() });
 type IdParam = Static<typeof IdParam>;
 
+/** Who writes messages, and so who may send one again. */
+const POSTERS: RoleName[] = ['sre', 'tech-lead', 'cto', 'product-manager'];
+
 export default async function messages(app: FastifyInstance, opts: { comms: Communications; store: Store }): Promise<void> {
   app.get(
     '/api/v1/messages',
@@ -49,7 +55,7 @@ export default async function messages(app: FastifyInstance, opts: { comms: Comm
   app.post<{ Body: PostBody }>(
     '/api/v1/messages',
     {
-      config: { roles: ['sre', 'tech-lead', 'cto', 'product-manager'] },
+      config: { roles: POSTERS },
       schema: { summary: 'Post a message from a template (external ones wait for a CTO)', tags: ['communications'], body: PostBody, response: { 201: MessageSchema } },
     },
     async (request, reply) => {
@@ -63,5 +69,19 @@ export default async function messages(app: FastifyInstance, opts: { comms: Comm
     '/api/v1/messages/:id/approval',
     { config: { auth: true }, schema: { summary: 'A CTO approves (sends) or rejects a held external message', tags: ['communications'], params: IdParam, body: DecisionBody, response: { 200: MessageSchema } } },
     async (request) => opts.comms.decide(request.params.id, request.body.decision, request.principal!),
+  );
+
+  app.post<{ Params: IdParam }>(
+    '/api/v1/messages/:id/retry',
+    {
+      config: { roles: POSTERS },
+      schema: {
+        summary: 'Send again a message that reached no channel, or whose delivery a restart interrupted (external ones: a CTO)',
+        tags: ['communications'],
+        params: IdParam,
+        response: { 200: MessageSchema },
+      },
+    },
+    async (request) => opts.comms.retry(request.params.id, request.principal!),
   );
 }
