@@ -39,7 +39,8 @@ const label = (run: SyncRunRecord) => `${run.flow}${run.reverse ? ' (reverse)' :
 
 function outcomeLine(run: SyncRunRecord): string {
   const s = run.summary as { verification?: { reason: string }; error?: string; failureClass?: string; durationMs?: number };
-  const why = s.verification?.reason ?? s.error ?? '';
+  // A held brake is the news; the verification that follows only shows what it held back.
+  const why = s.error && s.verification ? `${s.error}; verification: ${s.verification.reason}` : s.verification?.reason ?? s.error ?? '';
   const cls = s.failureClass ? ` [${s.failureClass}]` : '';
   return `${label(run)}: ${run.status}${cls} in ${((s.durationMs ?? 0) / 1000).toFixed(1)} s — ${why}`;
 }

@@ -247,7 +247,7 @@ export class SyncService {
       }, 0);
     }
     const level = status === 'succeeded' ? 'info' : status === 'interrupted' ? 'warn' : 'error';
-    log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: (summary.verification as Outcome | undefined)?.reason ?? summary.error });
+    log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: summary.error ?? (summary.verification as Outcome | undefined)?.reason });
     if (!run.reverse && this.deps.onRunFinished) {
       await this.deps.onRunFinished(run.flow).catch((error: unknown) => log('warn', `after the ${run.flow} sync: ${describeError(error)}`));
     }
