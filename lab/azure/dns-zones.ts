@@ -4,8 +4,13 @@
  * the DNS twin's authority: a PUT here changes what it serves, and the caching resolvers see
  * the change once the answer they hold has lived its TTL — the delay a real cutover lives with.
  * Keys are cased as Azure sends them (`TTL`, `ARecords`, `CNAMERecord`): the SDK drops others.
+ *
+ * Each record set has an ETag, as on Azure: a new one on every write (a GUID), the same one as
+ * long as nothing writes. A PUT or DELETE with `If-Match: <etag>` lands only while the record
+ * set still has that ETag, a PUT with `If-None-Match: *` only while there is none; otherwise
+ * 412 PreconditionFailed and nothing changes.
  */
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { DnsTwin, ZoneRecord } from '../dns.js';
 import type { DnsRecordType } from '../../src/core/ports.js';
@@ -17,6 +22,13 @@ export interface DnsZoneTwinOptions {
 }
 
 const MAX_TTL = 2_147_483_647;
+
+/** An ETag as a client may quote it (`"…"`, `W/"…"`), reduced to the bare value Azure sends. */
+const bareEtag = (raw: string) => raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+const header = (req: TwinRequest, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
 
 interface RecordSetPath {
   relative: string;
@@ -46,6 +58,36 @@ export function registerDnsZoneTwin(router: TwinRouter, o: DnsZoneTwinOptions): 
   const zones = `${o.groupPath}/Microsoft.Network/dnsZones`;
   const zone = o.dns.zone;
   const zoneId = `${zones}/${zone}`;
+  /** The ETag of each record set ("fqdn|TYPE"), with the content it was given for. */
+  const etags = new Map<string, { etag: string; content: string }>();
+  const contentOf = (record: ZoneRecord) => JSON.stringify([record.ttl, record.values]);
+  /** A record set changed behind the API (the lab seeding it, a test) gets a new ETag too. */
+  const etagOf = (path: RecordSetPath, record: ZoneRecord): string => {
+    const key = `${path.fqdn}|${path.type}`;
+    const known = etags.get(key);
+    if (known && known.content === contentOf(record)) return known.etag;
+    const etag = randomUUID();
+    etags.set(key, { etag, content: contentOf(record) });
+    return etag;
+  };
+  /** Why a conditional write must not land (412), or undefined when it may. */
+  const preconditionFails = (path: RecordSetPath, req: TwinRequest, current: ZoneRecord | undefined): TwinAnswer | undefined => {
+    const ifMatch = header(req, 'if-match');
+    const ifNoneMatch = header(req, 'if-none-match');
+    const what = `the ${path.type} record set ${path.relative} in zone ${zone}`;
+    if (ifMatch !== undefined && ifMatch.trim() !== '') {
+      const wanted = bareEtag(ifMatch);
+      if (!current) return azureError(412, 'PreconditionFailed', `The precondition If-Match failed: ${what} does not exist.`);
+      if (wanted !== '*' && wanted !== etagOf(path, current)) {
+        return azureError(412, 'PreconditionFailed', `The precondition If-Match failed: the etag of ${what} is not ${wanted}; it was changed since it was read.`);
+      }
+    }
+    // Azure honours If-None-Match only with '*' (create, never overwrite); other values are ignored.
+    if (ifNoneMatch !== undefined && bareEtag(ifNoneMatch) === '*' && current) {
+      return azureError(412, 'PreconditionFailed', `The precondition If-None-Match: * failed: ${what} already exists.`);
+    }
+    return undefined;
+  };
   const zoneNotFound = (name: string) => azureError(404, 'ResourceNotFound', `The Resource 'Microsoft.Network/dnszones/${name}' under the twin's resource group was not found.`);
 
   const recordSetPath = (req: TwinRequest): RecordSetPath | TwinAnswer => {
@@ -61,7 +103,7 @@ export function registerDnsZoneTwin(router: TwinRouter, o: DnsZoneTwinOptions): 
       id: `${zoneId}/${path.type}/${path.relative}`,
       name: path.relative,
       type: `Microsoft.Network/dnszones/${path.type}`,
-      etag: createHash('sha256').update(JSON.stringify([record.ttl, record.values])).digest('hex').slice(0, 32),
+      etag: etagOf(path, record),
       properties: { TTL: record.ttl, fqdn: `${path.fqdn}.`, provisioningState: 'Succeeded', ...records },
     };
   };
@@ -91,18 +133,26 @@ export function registerDnsZoneTwin(router: TwinRouter, o: DnsZoneTwinOptions): 
   router.add('PUT', `${zones}/:zone/:type/:name`, withPath((path, req) => {
     const parsed = parseRecordSet(path.type, req.body as RecordSetBody | undefined);
     if (typeof parsed === 'string') return azureError(400, 'BadRequest', parsed);
+    const current = o.dns.getRecord(path.fqdn, path.type);
+    const refused = preconditionFails(path, req, current);
+    if (refused) return refused;
     // A name holding a CNAME holds nothing else (RFC 1034): Azure refuses rather than replace.
     const other = path.type === 'A' ? 'CNAME' : 'A';
     if (o.dns.getRecord(path.fqdn, other)) {
       return azureError(409, 'Conflict', `The record set ${path.relative} cannot hold ${path.type} records: a ${other} record set of that name exists.`);
     }
-    const existed = o.dns.getRecord(path.fqdn, path.type) !== undefined;
     o.dns.setRecord(path.fqdn, path.type, parsed.values, parsed.ttl);
-    return { status: existed ? 200 : 201, body: recordSet(path, { name: path.fqdn, type: path.type, ...parsed }) };
+    // Every write is a new version, even one that changes nothing.
+    etags.delete(`${path.fqdn}|${path.type}`);
+    return { status: current ? 200 : 201, body: recordSet(path, { name: path.fqdn, type: path.type, ...parsed }) };
   }));
-  router.add('DELETE', `${zones}/:zone/:type/:name`, withPath((path) => {
-    if (!o.dns.getRecord(path.fqdn, path.type)) return { status: 204 };
+  router.add('DELETE', `${zones}/:zone/:type/:name`, withPath((path, req) => {
+    const current = o.dns.getRecord(path.fqdn, path.type);
+    const refused = preconditionFails(path, req, current);
+    if (refused) return refused;
+    if (!current) return { status: 204 };
     o.dns.setRecord(path.fqdn, path.type, [], 0);
+    etags.delete(`${path.fqdn}|${path.type}`);
     return { status: 200 };
   }));
 }

@@ -268,15 +268,32 @@ export interface DnsRecordSet {
   ttl: number;
   /** Addresses (A) or the one target name (CNAME). */
   values: string[];
+  /**
+   * The version the zone gave the record set (Azure's ETag), on what `get` and `upsert` return;
+   * a new one on every write. Ignored by `upsert`: a write is conditional only through its `condition`.
+   */
+  etag?: string;
 }
 
-/** A hosted DNS zone that the runbooks may change (Azure DNS, Route 53). */
+/**
+ * A conditional write: `ifMatch` lands only while the record set still has that ETag (the one
+ * read before deciding), `ifNoneMatch: '*'` only while the record set does not exist. When the
+ * condition does not hold nothing is written and the call throws a ConflictError (Azure: 412).
+ */
+export type DnsWriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
+
+/**
+ * A hosted DNS zone that the runbooks may change (Azure DNS, Route 53). A name holds at most one
+ * record set per type, and a name with a CNAME holds nothing else: writing one type while the
+ * other exists is refused (there is no single write that swaps the type of a name).
+ */
 export interface DnsZone {
   readonly zone: string;
   get(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsRecordSet | undefined>;
-  upsert(record: DnsRecordSet, signal?: AbortSignal): Promise<DnsRecordSet>;
-  /** Removes the record set; nothing happens when there is none. */
-  delete(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<void>;
+  /** Replaces the whole record set in one write (values and TTL), or creates it. */
+  upsert(record: DnsRecordSet, signal?: AbortSignal, condition?: DnsWriteCondition): Promise<DnsRecordSet>;
+  /** Removes the record set; nothing happens when there is none (unless `ifMatch` is given: then it must exist with that ETag). */
+  delete(name: string, type: DnsRecordType, signal?: AbortSignal, condition?: { ifMatch: string }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- logs, metrics, notifications
