@@ -4,10 +4,13 @@
  *
  * Which requests need a token:
  * - every request that changes something (any method but GET / HEAD / OPTIONS);
- * - a read route that says `config: { auth: true }` (e.g. the audit log);
+ * - a read route that says `config: { auth: true }`: runs, reports, messages and the audit
+ *   log, which carry run parameters, approvers' reasons, the war-room roster, console logs
+ *   and root causes;
  * - any route that declares `config: { roles: [...] }`, which also needs one of those roles.
- * Other GETs are open for reading. The authenticated caller is `request.principal`, for
- * the audit log.
+ * Other GETs stay open (health, metrics, readiness, checks, syncs, docs): load balancers and
+ * dashboards read them without a token, and they name no one and carry no run parameters,
+ * decisions or messages. The authenticated caller is `request.principal`, for the audit log.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,6 +1,7 @@
 /**
  * Readiness reports (R5, R18): list, read in JSON, HTML or Markdown, and produce the
- * monthly one on demand, optionally e-mailed to the Tech Lead. Producing is audited.
+ * monthly one on demand, optionally e-mailed to the Tech Lead. Producing is audited. Reading
+ * needs a token too: post-incident reports hold root causes and the run's timeline.
  */
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../core/errors.js';
@@ -13,13 +14,13 @@ export type ReportRoutesOptions = ProduceDeps;
 export default async function reports(app: FastifyInstance, opts: ReportRoutesOptions): Promise<void> {
   app.get<{ Querystring: ListQuery }>(
     '/api/v1/reports',
-    { schema: { summary: 'Stored reports, newest first, without their bodies', tags: ['reports'], querystring: ListQuery, response: { 200: ReportList } } },
+    { config: { auth: true }, schema: { summary: 'Stored reports, newest first, without their bodies', tags: ['reports'], querystring: ListQuery, response: { 200: ReportList } } },
     async (request) => ({ reports: opts.store.reports.list(request.query.limit, request.query.kind) }),
   );
 
   app.get<{ Params: ReportIdParam; Querystring: FormatQuery }>(
     '/api/v1/reports/:id',
-    { schema: { summary: 'One report: JSON (default), or ?format=html|md', tags: ['reports'], params: ReportIdParam, querystring: FormatQuery } },
+    { config: { auth: true }, schema: { summary: 'One report: JSON (default), or ?format=html|md', tags: ['reports'], params: ReportIdParam, querystring: FormatQuery } },
     async (request, reply) => {
       const record = opts.store.reports.get(request.params.id);
       if (!record) throw new NotFoundError(`report ${request.params.id} does not exist`);

@@ -55,13 +55,13 @@ export default async function runs(app: FastifyInstance, opts: RunRoutesOptions)
 
   app.get(
     '/api/v1/runs',
-    { schema: { summary: 'Recent runbook runs, newest first', tags: ['runs'], response: { 200: RunList } } },
+    { config: { auth: true }, schema: { summary: 'Recent runbook runs, newest first', tags: ['runs'], response: { 200: RunList } } },
     async () => ({ runs: opts.engine.list(50) }),
   );
 
   app.get<{ Params: RunIdParam }>(
     '/api/v1/runs/:id',
-    { schema: { summary: 'One run: its steps with their results, and its gates', tags: ['runs'], params: RunIdParam, response: { 200: RunSchema } } },
+    { config: { auth: true }, schema: { summary: 'One run: its steps with their results, and its gates', tags: ['runs'], params: RunIdParam, response: { 200: RunSchema } } },
     async (request) => opts.engine.view(request.params.id),
   );
 
