@@ -2,7 +2,8 @@
  * The audit log, hash-chained: each row's hash covers its own fields and the previous row's
  * hash, so editing, inserting or deleting a row in the middle breaks the chain at that row.
  * Rewriting every later hash, or cutting rows off the end, is only detectable against a hash
- * kept elsewhere (a report, a ticket): `verify` reports rows and checks internal consistency.
+ * kept elsewhere (a report, a ticket): `verify` reports rows and checks internal consistency;
+ * `incrementalVerifier` does the same for the rows appended since it last looked.
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -36,6 +37,34 @@ export function canonicalJson(value: unknown): string {
 export function auditHash(row: Omit<AuditRow, 'hash'>): string {
   const { seq, at, actor, action, target, details, prevHash } = row;
   return createHash('sha256').update(canonicalJson({ seq, at, actor, action, target, details, prevHash })).digest('hex');
+}
+
+/** The last row of a verified stretch of the chain: the next row must carry `seq + 1` and link to `hash`. */
+interface ChainEnd {
+  seq: number;
+  hash: string;
+}
+
+const CHAIN_START: ChainEnd = { seq: 0, hash: GENESIS_HASH };
+
+/** Where and why `row` fails to continue the chain after `end`; undefined when it continues it. */
+function breakIn(end: ChainEnd, row: AuditRow): AuditVerdict['firstBad'] {
+  const expectedSeq = end.seq + 1;
+  if (row.seq !== expectedSeq) {
+    const missing = row.seq - 1 === expectedSeq ? `row ${expectedSeq} is` : `rows ${expectedSeq}–${row.seq - 1} are`;
+    return { seq: expectedSeq, reason: `${missing} missing: the log jumps from ${end.seq} to ${row.seq}, so rows were deleted` };
+  }
+  if (row.prevHash !== end.hash) {
+    return {
+      seq: row.seq,
+      reason:
+        row.seq === 1
+          ? 'the first row does not start the chain: rows before it were deleted or it was inserted'
+          : `its link to row ${row.seq - 1} is broken: a row was inserted or deleted here, or row ${row.seq - 1} was rewritten`,
+    };
+  }
+  if (auditHash(row) !== row.hash) return { seq: row.seq, reason: 'its contents no longer match its hash: the row was edited after it was written' };
+  return undefined;
 }
 
 const toRow = (r: Row): AuditRow => ({
@@ -76,31 +105,18 @@ export function auditLog(db: Database.Database, now: () => Date): Store['audit']
   });
 
   function verify(): AuditVerdict {
-    let expectedSeq = 1;
-    let prevHash = GENESIS_HASH;
     const rows = count.get()!.n;
+    let end = CHAIN_START;
     for (const raw of all.iterate()) {
-      const bad = (reason: string, seq = raw.seq): AuditVerdict => ({ ok: false, rows, firstBad: { seq, reason } });
       let row: AuditRow;
       try {
         row = toRow(raw);
       } catch {
-        return bad('its details are no longer valid JSON: the row was edited after it was written');
+        return { ok: false, rows, firstBad: { seq: raw.seq, reason: 'its details are no longer valid JSON: the row was edited after it was written' } };
       }
-      if (row.seq !== expectedSeq) {
-        const missing = row.seq - 1 === expectedSeq ? `row ${expectedSeq} is` : `rows ${expectedSeq}–${row.seq - 1} are`;
-        return bad(`${missing} missing: the log jumps from ${expectedSeq - 1} to ${row.seq}, so rows were deleted`, expectedSeq);
-      }
-      if (row.prevHash !== prevHash) {
-        return bad(
-          row.seq === 1
-            ? 'the first row does not start the chain: rows before it were deleted or it was inserted'
-            : `its link to row ${row.seq - 1} is broken: a row was inserted or deleted here, or row ${row.seq - 1} was rewritten`,
-        );
-      }
-      if (auditHash(row) !== row.hash) return bad('its contents no longer match its hash: the row was edited after it was written');
-      expectedSeq++;
-      prevHash = row.hash;
+      const firstBad = breakIn(end, row);
+      if (firstBad) return { ok: false, rows, firstBad };
+      end = { seq: row.seq, hash: row.hash };
     }
     return { ok: true, rows };
   }
@@ -109,5 +125,52 @@ export function auditLog(db: Database.Database, now: () => Date): Store['audit']
     append,
     list: ({ limit, afterSeq }) => list.all(afterSeq ?? 0, limit).map(toRow),
     verify,
+  };
+}
+
+/** Rows read and hashed at a time when following the chain. */
+const PAGE_SIZE = 1000;
+
+/**
+ * A verifier that remembers, in memory, where the chain was last verified to end, and on each
+ * call re-hashes only the rows appended since: the audit page answers in time proportional to
+ * what is new, not to the whole log. The remembered last row is read again first; if it no
+ * longer stands (the log was cut back or rewritten from there on) the chain is followed from
+ * its start. An edit to an older row is not seen here: the full `verify` (`drsentinel audit
+ * verify`, `GET /api/v1/audit?verify=true`) re-hashes every row. A break, or a row that can no
+ * longer be read, is judged by the full `verify`, so the verdict is the same either way.
+ */
+export function incrementalVerifier(audit: Pick<Store['audit'], 'list' | 'verify'>): () => AuditVerdict {
+  let verified = CHAIN_START;
+
+  const stillStands = (end: ChainEnd) => end.seq === 0 || audit.list({ afterSeq: end.seq - 1, limit: 1 })[0]?.hash === end.hash;
+
+  const extend = (from: ChainEnd): ChainEnd | undefined => {
+    let end = from;
+    for (;;) {
+      const page = audit.list({ afterSeq: end.seq, limit: PAGE_SIZE });
+      for (const row of page) {
+        if (breakIn(end, row)) return undefined;
+        end = { seq: row.seq, hash: row.hash };
+      }
+      if (page.length < PAGE_SIZE) return end;
+    }
+  };
+
+  const follow = (): ChainEnd | undefined => {
+    try {
+      return extend(stillStands(verified) ? verified : CHAIN_START);
+    } catch (err) {
+      // Details that no longer parse were edited in the database.
+      if (err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+  };
+
+  return () => {
+    const end = follow();
+    if (!end) return audit.verify();
+    verified = end;
+    return { ok: true, rows: end.seq };
   };
 }

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
-import { auditHash, GENESIS_HASH } from '../../src/store/audit.js';
+import { auditHash, GENESIS_HASH, incrementalVerifier } from '../../src/store/audit.js';
+import type { Store } from '../../src/store/types.js';
 import { tempStore } from './temp-store.js';
 
 function withRows(t: Test, count = 5) {
@@ -92,4 +93,77 @@ t.test('appends continue the chain after reopening', async (t) => {
   const next = store.audit.append({ actor: 'a', action: 'b', target: 'c', details: {} });
   t.equal(next.seq, 3);
   t.same(store.audit.verify(), { ok: true, rows: 3 });
+});
+
+/** The store's audit log, counting the rows it hands out and the full verifications asked of it. */
+function counted(audit: Store['audit']) {
+  const counts = { rowsRead: 0, fullVerifies: 0 };
+  const spy: Store['audit'] = {
+    ...audit,
+    list: (opts) => {
+      const rows = audit.list(opts);
+      counts.rowsRead += rows.length;
+      return rows;
+    },
+    verify: () => {
+      counts.fullVerifies++;
+      return audit.verify();
+    },
+  };
+  return { spy, counts };
+}
+
+const more = (store: Store, n: number) => {
+  for (let i = 0; i < n; i++) store.audit.append({ actor: 'dave', action: 'message.post', target: `m-${i}`, details: {} });
+};
+
+t.test('the incremental verifier reads only the rows appended since its last call, and the last one it verified', async (t) => {
+  const { store } = withRows(t);
+  const { spy, counts } = counted(store.audit);
+  const verify = incrementalVerifier(spy);
+  t.same(verify(), { ok: true, rows: 5 });
+  t.equal(counts.rowsRead, 5, 'the first call follows the whole chain');
+  more(store, 3);
+  counts.rowsRead = 0;
+  t.same(verify(), { ok: true, rows: 8 });
+  t.equal(counts.rowsRead, 1 + 3, 'the remembered last row, then the new ones');
+  counts.rowsRead = 0;
+  t.same(verify(), { ok: true, rows: 8 });
+  t.equal(counts.rowsRead, 1, 'nothing new: only the remembered last row');
+  t.equal(counts.fullVerifies, 0);
+});
+
+t.test('the incremental verifier does not see an edit to a row it already verified; the full verify does', async (t) => {
+  const { store, raw } = withRows(t);
+  const verify = incrementalVerifier(store.audit);
+  verify();
+  raw.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").run();
+  t.same(verify(), { ok: true, rows: 5 }, 'by design: only new rows are hashed');
+  t.match(store.audit.verify(), { ok: false, firstBad: { seq: 2 } });
+});
+
+t.test('a break among the new rows is reported as the full verify reports it', async (t) => {
+  const { store, raw } = withRows(t);
+  const { spy, counts } = counted(store.audit);
+  const verify = incrementalVerifier(spy);
+  verify();
+  more(store, 3);
+  raw.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7").run();
+  t.same(verify(), { ok: false, rows: 8, firstBad: { seq: 7, reason: 'its contents no longer match its hash: the row was edited after it was written' } });
+  t.equal(counts.fullVerifies, 1);
+  raw.prepare(`UPDATE audit_log SET details = '{"z":' WHERE seq = 8`).run();
+  t.match(verify(), { ok: false, rows: 8, firstBad: { seq: 7 } }, 'a row that no longer parses is judged by the full verify too');
+});
+
+t.test('a log cut back or rewritten past the remembered row is followed again from its start', async (t) => {
+  const { store, raw } = withRows(t);
+  const { spy, counts } = counted(store.audit);
+  const verify = incrementalVerifier(spy);
+  verify();
+  raw.prepare('DELETE FROM audit_log WHERE seq > 3').run();
+  counts.rowsRead = 0;
+  t.same(verify(), { ok: true, rows: 3 }, 'cutting rows off the end leaves a consistent chain: only a hash kept elsewhere shows it');
+  t.equal(counts.rowsRead, 3, 'no remembered row 5: the three rows are followed from the start');
+  raw.prepare('UPDATE audit_log SET hash = ? WHERE seq = 3').run(GENESIS_HASH);
+  t.match(verify(), { ok: false, rows: 3, firstBad: { seq: 3 } }, 'the remembered row rewritten: the chain is followed from its start and breaks there');
 });
