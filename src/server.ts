@@ -1,10 +1,13 @@
 /**
- * `drsentinel serve`: load the config, open the store, build the app, listen, and shut
- * everything down in reverse order on SIGINT / SIGTERM (or when `signal` aborts).
+ * `drsentinel serve`: load the config, open the store, build the app, listen (HTTPS when
+ * service.tls is set), and shut everything down in reverse order on SIGINT / SIGTERM (or when
+ * `signal` aborts).
  * Without a config file it starts the lab twin in-process and serves against it.
  */
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildAdapters } from './adapters/index.js';
 import { buildControlPlane } from './adapters/control.js';
 import { buildApp } from './app.js';
@@ -16,6 +19,9 @@ import { produceMonthlyReport } from './reporting/produce.js';
 import { Communications } from './runbooks/communications.js';
 import { RunbookService } from './runbooks/service.js';
 import { loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { readSecret } from './config/secrets.js';
+import { UsageError } from './core/errors.js';
 import { systemClock } from './core/clock.js';
 import { importLab } from './lab-loader.js';
 import { loggerOptions } from './log.js';
@@ -47,6 +53,55 @@ interface LabHandle {
   configFile: string;
   stateDir: string;
   stop(): Promise<void>;
+}
+
+interface Listening {
+  url: string;
+  /** Stops taking connections and waits for the requests under way. */
+  close(): Promise<void>;
+}
+
+function urlOf(server: HttpsServer): string {
+  const { address, family, port } = server.address() as AddressInfo;
+  return `https://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+}
+
+/**
+ * HTTPS with service.tls. Fastify takes TLS only when it is constructed, and the app is built
+ * the same way wherever it runs (the tests inject requests without a socket), so the TLS
+ * server is made here and hands every request to the app's router.
+ */
+async function listenTls(app: FastifyInstance, service: Config['service'], tls: NonNullable<Config['service']['tls']>, env: NodeJS.ProcessEnv): Promise<Listening> {
+  let server: HttpsServer;
+  try {
+    server = createHttpsServer({ cert: readSecret(tls.cert, env), key: readSecret(tls.key, env) }, (req, res) => app.routing(req, res));
+  } catch (err) {
+    // OpenSSL's reason ("no start line", "key values mismatch") quotes no key material.
+    throw new UsageError(`service.tls: the certificate and key cannot serve HTTPS: ${(err as Error).message}`, { showUsage: false });
+  }
+  await app.ready();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(service.port, service.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    url: urlOf(server),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Where the API answers: plain HTTP through Fastify, or HTTPS when service.tls is set. */
+async function listen(app: FastifyInstance, service: Config['service'], env: NodeJS.ProcessEnv): Promise<Listening> {
+  if (service.tls) return listenTls(app, service, service.tls, env);
+  // Fastify's own server: app.close(), already a cleanup, stops it.
+  return { url: await app.listen({ host: service.host, port: service.port }), close: async () => {} };
 }
 
 async function startLabTwin(log: (line: string) => void): Promise<LabHandle> {
@@ -135,7 +190,9 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     // A runbook cut short goes on from its first unfinished step; finished acts are not repeated.
     runbooks.engine.resumeInterrupted();
 
-    const address = await app.listen({ host: config.service.host, port: config.service.port });
+    const listening = await listen(app, config.service, env);
+    cleanups.push(() => listening.close());
+    const address = listening.url;
     print(`drsentinel listening on ${address} (API docs at ${address}/docs), config ${configFile}`);
     if (lab) print(`lab twin running: endpoints in ${join(lab.stateDir, 'endpoints.json')}, demo bearer tokens under its "tokens" key`);
 

@@ -38,6 +38,12 @@ const Service = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port of the HTTP API (0: any free port)' }),
     stateDir: Type.String({ minLength: 1, default: '.state', filePath: true, description: 'where the SQLite store and reports live' }),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'least severe log level written' }),
+    tls: Type.Optional(
+      Type.Object(
+        { cert: Secret, key: Secret },
+        { additionalProperties: false, description: 'serve HTTPS: the PEM certificate (with its chain) and its private key, both required; absent: plain HTTP' },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -6,7 +6,10 @@ import { UsageError } from '../../src/core/errors.js';
 
 const dir = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const fixture = (name: string) => join(dir, name);
-const env = { DRS_TEST_BLOB: 'UseDevelopmentStorage=true', DRS_TEST_AWS_KEY_ID: 'AKIDEXAMPLE', DRS_TEST_AWS_SECRET: 'aws-secret-value', DRS_TEST_COSMOS_KEY: 'cosmos-key-value' };
+const env = {
+  DRS_TEST_BLOB: 'UseDevelopmentStorage=true', DRS_TEST_AWS_KEY_ID: 'AKIDEXAMPLE', DRS_TEST_AWS_SECRET: 'aws-secret-value', DRS_TEST_COSMOS_KEY: 'cosmos-key-value',
+  DRS_TEST_TLS_CERT: 'tls-cert-pem', DRS_TEST_TLS_KEY: 'tls-key-pem',
+};
 
 function problemsOf(file: string, environment: NodeJS.ProcessEnv = env): ConfigProblem[] {
   try {
@@ -40,6 +43,14 @@ t.test('each invalid fixture gives exactly its problems', async (t) => {
     'same-containers.yaml': [['/azure/blob/containers/staging', 'must differ from containers.uploads']],
     'duplicate-token.yaml': [['/auth/tokens/1/sha256', "is the same as token 0's: every token must be distinct"]],
     'yaml-syntax.yaml': [['', 'YAML syntax error at 48:1: All mapping items must start at the same column']],
+    'tls-cert-only.yaml': [['/service/tls/key', 'required']],
+    'tls-key-only.yaml': [['/service/tls/cert', 'required']],
+    'tls-empty.yaml': [
+      ['/service/tls/cert', 'required'],
+      ['/service/tls/key', 'required'],
+    ],
+    'tls-literal-pem.yaml': [['/service/tls/cert', 'must be { env: NAME } or { file: PATH } — secrets are never written in the config']],
+    'tls-missing-key-file.yaml': [['/service/tls/key', `file ${join(dir, 'secrets/no-such-tls.key')} cannot be read: ENOENT`]],
     'three-mistakes.yaml': [
       ['/service/port', 'must be an integer between 0 and 65535'],
       ['/checks/probeEverySeconds', 'unknown field'],
@@ -80,6 +91,11 @@ t.test('defaults are the runbook values', async (t) => {
   t.match(config.service, { host: '127.0.0.1', port: 8080, stateDir: join(dir, '.state'), logLevel: 'info' });
   t.same(config.auth.tokens, []);
   t.same(config.dns.resolvers, []);
+});
+
+t.test('service.tls takes the certificate and the key as secret references; absent, the service speaks plain HTTP', async (t) => {
+  t.same(loadConfig(fixture('tls.yaml'), env).config.service.tls, { cert: { env: 'DRS_TEST_TLS_CERT' }, key: { env: 'DRS_TEST_TLS_KEY' } });
+  t.equal(loadConfig(fixture('minimal.yaml'), env).config.service.tls, undefined);
 });
 
 t.test('environment overrides', async (t) => {
