@@ -178,8 +178,8 @@ t.test('reverse writes are conditional: what changed on AWS after the failover i
   const row = (i: number, v: string, updatedAt = '2026-01-01T00:00:00.000Z'): Item => ({ imageId: { S: 'c' }, chunkIndex: { N: String(i) }, v: { S: v }, updatedAt: { S: updatedAt } });
   const onAws = '2026-06-01T12:00:00.000Z';
   // 1 edited on Azure; 2 edited on both sides; 3 created on Azure; 4 created on both sides;
-  // 5 edited on Azure, deleted on AWS; 6 changed on AWS only; 7 changed nowhere.
-  await dynamo.bulkWrite([1, 2, 5, 6, 7].map((i) => ({ type: 'put' as const, item: row(i, 'before') })));
+  // 5 edited on Azure, deleted on AWS; 6 changed on AWS only; 7 changed nowhere; 8 deleted on AWS only (a TTL).
+  await dynamo.bulkWrite([1, 2, 5, 6, 7, 8].map((i) => ({ type: 'put' as const, item: row(i, 'before') })));
   await forward(t, 'forward-conflicts', dynamo, azure);
   const since = await failover();
   // The activation's final sync: from here every document reads as changed since the failover.
@@ -188,7 +188,7 @@ t.test('reverse writes are conditional: what changed on AWS after the failover i
   for (const i of [3, 4]) await createInAzure(azure, row(i, 'azure'));
   await dynamo.bulkWrite([
     ...[2, 4, 6].map((i) => ({ type: 'put' as const, item: row(i, 'aws', onAws) })),
-    { type: 'delete', item: keyOf(row(5, '')) },
+    ...[5, 8].map((i) => ({ type: 'delete' as const, item: keyOf(row(i, '')) })),
   ]);
 
   const back = await syncMetadataReverse({ source: azure.table, destination: dynamo, schema: IMAGES_SCHEMA, since, updatedAttribute: 'updatedAt', ...tuning('conflicts') });
@@ -203,13 +203,13 @@ t.test('reverse writes are conditional: what changed on AWS after the failover i
     { key: keyOf(row(5, '')), reason: `deleted on AWS after ${since.toISOString()}`, awsTime: undefined },
   ]);
   for (const c of named) t.ok(c.azureTime && Date.parse(c.azureTime) >= Math.floor(since.getTime() / 1000) * 1000, `Azure's time of ${JSON.stringify(c.key)}: ${c.azureTime}`);
-  t.equal(back.import.records, 7, 'every document written since the failover is read');
+  t.equal(back.import.records, 8, 'every document written since the failover is read');
   t.equal(back.import.written, 2, 'the two only Azure changed');
   t.equal(back.import.quarantined, 0);
-  t.match(back.verification.measurements, { conflicts: 3, alreadyEqual: 1, unchangedOnAzure: 1, written: 2 });
+  t.match(back.verification.measurements, { conflicts: 3, alreadyEqual: 1, unchangedOnAzure: 2, written: 2 });
   t.strictSame(back.verification.evidence.conflicts, back.conflicts.first);
   const value = async (i: number) => ((await dynamo.get(keyOf(row(i, ''))))?.v as { S: string } | undefined)?.S;
-  t.strictSame(await Promise.all([1, 2, 3, 4, 5, 6, 7].map(value)), ['azure', 'aws', 'azure', 'aws', undefined, 'aws', 'before'], 'AWS\'s changes all stand');
+  t.strictSame(await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(value)), ['azure', 'aws', 'azure', 'aws', undefined, 'aws', 'before', undefined], 'AWS\'s changes all stand, its deletes too');
 
   const kept = await syncMetadataReverse({ source: azure.table, destination: dynamo, schema: IMAGES_SCHEMA, since, conflicts: 'keep-aws', ...tuning('keep-aws') });
   t.equal(kept.verification.status, 'pass', kept.verification.reason);
@@ -218,8 +218,8 @@ t.test('reverse writes are conditional: what changed on AWS after the failover i
   t.equal(kept.conflicts.resolution, 'keep-aws');
   t.equal(kept.conflicts.first.length, 3, 'still named');
   t.equal(kept.conflicts.first.find((c) => c.awsTime)?.awsTime, undefined, 'no update-time attribute named this time');
-  t.match(kept.verification.measurements, { written: 0, alreadyEqual: 3, unchangedOnAzure: 1, conflicts: 3 }, 'a second pass writes nothing twice');
-  t.strictSame(await Promise.all([1, 2, 3, 4, 5, 6, 7].map(value)), ['azure', 'aws', 'azure', 'aws', undefined, 'aws', 'before']);
+  t.match(kept.verification.measurements, { written: 0, alreadyEqual: 3, unchangedOnAzure: 2, conflicts: 3 }, 'a second pass writes nothing twice');
+  t.strictSame(await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(value)), ['azure', 'aws', 'azure', 'aws', undefined, 'aws', 'before', undefined]);
 });
 
 t.test('a condition refused at write time is a conflict too: AWS\'s write in between stands', async (t) => {
