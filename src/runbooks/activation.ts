@@ -22,9 +22,13 @@ const ratioOf = (run: SyncRunRecord) => {
   return verification?.measurements.ratio ?? (run.status === 'succeeded' ? 1 : 0);
 };
 
-/** The runs of the final sync: the newest forward run of each flow that began after the step did. */
-export function finalSyncRuns(deps: RunbookDeps, since: string): Map<SyncFlow, SyncRunRecord | undefined> {
-  return new Map(FINAL_SYNC_FLOWS.map((flow) => [flow, deps.store.syncs.list(20, flow).find((r) => !r.reverse && r.startedAt >= since && r.status !== 'running')]));
+/** The sync runs a step started, by flow: its act's output. */
+export type SyncRunsOutput = Partial<Record<SyncFlow, string>>;
+
+/** The runs a step's act left in its output, as the store has them now. */
+export function runsOf(deps: Pick<RunbookDeps, 'store'>, output: unknown): Map<SyncFlow, SyncRunRecord | undefined> {
+  const ids = (output ?? {}) as SyncRunsOutput;
+  return new Map(FINAL_SYNC_FLOWS.map((flow) => [flow, ids[flow] === undefined ? undefined : deps.store.syncs.get(ids[flow]!)]));
 }
 
 export async function gatewayUrl(deps: RunbookDeps, signal: AbortSignal): Promise<string> {
@@ -99,15 +103,17 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       id: 'announce',
       title: 'Announce the activation on the internal channels (R6)',
       role: 'tech-lead',
+      irreversible: 'a message sent cannot be called back; the abort or the return is announced in its turn',
       async act(ctx) {
-        if (deps.store.messages.forRun(ctx.runId).some((m) => m.kind === 'internal-alert' && m.status === 'sent')) return;
+        // One announcement per run: a resumed act posts again only when the last one failed.
+        if (deps.store.messages.forRun(ctx.runId).some((m) => m.kind === 'internal-alert' && m.status !== 'failed')) return;
         await comms.post('internal-alert', {
           scenario: String(ctx.params.scenario ?? ''), reason: String(ctx.params.reason ?? ''), startedAt: String(ctx.params.startedAt ?? ''),
           runbookReference: config.activation.runbookReference, runId: ctx.runId, warRoom: config.activation.warRoom,
         }, { name: String(ctx.params.startedBy ?? 'drsentinel'), roles: [] }, ctx.signal);
       },
       async verify(ctx) {
-        const sent = deps.store.messages.forRun(ctx.runId).find((m) => m.kind === 'internal-alert');
+        const sent = deps.store.messages.forRun(ctx.runId).filter((m) => m.kind === 'internal-alert').at(-1);
         if (!sent) return fail('no announcement was recorded');
         return sent.status === 'sent'
           ? pass(`announced on ${sent.channels.join(' and ')} at ${sent.sentAt}`, { message: sent.id })
@@ -141,6 +147,7 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       async act(ctx) {
         deps.store.contingencies.begin(ctx.runId, ctx.runbook);
         await adapters.uploadGate.block(ctx.signal);
+        return { blockedAt: ctx.now().toISOString() };
       },
       async undo(ctx) {
         await adapters.uploadGate.unblock(ctx.signal);
@@ -156,20 +163,21 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       id: 'final-sync',
       title: 'Force the final sync of uploads and metadata, then check integrity (R7)',
       role: 'sre',
-      async act(ctx) {
+      irreversible: 'copying onto the standby changes nothing in production; the copies stay for the next activation',
+      async act(ctx): Promise<SyncRunsOutput> {
         // A run of the flow already going (the daily job, a restart's catch-up) serves as the
         // final sync only if it began after the block; an older one is waited out, then run again.
-        const blockedAt = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'block-uploads')?.finishedAt ?? ctx.now().toISOString();
-        await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => {
+        const blockedAt = (ctx.outputs.get('block-uploads') as { blockedAt?: string } | undefined)?.blockedAt ?? ctx.now().toISOString();
+        const ids = await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => {
           const request = { finalSyncOf: ctx.runId };
           const run = await deps.syncs.wait(deps.syncs.startOrJoin(flow, request));
-          if (run.startedAt < blockedAt) await deps.syncs.wait(deps.syncs.startOrJoin(flow, request));
+          return [flow, run.startedAt < blockedAt ? (await deps.syncs.wait(deps.syncs.startOrJoin(flow, request))).id : run.id] as const;
         }));
         ctx.log('final sync finished');
+        return Object.fromEntries(ids);
       },
       async verify(ctx) {
-        const since = deps.store.runs.steps(ctx.runId).find((s) => s.stepId === 'final-sync')?.startedAt ?? new Date(0).toISOString();
-        const runs = finalSyncRuns(deps, since);
+        const runs = runsOf(deps, ctx.outputs.get('final-sync'));
         const missing = [...runs].filter(([, r]) => !r).map(([flow]) => flow);
         if (missing.length > 0) return fail(ctx.dryRun ? `dry-run: no final sync of ${missing.join(', ')} ran` : `no finished final sync of ${missing.join(', ')}`);
         const ratios = Object.fromEntries([...runs].map(([flow, r]) => [flow, ratioOf(r!)]));
@@ -182,6 +190,8 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       id: 'integrity-gate',
       title: 'Decide on the integrity (R7: ≥ 95 % Incident Commander, < 90 % CTO)',
       role: 'tech-lead',
+      // R7's decision on the integrity is the whole point of the step: it is decided, never passed by.
+      skippable: false,
       gate: (ctx) => integrityGate(deps, ctx),
       async verify(ctx) {
         const d = ctx.decisions.get('integrity');

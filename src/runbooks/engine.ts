@@ -1,36 +1,22 @@
 /**
  * Runs runbooks as sagas: every step's state is written to the store before the next step
  * starts, so a run survives a crash and resumes at its first unfinished step; an act is
- * recorded as done the moment it returns and is never repeated by a resume; gates stop the
- * run until a person holding the gate's role decides; a dry-run reads and verifies, never acts.
+ * recorded as begun before it starts and as done the moment it returns, and is never repeated
+ * by a resume; gates stop the run until a person holding the gate's role decides; a failed step
+ * of a live run stops it at a failure gate (retry, roll back every act, or skip); a dry-run
+ * reads and verifies, never acts.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RoleName } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, UsageError } from '../core/errors.js';
-import { describeError, fail, warn, type Outcome, type Result } from '../core/result.js';
-import type { GateRequirement, Runbook, Step, StepContext } from '../core/runbook.js';
+import { describeError, fail, pass, skip, warn, type Outcome, type Result } from '../core/result.js';
+import { FAILURE_OPTIONS, type Decision, type GateRequirement, type GateView, type Runbook, type RunView, type Step, type StepContext } from '../core/runbook.js';
 import type { Metrics } from '../metrics.js';
 import type { RunbookRunRecord, StepRecord, Store } from '../store/types.js';
 
-export interface GateView extends GateRequirement {
-  status: 'pending' | 'approved' | 'rejected';
-  by?: string;
-  reason?: string;
-}
-
-export interface RunView {
-  id: string;
-  runbook: string;
-  status: RunbookRunRecord['status'];
-  dryRun: boolean;
-  params: Record<string, unknown>;
-  startedBy: string;
-  startedAt: string;
-  finishedAt?: string;
-  steps: Array<{ id: string; title: string; role: RoleName; status: StepRecord['status']; startedAt?: string; finishedAt?: string; result?: Result }>;
-  gates: GateView[];
-}
+export type { GateView, RunView } from '../core/runbook.js';
 
 export interface Caller {
   name: string;
@@ -42,13 +28,51 @@ export interface EngineOptions {
   clock: Clock;
   metrics?: Metrics;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
-  /** Default limit of one step's act + verify. */
+  /** Default limit of one step's act, and of its verify. */
   stepTimeoutMs: number;
   /** Told whenever a run stops executing here (finished, waiting at a gate, aborted). */
   onSettled?: (runId: string) => void;
+  /** Told when a live run starts waiting at a gate, a failure gate included: the people are asked. */
+  onGateOpened?: (run: RunView, gate: GateView) => void;
+  /** Four eyes: nobody decides a gate of a run they started. */
+  fourEyes?: boolean;
+  /** How long an abort waits for the act in flight to settle before it records anything. */
+  abortSettleMs?: number;
 }
 
 type Decisions = StepContext['decisions'];
+type StepPatch = Parameters<Store['runs']['updateStep']>[2];
+
+const DEFAULT_ABORT_SETTLE_MS = 30_000;
+/** Runs that ended this way take no abort: nothing is left to stop or to undo. */
+const CLOSED = new Set(['succeeded', 'compensated', 'aborted']);
+
+/** The n-th failure gate of a step: `recover-<step>`, then `recover-<step>-2`, … */
+const failureGateId = (stepId: string, n: number) => (n === 1 ? `recover-${stepId}` : `recover-${stepId}-${n}`);
+
+/** The failure gates of a step already decided, oldest first. */
+function decidedFailureGates(stepId: string, decisions: Decisions): string[] {
+  const ids: string[] = [];
+  while (decisions.has(failureGateId(stepId, ids.length + 1))) ids.push(failureGateId(stepId, ids.length + 1));
+  return ids;
+}
+
+function failureGate(step: Step, record: StepRecord, id: string): GateRequirement {
+  return {
+    id,
+    kind: 'failure',
+    role: 'tech-lead',
+    question: `${step.title} failed: ${record.result?.reason ?? 'no reason recorded'}. Retry the step, roll back every act done so far (newest first), or skip it (cto only)?`,
+    options: FAILURE_OPTIONS,
+  };
+}
+
+function gateView(gate: GateRequirement, decisions: Decisions): GateView {
+  const decision = decisions.get(gate.id);
+  if (!decision) return { ...gate, status: 'pending' };
+  const status = gate.kind === 'failure' ? 'decided' : decision.decision === 'approve' ? 'approved' : 'rejected';
+  return { ...gate, status, decision: decision.decision, by: decision.by, reason: decision.reason };
+}
 
 export class RunbookEngine {
   readonly #o: EngineOptions;
@@ -64,13 +88,9 @@ export class RunbookEngine {
     this.#runbooks.set(runbook.name, runbook);
   }
 
-  /** Records the run and its steps, then executes it in the background. */
+  /** Records the run and its steps, then executes it in the background. A second live run is refused by the store. */
   start(runbookName: string, o: { params: Record<string, unknown>; dryRun: boolean; by: string }): RunView {
     const runbook = this.#runbook(runbookName);
-    if (!o.dryRun) {
-      const live = this.#o.store.runs.list(50).find((r) => !r.dryRun && (r.status === 'running' || r.status === 'awaiting-approval'));
-      if (live) throw new ConflictError(`run ${live.id} (${live.runbook}) is still ${live.status}: finish or abort it before starting another live run`);
-    }
     const id = randomUUID();
     this.#o.store.runs.create(
       { id, runbook: runbook.name, dryRun: o.dryRun, params: o.params, startedBy: o.by },
@@ -81,7 +101,7 @@ export class RunbookEngine {
     return this.view(id);
   }
 
-  /** Runs left `running` by a stop or a crash go on from their first unfinished step. */
+  /** Runs left `running` by a stop or a crash (a decision recorded but not acted on included) go on from their first unfinished step. */
   resumeInterrupted(): string[] {
     const resumed = this.#o.store.runs
       .list(200)
@@ -108,11 +128,8 @@ export class RunbookEngine {
     const gates: GateView[] = [];
     const steps = runbook.steps.map((step) => {
       const record = records.find((r) => r.stepId === step.id);
-      if (record && record.status !== 'pending' && step.gate) {
-        const gate = step.gate(ctx);
-        // A dry-run opens no gate: its step says who would have been asked.
-        if (gate && !run.dryRun) gates.push(gateView(gate, decisions));
-      }
+      // A dry-run opens no gate: its step says who would have been asked.
+      if (record && record.status !== 'pending' && !run.dryRun) gates.push(...this.#gatesOf(run, step, record, ctx));
       return {
         id: step.id,
         title: step.title,
@@ -121,46 +138,65 @@ export class RunbookEngine {
         ...(record?.startedAt ? { startedAt: record.startedAt } : {}),
         ...(record?.finishedAt ? { finishedAt: record.finishedAt } : {}),
         ...(record?.result ? { result: record.result } : {}),
+        ...(record?.undoResult ? { undo: record.undoResult } : {}),
       };
     });
     const { id: _id, ...rest } = run;
     return { id, ...rest, steps, gates };
   }
 
-  /** A decision at the gate the run waits at. A replay of a decision already taken changes nothing. */
-  decide(id: string, o: { gate: string; decision: 'approve' | 'reject'; reason: string; by: Caller }): { view: RunView; replayed: boolean } {
+  /**
+   * A decision at a gate of the run. The same decision repeated is a replay and changes
+   * nothing; a contradicting one is refused (409) naming the decision that stands. The
+   * decision, its audit row, the run's new status and the step it frees are one transaction.
+   */
+  decide(id: string, o: { gate: string; decision: Decision; reason: string; by: Caller }): { view: RunView; replayed: boolean } {
     const view = this.view(id);
     if (view.dryRun) throw new ConflictError(`run ${id} is a dry-run: it opens no gate and takes no decision`);
     const gate = view.gates.find((g) => g.id === o.gate);
     if (!gate) throw new NotFoundError(`run ${id} has no gate "${o.gate}" open${view.gates.length ? ` (gates: ${view.gates.map((g) => g.id).join(', ')})` : ''}`);
-    if (!o.by.roles.includes(gate.role)) throw new ForbiddenError(`gate "${gate.id}" needs the ${gate.role} role; ${o.by.name} holds ${o.by.roles.join(', ')}`);
-    if (gate.status !== 'pending') return { view, replayed: true };
+    const options: readonly Decision[] = gate.options ?? ['approve', 'reject'];
+    if (!options.includes(o.decision)) throw new UsageError(`gate "${gate.id}" takes ${options.join(', ')}, not "${o.decision}"`);
+    // A CTO outranks the Incident Commander at a failure gate: skip is a CTO's call there anyway.
+    const mayDecide = o.by.roles.includes(gate.role) || (gate.kind === 'failure' && o.by.roles.includes('cto'));
+    if (!mayDecide) throw new ForbiddenError(`gate "${gate.id}" needs the ${gate.role} role; ${o.by.name} holds ${o.by.roles.join(', ')}`);
+    if (gate.status !== 'pending') return this.#replay(id, gate, o.decision);
     if (o.reason.trim() === '') throw new UsageError('a decision needs a reason');
-    const recorded = this.#o.store.runs.addApproval({
-      runId: id, gate: gate.id, role: gate.role, decision: o.decision, by: o.by.name, reason: o.reason, at: this.#o.clock.now().toISOString(),
-    });
-    if (!recorded) return { view: this.view(id), replayed: true };
-    this.#audit(o.by.name, `runbook.gate.${o.decision}`, id, { gate: gate.id, role: gate.role, reason: o.reason });
-    if (view.status === 'awaiting-approval') {
-      this.#o.store.runs.setStatus(id, 'running');
-      this.#launch(id);
-    }
+    if (this.#o.fourEyes && o.by.name === view.startedBy) throw new ForbiddenError(`four eyes (activation.fourEyes): ${o.by.name} started run ${id} and cannot decide its gate "${gate.id}"; another person holding ${gate.role} must`);
+    const freed = gate.kind === 'failure' ? this.#freedStep(view, gate, o) : undefined;
+    const status = view.status === 'awaiting-approval' ? 'running' : view.status;
+    const at = this.#o.clock.now().toISOString();
+    const recorded = this.#o.store.runs.decide(
+      { runId: id, gate: gate.id, role: gate.role, decision: o.decision, by: o.by.name, reason: o.reason, at },
+      { actor: o.by.name, action: `runbook.gate.${o.decision}`, target: id, details: { gate: gate.id, role: gate.role, reason: o.reason } },
+      status,
+      freed,
+    );
+    // Another decision won the race between our read and our write.
+    if (!recorded) return this.#replay(id, this.view(id).gates.find((g) => g.id === gate.id)!, o.decision);
+    if (status === 'running') this.#launch(id);
     return { view: this.view(id), replayed: false };
   }
 
-  /** Stops a run between steps (and its current step through its signal); with `undo`, puts back what its acts changed, newest first. */
+  /**
+   * Stops a run (its act in flight is given a bounded time to settle); with `undo`, puts back
+   * what its acts changed, newest first. Refused only for runs that ended succeeded,
+   * compensated or already aborted.
+   */
   async abort(id: string, o: { by: string; reason: string; undo?: boolean }): Promise<RunView> {
     const run = this.#o.store.runs.get(id);
     if (!run) throw new NotFoundError(`runbook run ${id} does not exist`);
-    if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'aborted') {
-      throw new ConflictError(`run ${id} is already ${run.status}`);
-    }
+    if (CLOSED.has(run.status)) throw new ConflictError(`run ${id} is already ${run.status}: nothing is left to stop${run.status === 'aborted' ? ' or to undo' : ''}`);
     this.#o.store.runs.setStatus(id, 'aborted');
     this.#audit(o.by, 'runbook.abort', id, { reason: o.reason, undo: o.undo === true });
     const active = this.#active.get(id);
     active?.abort.abort(new Error(`aborted by ${o.by}: ${o.reason}`));
-    await active?.done;
-    if (o.undo) await this.#undo(id, o.by);
+    if (active) {
+      const settleMs = this.#o.abortSettleMs ?? DEFAULT_ABORT_SETTLE_MS;
+      const settled = await Promise.race([active.done.then(() => true), sleep(settleMs, false, { ref: false })]);
+      if (!settled) this.#o.log('warn', `run ${id}: the act in flight did not settle within ${settleMs} ms of the abort; it counts as done for the undo`);
+    }
+    if (o.undo) await this.#compensate(id, o.by);
     return this.view(id);
   }
 
@@ -182,6 +218,37 @@ export class RunbookEngine {
     return runbook;
   }
 
+  /** The gates a step has asked so far: its approval gate, and its failure gates, decided or pending. */
+  #gatesOf(run: RunbookRunRecord, step: Step, record: StepRecord, ctx: StepContext): GateView[] {
+    const gates: GateView[] = [];
+    const asked = step.gate?.(ctx);
+    if (asked) gates.push(gateView(asked, ctx.decisions));
+    const decided = decidedFailureGates(step.id, ctx.decisions);
+    for (const gateId of decided) gates.push(gateView(failureGate(step, record, gateId), ctx.decisions));
+    const last = decided.length > 0 ? ctx.decisions.get(decided.at(-1)!)!.decision : undefined;
+    if (record.status === 'failed' && run.status === 'awaiting-approval' && last !== 'rollback') {
+      gates.push(gateView(failureGate(step, record, failureGateId(step.id, decided.length + 1)), ctx.decisions));
+    }
+    return gates;
+  }
+
+  #replay(id: string, gate: GateView, decision: Decision): { view: RunView; replayed: boolean } {
+    if (gate.decision === decision) return { view: this.view(id), replayed: true };
+    throw new ConflictError(`gate "${gate.id}" of run ${id} was already decided: ${gate.decision} by ${gate.by} (${gate.reason}); that decision stands`);
+  }
+
+  /** What a failure decision does to its step, written with the decision: retry runs it again, skip passes it by. */
+  #freedStep(view: RunView, gate: GateView, o: { decision: Decision; reason: string; by: Caller }): { stepId: string; patch: StepPatch } | undefined {
+    const runbook = this.#runbook(view.runbook);
+    const step = runbook.steps.find((s) => gate.id === `recover-${s.id}` || gate.id.startsWith(`recover-${s.id}-`))!;
+    if (o.decision === 'retry') return { stepId: step.id, patch: { status: 'pending' } };
+    if (o.decision !== 'skip') return undefined;
+    if (!o.by.roles.includes('cto')) throw new ForbiddenError(`skipping a failed step needs the cto role; ${o.by.name} holds ${o.by.roles.join(', ')}`);
+    if (step.skippable === false) throw new ConflictError(`step ${step.id} cannot be skipped: ${step.title} must hold before the run goes on; retry it or roll back`);
+    const now = this.#o.clock.now().toISOString();
+    return { stepId: step.id, patch: { status: 'skipped', finishedAt: now, result: { ...skip(`skipped by ${o.by.name} after it failed: ${o.reason}`), startedAt: now, durationMs: 0 } } };
+  }
+
   #launch(id: string): void {
     if (this.#active.has(id)) return;
     const abort = new AbortController();
@@ -194,26 +261,27 @@ export class RunbookEngine {
     this.#active.set(id, { abort, done });
   }
 
+  #stopped(id: string, signal: AbortSignal): boolean {
+    return signal.aborted || this.#o.store.runs.get(id)!.status === 'aborted';
+  }
+
   async #execute(id: string, signal: AbortSignal): Promise<void> {
     const runs = this.#o.store.runs;
     const run = runs.get(id)!;
     const runbook = this.#runbook(run.runbook);
     for (const step of runbook.steps) {
-      if (signal.aborted || runs.get(id)!.status === 'aborted') return;
+      if (this.#stopped(id, signal)) return;
       const records = runs.steps(id);
       const record = records.find((r) => r.stepId === step.id)!;
       if (record.status === 'succeeded' || record.status === 'skipped') continue;
       const ctx = this.#context(run, records, this.#decisions(id), signal);
+      if (record.status === 'failed') return this.#atFailure(run, step, ctx);
       const started = record.startedAt ?? this.#o.clock.now().toISOString();
       runs.updateStep(id, step.id, { status: 'running', startedAt: started });
 
       const gate = step.gate?.(ctx);
       const decision = gate && ctx.decisions.get(gate.id);
-      if (gate && !decision && !run.dryRun) {
-        runs.setStatus(id, 'awaiting-approval');
-        this.#o.log('info', `run ${id} waits at gate "${gate.id}" for the ${gate.role}: ${gate.question}`);
-        return;
-      }
+      if (gate && !decision && !run.dryRun) return this.#wait(id, gate);
       if (decision?.decision === 'reject') {
         this.#finishStep(run, step, started, fail(`${step.title}: rejected by ${decision.by} at gate "${gate!.id}": ${decision.reason}`, { gate: gate!.id }));
         runs.setStatus(id, 'failed');
@@ -221,34 +289,57 @@ export class RunbookEngine {
       }
 
       const outcome = await this.#actAndVerify(run, step, record, ctx, gate);
-      if (signal.aborted || runs.get(id)!.status === 'aborted') {
+      if (this.#stopped(id, signal)) {
         runs.updateStep(id, step.id, { status: 'failed', finishedAt: this.#o.clock.now().toISOString(), result: this.#result(started, fail(`${step.title}: aborted`)) });
         return;
       }
       this.#finishStep(run, step, started, outcome);
-      if (outcome.status === 'fail') {
-        runs.setStatus(id, 'failed');
-        return;
-      }
+      if (outcome.status === 'fail') return this.#atFailure(run, step, this.#context(run, runs.steps(id), ctx.decisions, signal));
     }
     runs.setStatus(id, 'succeeded');
     this.#o.log('info', `run ${id} (${runbook.name}${run.dryRun ? ', dry-run' : ''}) succeeded`);
   }
 
+  /** A failed step: roll back when that was decided, else wait at its next failure gate. */
+  async #atFailure(run: RunbookRunRecord, step: Step, ctx: StepContext): Promise<void> {
+    const decided = decidedFailureGates(step.id, ctx.decisions);
+    const last = decided.length > 0 ? ctx.decisions.get(decided.at(-1)!)! : undefined;
+    if (last?.decision === 'rollback') {
+      await this.#compensate(run.id, last.by);
+      this.#o.store.runs.setStatus(run.id, 'compensated');
+      this.#o.log('warn', `run ${run.id} compensated: every act done was undone, newest first`);
+      return;
+    }
+    const record = this.#o.store.runs.steps(run.id).find((r) => r.stepId === step.id)!;
+    this.#wait(run.id, failureGate(step, record, failureGateId(step.id, decided.length + 1)));
+  }
+
+  #wait(id: string, gate: GateRequirement): void {
+    this.#o.store.runs.setStatus(id, 'awaiting-approval');
+    this.#o.log('info', `run ${id} waits at gate "${gate.id}" for the ${gate.role}: ${gate.question}`);
+    const view = this.view(id);
+    const opened = view.gates.find((g) => g.id === gate.id);
+    if (opened) this.#o.onGateOpened?.(view, opened);
+  }
+
+  /** The act under its timeout, then the wait it asked for (persisted, outside the timeout), then the verify under its own. */
   async #actAndVerify(run: RunbookRunRecord, step: Step, record: StepRecord, ctx: StepContext, gate: GateRequirement | undefined): Promise<Outcome> {
     const timeoutMs = step.timeoutMs ?? this.#o.stepTimeoutMs;
-    // A timer of our own rather than AbortSignal.timeout, whose timer does not keep the process alive.
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-    const signal = AbortSignal.any([ctx.signal, timeout.signal]);
-    const stepCtx = { ...ctx, signal };
+    const runs = this.#o.store.runs;
     try {
+      let waitUntil = record.waitUntil;
       if (step.act && !record.actDoneAt && !run.dryRun) {
-        this.#audit(run.startedBy, 'runbook.act', run.id, { step: step.id });
-        await raceSignal(step.act(stepCtx), signal, timeoutMs);
-        this.#o.store.runs.updateStep(run.id, step.id, { actDoneAt: this.#o.clock.now().toISOString() });
+        // Recorded before the act: an act cut short (an abort, a killed process) counts as done for undo.
+        if (!record.actStartedAt) runs.updateStep(run.id, step.id, { actStartedAt: this.#o.clock.now().toISOString() });
+        this.#audit(run.startedBy, 'runbook.act', run.id, { step: step.id, startedBy: run.startedBy, ...this.#lastDecider(ctx.decisions) });
+        const output = await this.#limited(timeoutMs, ctx, (c) => step.act!(c));
+        const waitSeconds = step.waitAfterAct?.(output) ?? 0;
+        const now = this.#o.clock.now();
+        waitUntil = waitSeconds > 0 ? new Date(now.getTime() + waitSeconds * 1000).toISOString() : undefined;
+        runs.updateStep(run.id, step.id, { actDoneAt: now.toISOString(), ...(output === undefined ? {} : { output }), ...(waitUntil ? { waitUntil } : {}) });
       }
-      const outcome = await raceSignal(step.verify(stepCtx), signal, timeoutMs);
+      if (waitUntil) await this.#waitUntil(run, step, waitUntil, ctx.signal);
+      const outcome = await this.#limited(timeoutMs, ctx, (c) => step.verify({ ...c, outputs: this.#outputs(run.id) }));
       if (!run.dryRun) return outcome;
       // A dry-run acts on nothing: what the act would have changed is a finding, not a failure.
       const would = gate ? ` (would wait for the ${gate.role}: ${gate.question})` : '';
@@ -260,9 +351,28 @@ export class RunbookEngine {
       return would ? { ...outcome, reason: `${outcome.reason}${would}` } : outcome;
     } catch (err) {
       return fail(`${step.title}: ${describeError(err)}`);
+    }
+  }
+
+  /** Runs `work` with the step's signal and a timeout of its own. */
+  async #limited<T>(timeoutMs: number, ctx: StepContext, work: (ctx: StepContext) => Promise<T>): Promise<T> {
+    // A timer of our own rather than AbortSignal.timeout, whose timer does not keep the process alive.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, timeout.signal]);
+    try {
+      return await raceSignal(work({ ...ctx, signal }), signal, timeoutMs);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Sleeps until the stored deadline: after a restart, only what is left of it. */
+  async #waitUntil(run: RunbookRunRecord, step: Step, until: string, signal: AbortSignal): Promise<void> {
+    const ms = Date.parse(until) - this.#o.clock.now().getTime();
+    if (ms <= 0) return;
+    this.#o.log('info', `run ${run.id}: step ${step.id} waits ${Math.ceil(ms / 1000)} s, until ${until}`);
+    await sleep(ms, undefined, { signal });
   }
 
   #finishStep(run: RunbookRunRecord, step: Step, startedAt: string, outcome: Outcome): void {
@@ -279,38 +389,70 @@ export class RunbookEngine {
     return { ...outcome, startedAt, durationMs: Math.max(0, this.#o.clock.now().getTime() - Date.parse(startedAt)) };
   }
 
-  async #undo(id: string, by: string): Promise<void> {
+  /**
+   * Undoes every act begun, newest first, each with the output its act left; each undo's
+   * result is stored with its step. An act without undo is named with why it stays.
+   */
+  async #compensate(id: string, by: string): Promise<void> {
     const run = this.#o.store.runs.get(id)!;
     const runbook = this.#runbook(run.runbook);
     const records = this.#o.store.runs.steps(id);
     const ctx = this.#context(run, records, this.#decisions(id), AbortSignal.timeout(this.#o.stepTimeoutMs * runbook.steps.length));
     for (const step of [...runbook.steps].reverse()) {
       const record = records.find((r) => r.stepId === step.id);
-      if (!record?.actDoneAt || !step.undo) continue;
-      this.#audit(by, 'runbook.undo', id, { step: step.id });
-      try {
-        await step.undo(ctx);
-      } catch (err) {
-        this.#o.log('error', `undo of step ${step.id} of run ${id} failed: ${describeError(err)}`);
-        this.#audit(by, 'runbook.undo-failed', id, { step: step.id, error: describeError(err) });
+      if (!step.act || !(record?.actStartedAt || record?.actDoneAt)) continue;
+      const started = this.#o.clock.now().toISOString();
+      let outcome: Outcome;
+      if (!step.undo) outcome = skip(`not undone: ${step.irreversible ?? 'the step has no undo'}`);
+      else {
+        this.#audit(by, 'runbook.undo', id, { step: step.id });
+        try {
+          await step.undo(ctx, record.output);
+          outcome = pass(`undone by ${by}`);
+        } catch (err) {
+          this.#o.log('error', `undo of step ${step.id} of run ${id} failed: ${describeError(err)}`);
+          this.#audit(by, 'runbook.undo-failed', id, { step: step.id, error: describeError(err) });
+          outcome = fail(`the undo failed: ${describeError(err)}`);
+        }
       }
+      this.#o.store.runs.updateStep(id, step.id, { undoResult: this.#result(started, outcome) });
     }
+  }
+
+  /** Who decided last: the cloud acts after a gate are the decider's as well as the starter's. */
+  #lastDecider(decisions: Decisions): { decidedBy?: string; gate?: string } {
+    const entries = [...decisions.entries()];
+    const last = entries.at(-1);
+    return last ? { decidedBy: last[1].by, gate: last[0] } : {};
   }
 
   #decisions(id: string): Decisions {
     return new Map(this.#o.store.runs.approvals(id).map((a) => [a.gate, { decision: a.decision, by: a.by, reason: a.reason }]));
   }
 
+  #outputs(id: string): Map<string, unknown> {
+    return new Map(this.#o.store.runs.steps(id).flatMap((r) => (r.output === undefined ? [] : [[r.stepId, r.output] as const])));
+  }
+
   #context(run: RunbookRunRecord, records: StepRecord[], decisions: Decisions, signal: AbortSignal): StepContext {
     const results = new Map(records.flatMap((r) => (r.result && r.status !== 'running' ? [[r.stepId, r.result] as const] : [])));
+    const startedAt = new Map(records.flatMap((r) => (r.startedAt ? [[r.stepId, r.startedAt] as const] : [])));
+    const outputs = new Map(records.flatMap((r) => (r.output === undefined ? [] : [[r.stepId, r.output] as const])));
+    const engine = this;
     return {
       runId: run.id,
       runbook: run.runbook,
       dryRun: run.dryRun,
       params: run.params,
       results,
+      outputs,
+      startedAt,
       decisions,
       signal,
+      // Read when a step reports on its own run (the post-rollback report), not before.
+      get view() {
+        return engine.view(run.id);
+      },
       now: () => this.#o.clock.now(),
       log: (message, fields) => this.#o.log('info', `run ${run.id}: ${message}`, fields),
     };
@@ -319,12 +461,6 @@ export class RunbookEngine {
   #audit(actor: string, action: string, target: string, details: Record<string, unknown>): void {
     this.#o.store.audit.append({ actor, action, target, details });
   }
-}
-
-function gateView(gate: GateRequirement, decisions: Decisions): GateView {
-  const decision = decisions.get(gate.id);
-  if (!decision) return { ...gate, status: 'pending' };
-  return { ...gate, status: decision.decision === 'approve' ? 'approved' : 'rejected', by: decision.by, reason: decision.reason };
 }
 
 /** Settles with the promise, or rejects as soon as the signal aborts (a timeout says so). */

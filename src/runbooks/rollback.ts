@@ -10,9 +10,8 @@ import type { Step, StepContext } from '../core/runbook.js';
 import { uploadsInFlight } from './in-flight.js';
 import type { SyncRunRecord } from '../store/types.js';
 import type { RunbookDeps } from './deps.js';
-import { awsTargets, pointNames, propagation, zoneHolds } from './dns.js';
-import { FINAL_SYNC_FLOWS } from './activation.js';
-import type { RunbookEngine } from './engine.js';
+import { awsTargets, azureTargets, pointNames, propagation, zoneHolds } from './dns.js';
+import { FINAL_SYNC_FLOWS, runsOf, type SyncRunsOutput } from './activation.js';
 import { untilPass } from './poll.js';
 import { checkpoint } from './checkpoint.js';
 import { azureQuiet } from './quiet.js';
@@ -26,22 +25,16 @@ export function contingencyStart(deps: RunbookDeps, params: Readonly<Record<stri
   return activation ? new Date(activation.startedAt) : undefined;
 }
 
-function reverseRuns(deps: RunbookDeps, since: string): SyncRunRecord[] {
-  return FINAL_SYNC_FLOWS.flatMap((flow) => deps.store.syncs.list(20, flow).find((r) => r.reverse && r.startedAt >= since && r.status !== 'running') ?? []);
-}
-
-const stepStart = (deps: RunbookDeps, ctx: StepContext, stepId: string) =>
-  deps.store.runs.steps(ctx.runId).find((s) => s.stepId === stepId)?.startedAt;
-
-/** Runs the reverse flows of uploads and metadata from `since` and waits for them. */
-async function carryBack(deps: RunbookDeps, since: Date | undefined, signal: AbortSignal): Promise<void> {
+/** Runs the reverse flows of uploads and metadata from `since` and waits for them; returns their ids. */
+async function carryBack(deps: RunbookDeps, since: Date | undefined, signal: AbortSignal): Promise<SyncRunsOutput> {
   signal.throwIfAborted();
-  await Promise.all(FINAL_SYNC_FLOWS.map((flow) => deps.syncs.wait(deps.syncs.startOrJoin(flow, { reverse: true, ...(since ? { since } : {}) }))));
+  const ids = await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => [flow, (await deps.syncs.wait(deps.syncs.startOrJoin(flow, { reverse: true, ...(since ? { since } : {}) }))).id] as const));
+  return Object.fromEntries(ids);
 }
 
-/** The reverse runs a step started, judged: each flow carried back, or why not. */
+/** The reverse runs a step's act started, judged: each flow carried back, or why not. */
 function reversePass(deps: RunbookDeps, ctx: StepContext, stepId: string, what: string): Outcome {
-  const runs = reverseRuns(deps, stepStart(deps, ctx, stepId) ?? new Date(0).toISOString());
+  const runs = [...runsOf(deps, ctx.outputs.get(stepId)).values()].flatMap((r) => (r ? [r] : []));
   if (runs.length < FINAL_SYNC_FLOWS.length) return fail(`the reverse sync of uploads and metadata (${what}) has not run`);
   const failed = runs.filter((r) => r.status !== 'succeeded');
   const why = (r: SyncRunRecord) => (r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error ?? r.status;
@@ -71,7 +64,10 @@ export async function awsRevalidation(urls: readonly string[], signal: AbortSign
 /** The rollback's two reverse passes: during the contingency, and the catch-up after the cutback. */
 const REVERSE_PASSES = ['reverse-sync', 'catch-up-sync'] as const;
 
-export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): Step[] {
+/** What carrying data back into production leaves: it cannot be taken back, so the CTO's gate before it says so. */
+const WRITES_INTO_PRODUCTION = 'what was carried back into production stays there; the writes were conditional and overwrote nothing changed on AWS';
+
+export function rollbackSteps(deps: RunbookDeps): Step[] {
   const { config, adapters, control } = deps;
   const zone = () => control.dnsZone();
   const targets = () => awsTargets(config, zone().zone);
@@ -89,7 +85,7 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       id: 'cto-approval',
       title: 'The CTO confirms AWS is stable and approves the return (R13)',
       role: 'cto',
-      question: 'AWS is confirmed stable: start the return to AWS?',
+      question: 'AWS is confirmed stable: start the return to AWS? The reverse sync then writes into production, and that cannot be undone',
       decider: 'the CTO',
     }),
     // The deny rule of the activation covers every principal, the reverse sync's own too; users
@@ -99,6 +95,8 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       title: 'Let uploads in again on AWS, so the reverse sync can write them (R13.2)',
       role: 'sre',
       act: (ctx) => adapters.uploadGate.unblock(ctx.signal),
+      // Users still reach Azure until the cutback: AWS goes back to refusing them.
+      undo: (ctx) => adapters.uploadGate.block(ctx.signal),
       async verify(ctx) {
         return (await adapters.uploadGate.isBlocked(ctx.signal)) ? fail(`${adapters.uploadGate.name} still refuses uploads`) : pass(`${adapters.uploadGate.name} accepts uploads again`);
       },
@@ -107,6 +105,7 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       id: 'reverse-sync',
       title: 'Carry back to AWS what was written on Azure during the contingency (R13.1–2)',
       role: 'sre',
+      irreversible: WRITES_INTO_PRODUCTION,
       act: (ctx) => carryBack(deps, contingencyStart(deps, ctx.params), ctx.signal),
       verify: async (ctx) => reversePass(deps, ctx, 'reverse-sync', 'written during the contingency'),
     },
@@ -125,6 +124,12 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
         await pointNames(zone(), targets(), config.checks.maxTtlSeconds, ctx.signal);
         deps.store.contingencies.end(`the DNS cutback of run ${ctx.runId}`);
       },
+      // The names go back to the standby, which serves again: the contingency with them.
+      async undo(ctx) {
+        deps.store.contingencies.begin(ctx.runId, ctx.runbook);
+        const gatewayIp = (await control.gateway().get(ctx.signal)).publicIp;
+        await pointNames(zone(), azureTargets(config, zone().zone, gatewayIp), config.checks.maxTtlSeconds, ctx.signal);
+      },
       async verify(ctx) {
         const t = targets();
         if (t.length === 0) return fail('no name to cut back: set activation.cutover');
@@ -138,6 +143,7 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       id: 'catch-up-sync',
       title: `Once Azure has taken no write for ${config.activation.quietPeriodSeconds} s, carry back what it took in after the first pass (R13.2)`,
       role: 'sre',
+      irreversible: WRITES_INTO_PRODUCTION,
       async act(ctx) {
         // Half the step's time for the quiet to come, half for the pass itself.
         const quiet = await untilPass((signal) => azureQuiet(deps, config.activation.quietPeriodSeconds, signal), {
@@ -145,8 +151,8 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
         });
         if (quiet.status === 'fail') throw new Error(quiet.reason);
         // From the first pass's start: what changed after it began may have been read before it changed.
-        const firstPass = stepStart(deps, ctx, 'reverse-sync');
-        await carryBack(deps, firstPass ? new Date(firstPass) : contingencyStart(deps, ctx.params), ctx.signal);
+        const firstPass = ctx.startedAt.get('reverse-sync');
+        return carryBack(deps, firstPass ? new Date(firstPass) : contingencyStart(deps, ctx.params), ctx.signal);
       },
       verify: async (ctx) => reversePass(deps, ctx, 'catch-up-sync', 'written on Azure after the first pass'),
     },
@@ -157,6 +163,10 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       async act(ctx) {
         await control.scaleSet().setCapacity(config.activation.vmssStandby, ctx.signal);
         await control.throughput().set(config.activation.cosmosStandbyRu, ctx.signal);
+      },
+      async undo(ctx) {
+        await control.throughput().set(config.activation.cosmosActiveRu, ctx.signal);
+        await control.scaleSet().setCapacity(config.activation.vmssActive, ctx.signal);
       },
       async verify(ctx) {
         const [set, ru, pending] = await Promise.all([control.scaleSet().get(ctx.signal), control.throughput().get(ctx.signal), inFlight(ctx)]);
@@ -173,9 +183,10 @@ export function rollbackSteps(deps: RunbookDeps, engine: () => RunbookEngine): S
       id: 'post-rollback-report',
       title: 'Write the post-rollback report (R13.5)',
       role: 'tech-lead',
+      irreversible: 'a report written stays on record; a later run writes its own',
       async act(ctx) {
         if (deps.store.reports.list(50, 'post-rollback').some((r) => r.period === ctx.runId)) return;
-        const view = engine().view(ctx.runId);
+        const view = ctx.view;
         const passes = REVERSE_PASSES.map((id) => ({ step: id, result: ctx.results.get(id) }));
         const divergences = [
           ...passes.flatMap(({ result }) => (result && result.status !== 'pass' ? [result.reason] : [])),

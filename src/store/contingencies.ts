@@ -16,7 +16,8 @@ const toRecord = (r: Row): ContingencyRecord => ({
 });
 
 export function contingenciesTable(db: Database.Database, now: () => Date): Store['contingencies'] {
-  const insert = db.prepare('INSERT OR IGNORE INTO contingencies (run_id, runbook, began_at) VALUES (?, ?, ?)');
+  // A run whose cutback is undone holds its contingency again, from its first start.
+  const insert = db.prepare('INSERT INTO contingencies (run_id, runbook, began_at) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET ended_at = NULL, ended_by = NULL');
   const byRun = db.prepare<[string], Row>('SELECT * FROM contingencies WHERE run_id = ?');
   const open = db.prepare<[], Row>('SELECT * FROM contingencies WHERE ended_at IS NULL ORDER BY seq DESC LIMIT 1');
   const newest = db.prepare<[], Row>('SELECT * FROM contingencies ORDER BY seq DESC LIMIT 1');

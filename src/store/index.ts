@@ -36,13 +36,14 @@ export function openStore(file: string, opts: { clock?: Clock } = {}): Store {
     db.close();
     throw err;
   }
+  const audit = auditLog(db, now);
   return {
     file: path,
     close: () => db.close(),
     checks: checksTable(db),
     syncs: syncsTable(db, now),
-    runs: runsTable(db, now),
-    audit: auditLog(db, now),
+    runs: runsTable(db, now, audit),
+    audit,
     reports: reportsTable(db, now),
     jobs: jobsTable(db),
     messages: messagesTable(db, now),

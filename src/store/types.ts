@@ -4,6 +4,9 @@
  * the call returns, which the runbook engine relies on to resume after a crash.
  */
 import type { Result } from '../core/result.js';
+import type { Decision, RunStatusName, StepStatusName } from '../core/runbook.js';
+
+export type { Decision } from '../core/runbook.js';
 
 export interface CheckRecord {
   suite: string;
@@ -52,8 +55,8 @@ export interface SyncDay {
   failed: number;
 }
 
-export type RunStatus = 'running' | 'awaiting-approval' | 'succeeded' | 'failed' | 'aborted';
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type RunStatus = RunStatusName;
+export type StepStatus = StepStatusName;
 
 export interface RunbookRunRecord {
   id: string;
@@ -74,16 +77,24 @@ export interface StepRecord {
   status: StepStatus;
   startedAt?: string;
   finishedAt?: string;
+  /** Set before the act begins: an act begun but not known done counts as done for undo. */
+  actStartedAt?: string;
   /** Set once the step's act has completed, so a resumed run never repeats it. */
   actDoneAt?: string;
+  /** What the act handed on to the steps after it (JSON). */
+  output?: unknown;
+  /** A wait after the act (DNS TTLs): its deadline, honoured by a restart. */
+  waitUntil?: string;
   result?: Result;
+  /** The result of undoing the act (a compensated or aborted run). */
+  undoResult?: Result;
 }
 
 export interface ApprovalRecord {
   runId: string;
   gate: string;
   role: string;
-  decision: 'approve' | 'reject';
+  decision: Decision;
   by: string;
   reason: string;
   at: string;
@@ -188,6 +199,7 @@ export interface Store {
   };
 
   runs: {
+    /** Refused (ConflictError naming it) for a live run while another live run is running or waiting. */
     create(run: Omit<RunbookRunRecord, 'startedAt' | 'status'>, steps: Array<{ stepId: string; title: string }>): RunbookRunRecord;
     get(id: string): RunbookRunRecord | undefined;
     list(limit: number): RunbookRunRecord[];
@@ -196,6 +208,11 @@ export interface Store {
     updateStep(runId: string, stepId: string, patch: Partial<Omit<StepRecord, 'runId' | 'stepId' | 'position' | 'title'>>): void;
     /** Returns false when this gate already has a decision (a replay has no effect). */
     addApproval(approval: ApprovalRecord): boolean;
+    /**
+     * A decision, its audit row and the run's new status in one transaction: either all are
+     * recorded or none. False when the gate already had a decision (nothing recorded).
+     */
+    decide(approval: ApprovalRecord, audit: AuditEntry, status: RunStatus, step?: { stepId: string; patch: Partial<Omit<StepRecord, 'runId' | 'stepId' | 'position' | 'title'>> }): boolean;
     approvals(runId: string): ApprovalRecord[];
   };
 
@@ -247,7 +264,7 @@ export interface Store {
   };
 
   contingencies: {
-    /** Records that `runId` began a contingency; a repeat (a resumed act) changes nothing. */
+    /** Records that `runId` holds a contingency: begun now, or opened again from its first start (an undone cutback). */
     begin(runId: string, runbook: string): ContingencyRecord;
     /** Ends the open contingency, if any; returns it, or undefined when none was open. */
     end(endedBy: string): ContingencyRecord | undefined;

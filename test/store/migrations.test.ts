@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 
-const TABLES = ['approvals', 'audit_log', 'check_results', 'job_runs', 'messages', 'reports', 'runbook_runs', 'runbook_steps', 'schema_migrations', 'sync_alerts', 'sync_runs'];
+const TABLES = ['approvals', 'audit_log', 'check_results', 'contingencies', 'job_runs', 'messages', 'reports', 'runbook_runs', 'runbook_steps', 'schema_migrations', 'sync_alerts', 'sync_runs'];
 
 function inspect(file: string) {
   const db = new Database(file, { readonly: true });

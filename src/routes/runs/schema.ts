@@ -39,7 +39,9 @@ export type RunIdParam = Static<typeof RunIdParam>;
 export const ApprovalBody = Type.Object(
   {
     gate: Type.String({ minLength: 1 }),
-    decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+    decision: Type.Union([Type.Literal('approve'), Type.Literal('reject'), Type.Literal('retry'), Type.Literal('rollback'), Type.Literal('skip')], {
+      description: 'approve or reject at an approval gate; retry, rollback or skip (cto) at a failure gate',
+    }),
     reason: Reason,
   },
   { additionalProperties: false },
@@ -47,7 +49,7 @@ export const ApprovalBody = Type.Object(
 export type ApprovalBody = Static<typeof ApprovalBody>;
 
 export const AbortBody = Type.Object(
-  { reason: Reason, undo: Type.Optional(Type.Boolean({ description: 'put back, newest first, what the run changed' })) },
+  { reason: Reason, undo: Type.Optional(Type.Boolean({ description: 'put back, newest first, what the run changed (acts cut short count as done); accepted while running, awaiting approval or failed' })) },
   { additionalProperties: false },
 );
 export type AbortBody = Static<typeof AbortBody>;
@@ -64,7 +66,9 @@ const ResultSchema = Type.Object({
 export const RunSchema = Type.Object({
   id: Type.String(),
   runbook: Type.String(),
-  status: Type.Union(['running', 'awaiting-approval', 'succeeded', 'failed', 'aborted'].map((s) => Type.Literal(s))),
+  status: Type.Union(['running', 'awaiting-approval', 'succeeded', 'failed', 'aborted', 'compensated'].map((s) => Type.Literal(s)), {
+    description: 'compensated: a failure gate decided rollback, and every act done was undone, newest first',
+  }),
   dryRun: Type.Boolean(),
   params: Type.Record(Type.String(), Type.Unknown()),
   startedBy: Type.String(),
@@ -79,14 +83,18 @@ export const RunSchema = Type.Object({
       startedAt: Type.Optional(Type.String()),
       finishedAt: Type.Optional(Type.String()),
       result: Type.Optional(ResultSchema),
+      undo: Type.Optional(Type.Intersect([ResultSchema], { description: 'what undoing its act gave (a compensated or aborted run)' })),
     }),
   ),
   gates: Type.Array(
     Type.Object({
-      id: Type.String(),
+      id: Type.String({ description: 'recover-<step> (then recover-<step>-2, …) for a failure gate' }),
+      kind: Type.Optional(Type.Literal('failure', { description: 'a step of a live run failed: decide retry, rollback or skip' })),
       role: Type.String(),
       question: Type.String(),
-      status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]),
+      options: Type.Optional(Type.Array(Type.String(), { description: 'the decisions the gate takes, when not approve / reject' })),
+      status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('decided')]),
+      decision: Type.Optional(Type.String()),
       by: Type.Optional(Type.String()),
       reason: Type.Optional(Type.String()),
     }),
