@@ -35,36 +35,36 @@ t.test('producing a report needs a token and an operating role, and is audited',
 });
 
 t.test('list without bodies, newest first; one report as JSON, HTML and Markdown', async (t) => {
-  const { app, create } = await setUp(t);
+  const { app, create, auth } = await setUp(t);
   const first = (await create({ month: '2026-02' })).json().id as string;
   const second = (await create({})).json().id as string;
 
-  const list = await app.inject({ url: '/api/v1/reports' });
+  const list = await app.inject({ url: '/api/v1/reports', headers: auth('viewer') });
   t.equal(list.statusCode, 200);
   t.same(list.json().reports.map((r: { id: string }) => r.id), [second, first]);
   t.same(Object.keys(list.json().reports[0]).sort(), ['createdAt', 'id', 'kind', 'period']);
   t.match(list.json().reports[1], { kind: 'monthly', period: '2026-02' });
 
-  const json = await app.inject({ url: `/api/v1/reports/${second}` });
+  const json = await app.inject({ url: `/api/v1/reports/${second}`, headers: auth('viewer') });
   t.equal(json.statusCode, 200);
   t.match(json.headers['content-type'], 'application/json');
   t.match(json.json(), { id: second, kind: 'monthly', period: '2026-03', report: { month: '2026-03', verdict: 'not-ready' } });
   t.equal(json.json().report.checks.length, 7);
 
-  const html = await app.inject({ url: `/api/v1/reports/${second}?format=html` });
+  const html = await app.inject({ url: `/api/v1/reports/${second}?format=html`, headers: auth('viewer') });
   t.equal(html.statusCode, 200);
   t.match(html.headers['content-type'], 'text/html; charset=utf-8');
   t.match(html.body, /^<!DOCTYPE html>/);
   t.notMatch(html.body, /<script/i);
 
-  const md = await app.inject({ url: `/api/v1/reports/${second}?format=md` });
+  const md = await app.inject({ url: `/api/v1/reports/${second}?format=md`, headers: auth('viewer') });
   t.equal(md.statusCode, 200);
   t.match(md.headers['content-type'], 'text/markdown; charset=utf-8');
   t.match(md.body, '# DR readiness report — 2026-03');
   t.match(md.body, MARKUP_REASON.replace(/[<>]/g, '\\$&'));
 
-  t.equal((await app.inject({ url: `/api/v1/reports/${second}?format=pdf` })).statusCode, 400);
-  const missing = await app.inject({ url: '/api/v1/reports/no-such-report' });
+  t.equal((await app.inject({ url: `/api/v1/reports/${second}?format=pdf`, headers: auth('viewer') })).statusCode, 400);
+  const missing = await app.inject({ url: '/api/v1/reports/no-such-report', headers: auth('viewer') });
   t.equal(missing.statusCode, 404);
   t.match(missing.json(), { error: 'not-found', message: 'report no-such-report does not exist' });
 });
