@@ -289,10 +289,12 @@ export class RunbookEngine {
       }
 
       const outcome = await this.#actAndVerify(run, step, record, ctx, gate);
-      if (this.#stopped(id, signal)) {
+      if (runs.get(id)!.status === 'aborted') {
         runs.updateStep(id, step.id, { status: 'failed', finishedAt: this.#o.clock.now().toISOString(), result: this.#result(started, fail(`${step.title}: aborted`)) });
         return;
       }
+      // A shutdown leaves the step running: the next start resumes it where it stood.
+      if (signal.aborted) return;
       this.#finishStep(run, step, started, outcome);
       if (outcome.status === 'fail') return this.#atFailure(run, step, this.#context(run, runs.steps(id), ctx.decisions, signal));
     }

@@ -159,7 +159,7 @@ export function runsTable(db: Database.Database, now: () => Date, audit: Store['
       requireRun(a.runId);
       return insertApproval.run(a.runId, a.gate, a.role, a.decision, a.by, a.reason, a.at).changes === 1;
     },
-    decide: (approval, entry, status) => decide(approval, entry, status),
+    decide: (approval, entry, status, step) => decide(approval, entry, status, step),
     approvals: (runId) => approvals.all(runId).map(toApproval),
   };
 }

@@ -66,15 +66,80 @@ t.test('steps run in order, each act once, and the run succeeds', async (t) => {
   t.ok(store.audit.list({ limit: 50 }).some((r) => r.action === 'runbook.act' && r.details.step === 'b'), 'each act is audited');
 });
 
-t.test('a failing verify fails the run and stops there', async (t) => {
+t.test('a failing verify stops the run at a failure gate; retry runs the step again and the run goes on', async (t) => {
   const { store } = tempStore(t);
   const w = world();
   const engine = engineOn(store);
   engine.register({ name: 'broken', title: 'broken', steps: [w.step('a', { act: async () => {} }), w.step('b')] });
-  const view = await engine.settled(engine.start('broken', { params: {}, dryRun: false, by: 'x' }).id);
-  t.equal(view.status, 'failed');
+  const id = engine.start('broken', { params: {}, dryRun: false, by: 'x' }).id;
+  let view = await engine.settled(id);
+  t.equal(view.status, 'awaiting-approval', 'a failed step asks a person');
   t.equal(view.steps[0]!.result?.reason, 'a is off');
   t.equal(view.steps[1]!.status, 'pending');
+  t.same(view.gates.map((g) => [g.id, g.kind, g.role, g.status, g.options]), [['recover-a', 'failure', 'tech-lead', 'pending', ['retry', 'rollback', 'skip']]]);
+  t.match(view.gates[0]!.question, /^turn a on failed: a is off\. Retry the step, roll back every act done so far/);
+
+  w.on.add('a'); // a person fixed it by hand
+  engine.decide(id, { gate: 'recover-a', decision: 'retry', reason: 'the switch is fixed', by: { name: 'lead', roles: ['tech-lead'] } });
+  view = await engine.settled(id);
+  t.equal(view.status, 'succeeded');
+  t.same(w.acts, ['b'], 'a\'s act, done once, is not repeated by the retry: only its verify is');
+  t.same(view.gates.map((g) => [g.id, g.status, g.decision]), [['recover-a', 'decided', 'retry']]);
+});
+
+t.test('a step that fails again after a retry asks again, at its next failure gate', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const engine = engineOn(store);
+  engine.register({ name: 'broken', title: 'broken', steps: [w.step('a', { act: async () => { throw new Error('the API said no'); } })] });
+  const id = engine.start('broken', { params: {}, dryRun: false, by: 'x' }).id;
+  await engine.settled(id);
+  engine.decide(id, { gate: 'recover-a', decision: 'retry', reason: 'once more', by: { name: 'lead', roles: ['tech-lead'] } });
+  const view = await engine.settled(id);
+  t.equal(view.status, 'awaiting-approval');
+  t.same(view.gates.map((g) => [g.id, g.status]), [['recover-a', 'decided'], ['recover-a-2', 'pending']]);
+  t.match(view.steps[0]!.result?.reason, /the API said no/);
+});
+
+t.test('rollback at a failure gate undoes every act begun, newest first, and the run ends compensated', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const engine = engineOn(store);
+  const noUndo = w.step('announce', { undo: undefined, irreversible: 'a message sent cannot be called back' });
+  engine.register({ name: 'saga', title: 'saga', steps: [noUndo, w.step('a'), w.step('b'), w.step('c', { act: async () => { w.acts.push('c'); throw new Error('c broke halfway'); } }), w.step('d')] });
+  const id = engine.start('saga', { params: {}, dryRun: false, by: 'x' }).id;
+  await engine.settled(id);
+  const decided = engine.decide(id, { gate: 'recover-c', decision: 'rollback', reason: 'give up', by: { name: 'lead', roles: ['tech-lead'] } });
+  t.equal(decided.replayed, false);
+  const view = await engine.settled(id);
+  t.equal(view.status, 'compensated');
+  t.same(w.undos, ['c', 'b', 'a'], 'newest first; c, begun and cut short, counts as done');
+  t.same(view.steps.map((s) => [s.id, s.undo?.status, s.undo?.reason]), [
+    ['announce', 'skip', 'not undone: a message sent cannot be called back'],
+    ['a', 'pass', 'undone by lead'], ['b', 'pass', 'undone by lead'], ['c', 'pass', 'undone by lead'], ['d', undefined, undefined],
+  ]);
+  t.same(w.acts.includes('d'), false, 'nothing after the failed step ran');
+  await t.rejects(engine.abort(id, { by: 'cto', reason: 'again', undo: true }), { name: 'ConflictError', message: /already compensated/ });
+  t.same(w.undos, ['c', 'b', 'a'], 'a compensated run is not undone twice');
+});
+
+t.test('skip needs a cto and is refused for a step that must hold', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const engine = engineOn(store);
+  engine.register({ name: 'skippy', title: 'skippy', steps: [w.step('a', { act: async () => {} }), w.step('must', { act: async () => {}, skippable: false }), w.step('c')] });
+  const id = engine.start('skippy', { params: {}, dryRun: false, by: 'x' }).id;
+  await engine.settled(id);
+  t.throws(() => engine.decide(id, { gate: 'recover-a', decision: 'skip', reason: 'not needed', by: { name: 'lead', roles: ['tech-lead'] } }), { name: 'ForbiddenError', message: /skipping a failed step needs the cto role/ });
+  t.throws(() => engine.decide(id, { gate: 'recover-a', decision: 'approve', reason: 'ok', by: { name: 'lead', roles: ['tech-lead'] } }), { name: 'UsageError', message: /takes retry, rollback, skip, not "approve"/ });
+  engine.decide(id, { gate: 'recover-a', decision: 'skip', reason: 'a is not needed today', by: { name: 'boss', roles: ['cto'] } });
+  let view = await engine.settled(id);
+  t.equal(view.steps[0]!.status, 'skipped');
+  t.match(view.steps[0]!.result?.reason, /^skipped by boss after it failed: a is not needed today$/);
+  t.equal(view.status, 'awaiting-approval', 'the next step failed in its turn');
+  t.throws(() => engine.decide(id, { gate: 'recover-must', decision: 'skip', reason: 'skip it', by: { name: 'boss', roles: ['cto'] } }), { name: 'ConflictError', message: /step must cannot be skipped/ });
+  view = engine.view(id);
+  t.equal(view.gates.find((g) => g.id === 'recover-must')?.status, 'pending', 'a refused skip records nothing');
 });
 
 t.test('a gate waits for its role; wrong role 403, replay changes nothing, approval resumes', async (t) => {
@@ -94,8 +159,10 @@ t.test('a gate waits for its role; wrong role 403, replay changes nothing, appro
   t.equal(first.replayed, false);
   view = await engine.settled(id);
   t.equal(view.status, 'succeeded');
-  const replay = engine.decide(id, { gate: 'proceed', decision: 'reject', reason: 'changed my mind', by: { name: 'lead', roles: ['tech-lead'] } });
-  t.equal(replay.replayed, true);
+  const replay = engine.decide(id, { gate: 'proceed', decision: 'approve', reason: 'integrity is fine', by: { name: 'lead', roles: ['tech-lead'] } });
+  t.equal(replay.replayed, true, 'the same decision repeated is a replay');
+  t.throws(() => engine.decide(id, { gate: 'proceed', decision: 'reject', reason: 'changed my mind', by: { name: 'lead', roles: ['tech-lead'] } }),
+    { name: 'ConflictError', message: /gate "proceed" of run \S+ was already decided: approve by lead \(integrity is fine\); that decision stands/ }, 'a contradicting one is refused, naming the standing decision');
   t.equal(engine.view(id).gates[0]!.status, 'approved', 'the first decision stands');
   t.same(w.acts, ['cutover']);
 });
@@ -141,6 +208,40 @@ t.test('a live run is refused while another is unfinished', async (t) => {
   t.doesNotThrow(() => engine.start('gated', { params: {}, dryRun: true, by: 'x' }), 'a dry-run may run beside it');
 });
 
+t.test('one live run at a time, however many dry-runs came since', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const engine = engineOn(store);
+  engine.register(gatedRunbook(w, 0.97));
+  const live = engine.start('gated', { params: {}, dryRun: false, by: 'x' }).id;
+  await engine.settled(live);
+  for (let i = 0; i < 51; i++) await engine.settled(engine.start('gated', { params: {}, dryRun: true, by: 'x' }).id);
+  t.throws(() => engine.start('gated', { params: {}, dryRun: false, by: 'y' }), { name: 'ConflictError', message: new RegExp(`run ${live} \\(gated\\) is still awaiting-approval`) });
+});
+
+t.test('four eyes: nobody decides a gate of a run they started', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const engine = new RunbookEngine({ store, clock: systemClock, log: quiet, stepTimeoutMs: 5_000, fourEyes: true });
+  engine.register(gatedRunbook(w, 0.97));
+  const id = engine.start('gated', { params: {}, dryRun: false, by: 'lead' }).id;
+  await engine.settled(id);
+  t.throws(() => engine.decide(id, { gate: 'proceed', decision: 'approve', reason: 'mine', by: { name: 'lead', roles: ['tech-lead'] } }), { name: 'ForbiddenError', message: /four eyes \(activation\.fourEyes\): lead started run/ });
+  engine.decide(id, { gate: 'proceed', decision: 'approve', reason: 'a second pair of eyes', by: { name: 'lead-2', roles: ['tech-lead'] } });
+  t.equal((await engine.settled(id)).status, 'succeeded');
+});
+
+t.test('a gate that opens notifies, naming the step, its reason and the decision command', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const opened: string[] = [];
+  const engine = new RunbookEngine({ store, clock: systemClock, log: quiet, stepTimeoutMs: 5_000, onGateOpened: (run, gate) => void opened.push(`${run.id} ${gate.id} ${gate.kind ?? 'approval'}`) });
+  engine.register({ name: 'broken', title: 'broken', steps: [w.step('a', { act: async () => {} })] });
+  const id = engine.start('broken', { params: {}, dryRun: false, by: 'x' }).id;
+  await engine.settled(id);
+  t.same(opened, [`${id} recover-a failure`]);
+});
+
 t.test('after a crash mid-step the run resumes there and no finished act runs again', async (t) => {
   const { store, file } = tempStore(t);
   const w = world();
@@ -179,8 +280,35 @@ t.test('a step over its time limit fails with the limit named', async (t) => {
   const engine = engineOn(store);
   engine.register({ name: 'slow', title: 'slow', steps: [w.step('a', { timeoutMs: 50, act: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('late')))) })] });
   const view = await engine.settled(engine.start('slow', { params: {}, dryRun: false, by: 'x' }).id);
-  t.equal(view.status, 'failed');
+  t.equal(view.status, 'awaiting-approval');
+  t.equal(view.gates[0]?.id, 'recover-a');
   t.match(view.steps[0]!.result?.reason, /timed out after 50 ms/);
+});
+
+t.test('a wait after an act keeps its deadline across a restart and is not part of the step timeout', async (t) => {
+  const { store, file, clock } = tempStore(t);
+  const w = world();
+  const waited = w.step('ttl', { timeoutMs: 100, waitAfterAct: () => 3600 });
+  const runbook: Runbook = { name: 'waity', title: 'waity', steps: [waited, w.step('cutover')] };
+  const first = new RunbookEngine({ store, clock, log: quiet, stepTimeoutMs: 100 });
+  first.register(runbook);
+  const id = first.start('waity', { params: {}, dryRun: false, by: 'x' }).id;
+  while (!store.runs.steps(id)[0]!.waitUntil) await new Promise((r) => setTimeout(r, 5));
+  const until = store.runs.steps(id)[0]!.waitUntil!;
+  t.equal(Date.parse(until) - clock.now().getTime(), 3600_000, 'the deadline is stored with the step');
+  // The process is killed during the wait; the clock moves on to 200 ms before the deadline.
+  await first.close();
+  t.equal(store.runs.get(id)?.status, 'running');
+  clock.advance(3600_000 - 200);
+  const second = new RunbookEngine({ store, clock, log: quiet, stepTimeoutMs: 100 });
+  second.register(runbook);
+  const began = Date.now();
+  t.same(second.resumeInterrupted(), [id]);
+  const view = await second.settled(id);
+  t.ok(Date.now() - began >= 190, 'only what is left of the wait is waited');
+  t.equal(view.status, 'succeeded', 'an hour-long wait does not trip a 100 ms step timeout');
+  t.same(w.acts, ['ttl', 'cutover'], 'the act before the wait is not repeated');
+  void file;
 });
 
 t.test('abort with undo puts back what the acts changed, newest first', async (t) => {
@@ -194,5 +322,41 @@ t.test('abort with undo puts back what the acts changed, newest first', async (t
   t.equal(view.status, 'aborted');
   t.same(w.undos, ['b', 'a']);
   t.same([...w.on], []);
+  t.same(view.steps.map((s) => s.undo?.status), ['pass', 'pass', undefined], 'each undo\'s result is in its step');
   await t.rejects(engine.abort(id, { by: 'cto', reason: 'again' }), { name: 'ConflictError' });
+});
+
+t.test('abort with undo is accepted for a run that waits at a failure gate, and for a failed one', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const engine = engineOn(store);
+  engine.register({ name: 'stuck', title: 'stuck', steps: [w.step('a'), w.step('b', { act: async () => void w.acts.push('b') })] });
+  const waiting = engine.start('stuck', { params: {}, dryRun: false, by: 'x' }).id;
+  await engine.settled(waiting);
+  const aborted = await engine.abort(waiting, { by: 'lead', reason: 'stop here', undo: true });
+  t.equal(aborted.status, 'aborted');
+  t.same(w.undos, ['b', 'a']);
+
+  engine.register({ name: 'refused', title: 'refused', steps: [w.step('x'), w.step('y', { gate: () => ({ id: 'go', role: 'cto', question: 'go?' }) })] });
+  const rejected = engine.start('refused', { params: {}, dryRun: false, by: 'x' }).id;
+  await engine.settled(rejected);
+  engine.decide(rejected, { gate: 'go', decision: 'reject', reason: 'no', by: { name: 'boss', roles: ['cto'] } });
+  t.equal((await engine.settled(rejected)).status, 'failed');
+  await engine.abort(rejected, { by: 'lead', reason: 'put it back', undo: true });
+  t.same(w.undos, ['b', 'a', 'x'], 'a failed run can still be undone');
+});
+
+t.test('an act cut short by an abort counts as done: its undo runs', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const engine = new RunbookEngine({ store, clock: systemClock, log: quiet, stepTimeoutMs: 5_000, abortSettleMs: 200 });
+  const started = new Promise<void>((resolve) => {
+    engine.register({ name: 'hung', title: 'hung', steps: [w.step('half', { act: (ctx) => { resolve(); return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => setTimeout(() => reject(new Error('cut')), 50))); } })] });
+  });
+  const id = engine.start('hung', { params: {}, dryRun: false, by: 'x' }).id;
+  await started;
+  const view = await engine.abort(id, { by: 'lead', reason: 'stop', undo: true });
+  t.equal(view.status, 'aborted');
+  t.same(w.undos, ['half'], 'the act in doubt was undone');
+  t.equal(view.steps[0]!.undo?.status, 'pass');
 });
