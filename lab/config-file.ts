@@ -12,10 +12,15 @@ import type { Endpoints } from './endpoints.js';
 /** The lab's R9 TTL limit (checks.maxTtlSeconds): short, so a drill's DNS waits take seconds. */
 export const LAB_MAX_TTL_SECONDS = 2;
 
-export type DemoTokens = Record<RoleName, string>;
+/** One demo person per role, and a second tech lead and CTO for four eyes (activation.fourEyes). */
+export const DEMO_HOLDERS = [...ROLES, 'tech-lead-2', 'cto-2'] as const;
+export type DemoHolder = (typeof DEMO_HOLDERS)[number];
+export type DemoTokens = Record<DemoHolder, string>;
+
+const roleOf = (holder: DemoHolder): RoleName => holder.replace(/-2$/, '') as RoleName;
 
 export function demoTokens(): DemoTokens {
-  return Object.fromEntries(ROLES.map((role) => [role, randomBytes(24).toString('base64url')])) as DemoTokens;
+  return Object.fromEntries(DEMO_HOLDERS.map((holder) => [holder, randomBytes(24).toString('base64url')])) as DemoTokens;
 }
 
 async function secretFile(dir: string, name: string, value: string): Promise<SecretRef> {
@@ -38,10 +43,10 @@ export async function writeConfigFile(stateDir: string, endpoints: Endpoints, to
   const config: LabConfig = {
     service: { host: '127.0.0.1', port: servicePort, stateDir: join(stateDir, 'state'), logLevel: 'info' },
     auth: {
-      tokens: ROLES.map((role) => ({
-        name: `demo-${role}`,
-        sha256: createHash('sha256').update(tokens[role]).digest('hex'),
-        roles: [role],
+      tokens: DEMO_HOLDERS.map((holder) => ({
+        name: `demo-${holder}`,
+        sha256: createHash('sha256').update(tokens[holder]).digest('hex'),
+        roles: [roleOf(holder)],
       })),
     },
     aws: {

@@ -40,7 +40,8 @@ export interface Endpoints {
   /** The webhook receiver and the bearer token it expects. */
   webhook: { url: string; token: string };
   /** Demo bearer tokens, one per role, accepted by the lab's drsentinel.yaml (lab only). */
-  tokens: Record<'viewer' | 'operator' | 'sre' | 'tech-lead' | 'cto' | 'product-manager', string>;
+  /** One per role, plus `tech-lead-2` and `cto-2`: a second person for four eyes. */
+  tokens: Record<'viewer' | 'operator' | 'sre' | 'tech-lead' | 'cto' | 'product-manager' | 'tech-lead-2' | 'cto-2', string>;
   /** The twin's own control plane: fault injection switches. */
   lab: { control: string };
 }

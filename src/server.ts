@@ -162,8 +162,11 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     const checks = new CheckRunner({ config, store, metrics, clock: systemClock, deps, log });
     cleanups.push(() => checks.close());
     const emailNotifiers = notifiers.filter((n) => n.channel === 'email');
-    const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []));
-    const runbooks = new RunbookService({ deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock }, metrics, log });
+    const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []), { fourEyes: config.activation.fourEyes });
+    // Before anything is sent: a message left 'sending' by a crash waits for a person's retry, never goes twice.
+    const cutShort = comms.markInterrupted();
+    if (cutShort > 0) log('warn', `${cutShort} message(s) were being sent when the service stopped: check their channels, then retry them (POST /api/v1/messages/:id/retry) only if they did not arrive`);
+    const runbooks = new RunbookService({ deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock }, metrics, log, notifiers: () => notifiers });
     cleanups.push(() => runbooks.engine.close());
 
     const app = await buildApp({

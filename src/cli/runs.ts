@@ -2,11 +2,12 @@
  * `drsentinel activate | rollback | drill | decide`: thin clients of the service's API. The
  * first three start the run, then follow it step by step until it ends (Ctrl-C stops
  * following, not the run). A gate is shown with who must decide and how; `decide` records that
- * decision. Exit 0 when the run succeeded (or the decision was taken), 1 when it failed or was
- * aborted, 2 on a usage error or a refusal by the service.
+ * decision. Exit 0 when the run succeeded (or the decision was taken), 1 when it failed, was
+ * aborted or compensated, or a decision contradicts the one that stands (409), 2 on a usage
+ * error or another refusal by the service.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../core/errors.js';
+import { ConflictError, UsageError } from '../core/errors.js';
 import type { RunView } from '../runbooks/engine.js';
 import { onTermination } from '../shutdown.js';
 import { CLIENT_OPTIONS, EXIT, line, type CliIo, type Command, type OptionValues } from './command.js';
@@ -46,6 +47,8 @@ async function call<T>(client: Client, method: 'GET' | 'POST', path: string, bod
         return text;
       }
     })();
+    // A conflict is not a usage mistake: the decision or run was refused because of what already stands.
+    if (res.status === 409) throw new ConflictError(`the service refused (409): ${message}`);
     throw new UsageError(`the service refused (${res.status}): ${message}`, { showUsage: false });
   }
   return JSON.parse(text) as T;
@@ -73,10 +76,11 @@ async function follow(client: Client, id: string, io: CliIo): Promise<number> {
         seen.set(key, gate.status);
         if (gate.status === 'pending') {
           line(io.stdout, `⏸ waiting for the ${gate.role}: ${gate.question}`);
-          line(io.stdout, `  decide: drsentinel decide ${id} ${gate.id} approve|reject --reason "…" with the ${gate.role}'s token (or POST ${client.server}/api/v1/runs/${id}/approvals)`);
-        } else line(io.stdout, `  gate ${gate.id} ${gate.status} by ${gate.by}: ${gate.reason}`);
+          const options = (gate.options ?? ['approve', 'reject']).join('|');
+          line(io.stdout, `  decide: drsentinel decide ${id} ${gate.id} ${options} --reason "…" with the ${gate.role}'s token (or POST ${client.server}/api/v1/runs/${id}/approvals)`);
+        } else line(io.stdout, `  gate ${gate.id} ${gate.decision && gate.status === 'decided' ? `decided ${gate.decision}` : gate.status} by ${gate.by}: ${gate.reason}`);
       }
-      if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'aborted') {
+      if (['succeeded', 'failed', 'aborted', 'compensated'].includes(run.status)) {
         line(io.stdout, `run ${id} ${run.status}`);
         return run.status === 'succeeded' ? EXIT.ok : EXIT.failed;
       }
@@ -131,21 +135,20 @@ export const drillCommand: Command = {
 };
 
 export const decideCommand: Command = {
-  usage: 'decide <run> <gate> <approve|reject> --reason T [--server URL] [--token T]',
-  summary: "approve or reject at the gate a run waits at, through the API (the gate's role; token: --token or DRSENTINEL_TOKEN)",
+  usage: 'decide <run> <gate> <approve|reject|retry|rollback|skip> --reason T [--server URL] [--token T]',
+  summary: "decide at the gate a run waits at, through the API: approve or reject; at a failure gate retry, rollback or skip (cto) (the gate's role; token: --token or DRSENTINEL_TOKEN)",
   options: { reason: { type: 'string' }, ...CLIENT_OPTIONS },
-  positionals: [{ name: 'run' }, { name: 'gate' }, { name: 'decision', choices: ['approve', 'reject'] }],
+  positionals: [{ name: 'run' }, { name: 'gate' }, { name: 'decision', choices: ['approve', 'reject', 'retry', 'rollback', 'skip'] }],
   async run({ values, words }, io) {
     const client = clientOf(values, io.env);
     const [id, gateId] = [words.run!, words.gate!];
     const body = { gate: gateId, decision: words.decision, reason: required(values, 'reason') };
     const { replayed, run } = await call<{ replayed: boolean; run: RunView }>(client, 'POST', `/api/v1/runs/${encodeURIComponent(id)}/approvals`, body);
     const gate = run.gates.find((g) => g.id === gateId);
-    const decided = gate ? `gate ${gate.id} ${gate.status} by ${gate.by}: ${gate.reason}` : `gate ${gateId} decided`;
-    line(io.stdout, replayed ? `${decided} — decided before, and that decision stands` : decided);
+    const decided = gate ? `gate ${gate.id} ${gate.status === 'decided' ? `decided ${gate.decision}` : gate.status} by ${gate.by}: ${gate.reason}` : `gate ${gateId} decided`;
+    line(io.stdout, replayed ? `${decided} — decided before, the same way` : decided);
     line(io.stdout, `run ${run.id} is ${run.status}; follow it: GET ${client.server}/api/v1/runs/${run.id}`);
-    // A replay that asked the opposite was not taken: a script must not read it as done.
-    const wanted = words.decision === 'approve' ? 'approved' : 'rejected';
-    return replayed && gate?.status !== wanted ? EXIT.failed : EXIT.ok;
+    // The service answers a contradicting decision with 409 (exit 1): what is here was taken.
+    return EXIT.ok;
   },
 };

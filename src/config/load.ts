@@ -175,8 +175,15 @@ function semanticProblems(config: Record<string, unknown>, env: NodeJS.ProcessEn
   const tokens: unknown = c.auth?.tokens;
   if (Array.isArray(tokens)) {
     const firstIndex = new Map<string, number>();
+    const firstNamed = new Map<string, number>();
     tokens.forEach((token, i) => {
-      const hash = isPlainObject(token) ? token.sha256 : undefined;
+      const { sha256: hash, name } = isPlainObject(token) ? token : {};
+      // The audit and four eyes tell people apart by name: two holders may not share one.
+      if (typeof name === 'string') {
+        const named = firstNamed.get(name);
+        if (named === undefined) firstNamed.set(name, i);
+        else problems.push({ path: `/auth/tokens/${i}/name`, message: `"${name}" is token ${named}'s name too: every token holder needs a name of their own` });
+      }
       if (typeof hash !== 'string') return;
       const earlier = firstIndex.get(hash);
       if (earlier === undefined) firstIndex.set(hash, i);

@@ -42,6 +42,7 @@ t.test('each invalid fixture gives exactly its problems', async (t) => {
     'bad-time.yaml': [['/sync/dailyAt', 'must be a time of day HH:MM (UTC, 00:00–23:59)']],
     'same-containers.yaml': [['/azure/blob/containers/staging', 'must differ from containers.uploads']],
     'duplicate-token.yaml': [['/auth/tokens/1/sha256', "is the same as token 0's: every token must be distinct"]],
+    'duplicate-token-name.yaml': [['/auth/tokens/1/name', '"alice" is token 0\'s name too: every token holder needs a name of their own']],
     'yaml-syntax.yaml': [['', 'YAML syntax error at 48:1: All mapping items must start at the same column']],
     'tls-cert-only.yaml': [['/service/tls/key', 'required']],
     'tls-key-only.yaml': [['/service/tls/cert', 'required']],
