@@ -64,6 +64,11 @@ export interface StepContext {
   /** The run as it stands, for a step that reports on it. */
   view: RunView;
   signal: AbortSignal;
+  /**
+   * During an act: stores what it has learned so far as its output, before it changes the world,
+   * so that the act run again after a crash still knows it (the TTLs before they were lowered).
+   */
+  keep?(output: unknown): void;
   now(): Date;
   log(message: string, fields?: Record<string, unknown>): void;
 }

@@ -10,7 +10,7 @@ import { apiHealthCheck } from '../../probes/api-health.js';
 import { gatewayBackendsCheck } from '../../probes/gateway-backends.js';
 import type { Suite } from '../checks/suite-names.js';
 import type { RunbookDeps } from './deps.js';
-import { azureTargets, currentTtls, lowerTtls, pointNames, propagation, zoneHolds } from './dns.js';
+import { awsTargets, azureTargets, currentTtls, lowerTtlsNoWait, pointNames, propagation, restoreNames, restoreTtls, ttlsToLower, zoneHolds, type TtlLowering } from './dns.js';
 import { asking, untilPass } from './poll.js';
 import { checkpoint } from './checkpoint.js';
 
@@ -21,6 +21,9 @@ const ratioOf = (run: SyncRunRecord) => {
   const verification = run.summary.verification as Outcome | undefined;
   return verification?.measurements.ratio ?? (run.status === 'succeeded' ? 1 : 0);
 };
+
+/** What the TTL step lowered (name and type → the TTL before) and how long the old answers live on. */
+export type TtlOutput = TtlLowering;
 
 /** The sync runs a step started, by flow: its act's output. */
 export type SyncRunsOutput = Partial<Record<SyncFlow, string>>;
@@ -243,9 +246,21 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       id: 'dns-ttl',
       title: `Bring DNS TTLs down to ${config.checks.maxTtlSeconds} s and wait the old ones out (R9)`,
       role: 'sre',
-      async act(ctx) {
-        const lowered = await lowerTtls(zone(), await targets(ctx.signal), config.checks.maxTtlSeconds, ctx.signal);
-        if (Object.keys(lowered).length > 0) ctx.log('TTLs lowered and waited out', lowered);
+      async act(ctx): Promise<TtlOutput> {
+        const names = await targets(ctx.signal);
+        // What the TTLs were is read once and kept before any is lowered: an act run again after
+        // a crash finds them lowered already, and would otherwise wait nothing out and restore nothing.
+        const planned = (ctx.outputs.get('dns-ttl') as TtlOutput | undefined)?.lowered ?? await ttlsToLower(zone(), names, config.checks.maxTtlSeconds, ctx.signal);
+        ctx.keep?.({ lowered: planned, waitSeconds: 0 } satisfies TtlOutput);
+        const lowering = await lowerTtlsNoWait(zone(), names, config.checks.maxTtlSeconds, ctx.signal, planned);
+        if (Object.keys(lowering.lowered).length > 0) ctx.log(`TTLs lowered; waiting ${lowering.waitSeconds} s for the old ones to run out`, lowering.lowered);
+        return lowering;
+      },
+      // The wait is the engine's: its deadline is stored, and a restart waits only what is left.
+      waitAfterAct: (output) => (output as TtlOutput).waitSeconds,
+      async undo(ctx, output) {
+        const lowered = (output as TtlOutput | undefined)?.lowered ?? {};
+        await restoreTtls(zone(), awsTargets(config, zone().zone), lowered, ctx.signal);
       },
       async verify(ctx) {
         const ttls = await currentTtls(zone(), await targets(ctx.signal), ctx.signal);
@@ -267,7 +282,13 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       id: 'dns-cutover',
       title: 'Point the main and API names at Azure and watch the resolvers (R9)',
       role: 'sre',
+      // One conditional replace per name, never delete-then-create (runbooks/dns.ts).
       act: async (ctx) => pointNames(zone(), await targets(ctx.signal), config.checks.maxTtlSeconds, ctx.signal),
+      // The names back at AWS, with the TTLs they had before the lowering.
+      async undo(ctx) {
+        const lowered = (ctx.outputs.get('dns-ttl') as TtlOutput | undefined)?.lowered;
+        await restoreNames(zone(), awsTargets(config, zone().zone), ctx.signal, { maxTtl: config.checks.maxTtlSeconds, ...(lowered ? { lowered } : {}) });
+      },
       async verify(ctx) {
         const t = await targets(ctx.signal);
         if (t.length === 0) return fail('no name to cut over: set activation.cutover');

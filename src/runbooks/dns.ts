@@ -68,7 +68,7 @@ export interface TtlLowering {
   lowered: LoweredTtls;
   /**
    * How long a resolver may still serve an answer it fetched before the lowering: the largest
-   * old TTL, 0 when nothing was lowered. Counted from when `lowerTtlsNoWait` returned (see `ttlDeadline`).
+   * old TTL, 0 when nothing was lowered, counted from when `lowerTtlsNoWait` returned.
    */
   waitSeconds: number;
 }
@@ -92,8 +92,8 @@ export async function ttlsToLower(zone: DnsZone, names: NameTarget[], maxTtl: nu
 
 /**
  * Lowers every TTL above `maxTtl` (one conditional write per record set, values untouched) and
- * returns what it lowered and how long to wait — it does not wait: the step persists
- * `ttlDeadline(result, now)` and waits until then (`waitUntil`), so a restart waits only what is left.
+ * returns what it lowered and how long to wait — it does not wait: the runbook engine stores the
+ * deadline with the step (Step.waitAfterAct), so a restart waits only what is left.
  * Idempotent: a record set already at or below `maxTtl` is left alone. Pass what an earlier attempt
  * lowered or planned (`known`, e.g. `ttlsToLower` persisted before acting): a repeat, which finds
  * nothing left to lower, must still wait the old TTLs out and still knows what to restore.
@@ -110,28 +110,6 @@ export async function lowerTtlsNoWait(zone: DnsZone, names: NameTarget[], maxTtl
     }
   }
   return { lowered, waitSeconds: Math.max(0, ...Object.values(lowered)) };
-}
-
-/** When every cache has let go of answers given before the lowering: `at` (when the lowering returned) + the longest old TTL. */
-export function ttlDeadline(lowering: TtlLowering, at: Date): Date {
-  return new Date(at.getTime() + lowering.waitSeconds * 1000);
-}
-
-/** Sleeps until `deadline` (a persisted ISO string or Date); returns at once when it has passed. */
-export async function waitUntil(deadline: Date | string, signal: AbortSignal, now: () => number = Date.now): Promise<void> {
-  const ms = new Date(deadline).getTime() - now();
-  if (Number.isNaN(ms)) throw new Error(`not a deadline: ${String(deadline)}`);
-  if (ms > 0) await sleep(ms, undefined, { signal });
-}
-
-/**
- * Lowers and waits in one call (the former behaviour), returning what was lowered.
- * @deprecated A wait inside an act is lost on a restart: use `lowerTtlsNoWait`, persist `ttlDeadline`, then `waitUntil`.
- */
-export async function lowerTtls(zone: DnsZone, names: NameTarget[], maxTtl: number, signal: AbortSignal): Promise<LoweredTtls> {
-  const lowering = await lowerTtlsNoWait(zone, names, maxTtl, signal);
-  if (lowering.waitSeconds > 0) await sleep(lowering.waitSeconds * 1000, undefined, { signal });
-  return lowering.lowered;
 }
 
 /**

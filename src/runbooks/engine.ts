@@ -334,7 +334,8 @@ export class RunbookEngine {
         // Recorded before the act: an act cut short (an abort, a killed process) counts as done for undo.
         if (!record.actStartedAt) runs.updateStep(run.id, step.id, { actStartedAt: this.#o.clock.now().toISOString() });
         this.#audit(run.startedBy, 'runbook.act', run.id, { step: step.id, startedBy: run.startedBy, ...this.#lastDecider(ctx.decisions) });
-        const output = await this.#limited(timeoutMs, ctx, (c) => step.act!(c));
+        const keep = (output: unknown) => runs.updateStep(run.id, step.id, { output });
+        const output = await this.#limited(timeoutMs, ctx, (c) => step.act!({ ...c, keep }));
         const waitSeconds = step.waitAfterAct?.(output) ?? 0;
         const now = this.#o.clock.now();
         waitUntil = waitSeconds > 0 ? new Date(now.getTime() + waitSeconds * 1000).toISOString() : undefined;

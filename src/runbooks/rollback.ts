@@ -10,8 +10,8 @@ import type { Step, StepContext } from '../core/runbook.js';
 import { uploadsInFlight } from './in-flight.js';
 import type { SyncRunRecord } from '../store/types.js';
 import type { RunbookDeps } from './deps.js';
-import { awsTargets, azureTargets, pointNames, propagation, zoneHolds } from './dns.js';
-import { FINAL_SYNC_FLOWS, runsOf, type SyncRunsOutput } from './activation.js';
+import { awsTargets, azureTargets, pointNames, propagation, restoreNames, zoneHolds, type LoweredTtls } from './dns.js';
+import { FINAL_SYNC_FLOWS, runsOf, type SyncRunsOutput, type TtlOutput } from './activation.js';
 import { untilPass } from './poll.js';
 import { checkpoint } from './checkpoint.js';
 import { azureQuiet } from './quiet.js';
@@ -59,6 +59,18 @@ export async function awsRevalidation(urls: readonly string[], signal: AbortSign
   if (urls.length === 0) return fail('no AWS endpoint to re-validate: set activation.awsHealthUrls');
   const problems = (await Promise.all(urls.map((u) => answers200(u, signal)))).flatMap((p) => p ?? []);
   return problems.length === 0 ? pass(`AWS answers 200 on ${urls.length} endpoint(s)`, { urls }) : fail(problems.join('; '), { urls });
+}
+
+/**
+ * The TTLs the activation lowered, given back by the cutback: the game day's own step output,
+ * else that of the run that began the contingency.
+ */
+function loweredTtls(deps: RunbookDeps, ctx: StepContext): LoweredTtls | undefined {
+  const own = ctx.outputs.get('dns-ttl') as TtlOutput | undefined;
+  if (own) return own.lowered;
+  const activation = deps.store.contingencies.latest()?.runId;
+  const step = activation ? deps.store.runs.steps(activation).find((s) => s.stepId === 'dns-ttl') : undefined;
+  return (step?.output as TtlOutput | undefined)?.lowered;
 }
 
 /** The rollback's two reverse passes: during the contingency, and the catch-up after the cutback. */
@@ -121,7 +133,8 @@ export function rollbackSteps(deps: RunbookDeps): Step[] {
       role: 'sre',
       // Once the names point back at AWS, AWS is production again: the forward syncs may resume.
       async act(ctx) {
-        await pointNames(zone(), targets(), config.checks.maxTtlSeconds, ctx.signal);
+        const lowered = loweredTtls(deps, ctx);
+        await restoreNames(zone(), targets(), ctx.signal, { maxTtl: config.checks.maxTtlSeconds, ...(lowered ? { lowered } : {}) });
         deps.store.contingencies.end(`the DNS cutback of run ${ctx.runId}`);
       },
       // The names go back to the standby, which serves again: the contingency with them.
