@@ -96,10 +96,8 @@ export const syncCommand: Command = {
       const flows: SyncFlow[] = words.flow === 'all' ? [...FLOWS] : [words.flow as SyncFlow];
       const request = { reverse: Boolean(values.reverse), since, allowDeletes: Boolean(values['allow-deletes']) };
       const started = service.startMany(flows, request);
-      // Whoever holds the config may run the flows; the audit still says who let deletes past the brakes.
-      if (request.allowDeletes) {
-        store.audit.append({ actor: `cli:${userInfo().username}`, action: 'sync.run', target: String(words.flow), details: { reverse: request.reverse, allowDeletes: true, runs: started.map((r) => r.id) } });
-      }
+      // Whoever holds the config may run the flows; the audit still says who did, as for the API.
+      store.audit.append({ actor: `cli:${userInfo().username}`, action: 'sync.run', target: String(words.flow), details: { reverse: request.reverse, since: values.since ?? null, allowDeletes: request.allowDeletes, runs: started.map((r) => r.id) } });
       const runs = await follow(service, started, stderr, board);
       if (values.json) line(io.stdout, JSON.stringify(runs.length === 1 ? runs[0] : { runs }, null, 2));
       else for (const run of runs) line(io.stdout, outcomeLine(run));

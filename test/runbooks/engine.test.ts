@@ -360,3 +360,22 @@ t.test('an act cut short by an abort counts as done: its undo runs', async (t) =
   t.same(w.undos, ['half'], 'the act in doubt was undone');
   t.equal(view.steps[0]!.undo?.status, 'pass');
 });
+
+t.test('a decision recorded but never acted on (the process died right after) is resumed at start', async (t) => {
+  const { store } = tempStore(t);
+  const w = world();
+  const runbook = gatedRunbook(w, 0.97);
+  const first = engineOn(store);
+  first.register(runbook);
+  const id = first.start('gated', { params: {}, dryRun: false, by: 'x' }).id;
+  await first.settled(id);
+  // What decide() writes, in its one transaction, without the relaunch that would follow.
+  store.runs.decide({ runId: id, gate: 'proceed', role: 'tech-lead', decision: 'approve', by: 'lead', reason: 'go', at: new Date().toISOString() },
+    { actor: 'lead', action: 'runbook.gate.approve', target: id, details: {} }, 'running');
+  await first.close();
+  const second = engineOn(store);
+  second.register(runbook);
+  t.same(second.resumeInterrupted(), [id]);
+  t.equal((await second.settled(id)).status, 'succeeded');
+  t.same(w.acts, ['cutover']);
+});
