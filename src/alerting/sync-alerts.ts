@@ -1,11 +1,12 @@
 /**
  * R4 sync alerting. After every forward sync run of a flow, and daily for every flow (so that
  * a day whose run hung or never started is judged too): on the second consecutive failed day
- * (UTC, see streak.ts) one alert goes to every notifier, naming the flow and the failure
- * class; the first success after it brings one recovery notice. Alerts and their deliveries
- * are in the store, so a restart neither repeats nor forgets one; a channel that failed is
- * tried again on the next run or daily publication. Daily, each flow's `SyncFailed` datapoint
- * (1 failed day, 0 good) goes to CloudWatch, whose alarm (2 of 2 daily periods) is verified.
+ * (UTC, see streak.ts; a day inside a contingency is passed over) one alert goes to every
+ * notifier, naming the flow and the failure class; the first success after it brings one
+ * recovery notice. Alerts and their deliveries are in the store, so a restart neither repeats
+ * nor forgets one; a channel that failed is tried again on the next run or daily publication.
+ * Daily, each flow's `SyncFailed` datapoint (1 failed day, 0 good, none for a day inside a
+ * contingency) goes to CloudWatch, whose alarm (2 of 2 daily periods) is verified.
  */
 import type { Clock } from '../core/clock.js';
 import type { MetricAlarmSpec, MetricSink, Notifier } from '../core/ports.js';
@@ -143,7 +144,10 @@ export class SyncAlerts {
     const days = this.deps.store.alerts.syncDays(flow, DAYS_READ);
     // Unfinished runs (hung, interrupted) have no finished day, but they too mark the flow as started.
     const started = [...days.map((d) => d.day), ...this.forwardRuns(flow).map(startDay)];
-    return { days, firstDay: started.length > 0 ? started.reduce((a, b) => (a < b ? a : b)) : this.firstWholeDay };
+    const firstDay = started.length > 0 ? started.reduce((a, b) => (a < b ? a : b)) : this.firstWholeDay;
+    // The newest contingency is the one a streak can reach: the store answers for it alone.
+    const contingency = this.deps.store.contingencies.latest();
+    return { days, firstDay, held: contingency ? [contingency] : [] };
   }
 
   private passedSince(flow: SyncFlow, day: string): boolean {
