@@ -35,12 +35,18 @@ const AUTH_CODES = new Set([
   'ExpiredToken', 'UnrecognizedClientException', 'AuthorizationPermissionMismatch', 'Forbidden', 'Unauthorized',
 ]);
 
-/** Raised when bytes do not match what was promised (MD5, size): never retried blindly. */
-export class IntegrityError extends Error {
-  readonly failureClass = 'integrity';
-  constructor(message: string) {
+/** An error that knows its failure class: the R4 alert names it, and the retry policy reads it. */
+export class ClassifiedError extends Error {
+  constructor(readonly failureClass: FailureClass, message: string) {
     super(message);
-    this.name = 'IntegrityError';
+    this.name = new.target.name;
+  }
+}
+
+/** Raised when bytes do not match what was promised (MD5, size): never retried blindly. */
+export class IntegrityError extends ClassifiedError {
+  constructor(message: string) {
+    super('integrity', message);
   }
 }
 
@@ -48,29 +54,23 @@ export class IntegrityError extends Error {
  * A brake held: going on would risk the data the sync exists to protect (an empty source
  * beside a full destination, a mass delete, a listing that ended early). Never retried.
  */
-export class SafetyError extends Error {
-  readonly failureClass = 'safety';
+export class SafetyError extends ClassifiedError {
   constructor(message: string, readonly details: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'SafetyError';
+    super('safety', message);
   }
 }
 
 /** A write refused because the destination changed after the given time: never retried, never forced. */
-export class WriteConflictError extends Error {
-  readonly failureClass = 'conflict';
+export class WriteConflictError extends ClassifiedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'WriteConflictError';
+    super('conflict', message);
   }
 }
 
 /** A run past its deadline: it ends failed, class timeout, and is not retried. */
-export class DeadlineError extends Error {
-  readonly failureClass = 'timeout';
+export class DeadlineError extends ClassifiedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DeadlineError';
+    super('timeout', message);
   }
 }
 

@@ -59,7 +59,6 @@ const LIST_PAGE_SIZE = 1000;
 export class ListingOrderError extends SafetyError {
   constructor(listing: string, previous: string, key: string) {
     super(`listing of ${listing} went backwards at key "${key}" after "${previous}": it cannot be trusted to be complete; refusing to compare (nothing was deleted)`, { listing, previous, key });
-    this.name = 'ListingOrderError';
   }
 }
 

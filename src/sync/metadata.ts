@@ -95,12 +95,8 @@ export interface MetadataSyncSummary {
   behind?: boolean;
 }
 
-export class ChainError extends IntegrityError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ChainError';
-  }
-}
+/** An export that would leave a gap in the chain of incremental windows, or overlap it. */
+export class ChainError extends IntegrityError {}
 
 function plan(opts: MetadataSyncOptions, now: Date): { kind: ExportKind; from?: Date; to?: Date; exportTime?: Date } {
   const e = opts.export!;
