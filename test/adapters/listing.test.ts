@@ -4,17 +4,16 @@
  * it is told to, and the shared walk on its own.
  */
 import t from 'tap';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ContainerClient } from '@azure/storage-blob';
 import { S3ObjectStore } from '../../src/adapters/aws/s3.js';
 import { BlobObjectStore } from '../../src/adapters/azure/blob.js';
 import { ListingWalk } from '../../src/adapters/listing.js';
 import type { ObjectStore } from '../../src/core/ports.js';
 import { classifyFailure, SafetyError } from '../../src/core/retry.js';
-import { FaultSwitch, type Fault } from '../../lab/faults.js';
-import { startS3Front } from '../../lab/s3-front.js';
+import type { Fault } from '../../lab/faults.js';
 import type { ListingFault } from '../../lab/s3-listing.js';
-import { LAB_CREDENTIALS, startS3rver, tempDir } from '../lab/emulators.js';
+import { s3FrontOnly } from '../helpers/s3-front.js';
 
 async function listed(store: ObjectStore, pageSize: number): Promise<string[]> {
   const keys: string[] = [];
@@ -49,16 +48,7 @@ t.test('the walk', async (t) => {
 });
 
 t.test('S3: the lab front\'s listing faults each stop the walk with a SafetyError', async (t) => {
-  const upstreamDirectory = await tempDir(t, 's3rver');
-  const upstream = await startS3rver(t, upstreamDirectory);
-  const faults = new FaultSwitch();
-  const front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir: await tempDir(t, 's3front'), faults });
-  t.teardown(() => front.close());
-  const s3 = new S3Client({
-    endpoint: front.url, region: 'us-east-1', forcePathStyle: true, credentials: LAB_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  t.teardown(() => s3.destroy());
+  const { s3, faults } = await s3FrontOnly(t);
   const Bucket = 'listing-brakes';
   await s3.send(new CreateBucketCommand({ Bucket }));
   const keys = ['a', 'b', 'c', 'd', 'e'];

@@ -3,30 +3,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  S3Client, CreateBucketCommand, PutObjectCommand, DeleteObjectCommand, ListObjectsV2Command, ListObjectsCommand,
+  CreateBucketCommand, PutObjectCommand, DeleteObjectCommand, ListObjectsV2Command, ListObjectsCommand,
   type ListObjectsV2CommandInput, type ListObjectsCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { FaultSwitch, type Fault } from '../../lab/faults.js';
-import { startS3Front } from '../../lab/s3-front.js';
+import type { Fault } from '../../lab/faults.js';
 import { compareUtf8, type ListingFault } from '../../lab/s3-listing.js';
-import { LAB_CREDENTIALS, startS3rver, tempDir } from './emulators.js';
+import { s3FrontOnly } from '../helpers/s3-front.js';
 
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 // s3rver's own listing puts `a/b` before `a`; UTF-16 order puts 😀 before U+FF01.
 const KEYS = ['a', 'a/b', 'ab', 'a-c', 'a b', 'a+b', '日本', '日本/語.txt', 'é', '😀x', '\uFF01', 'z'];
 const SORTED = [...KEYS].sort(utf8Order);
 
-const upstreamDirectory = await tempDir(t, 's3rver');
-const upstream = await startS3rver(t, upstreamDirectory);
-const faults = new FaultSwitch();
-const front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir: await tempDir(t, 's3front'), faults });
-t.teardown(() => front.close());
-const s3 = new S3Client({
-  endpoint: front.url, region: 'us-east-1', forcePathStyle: true, credentials: LAB_CREDENTIALS,
-  requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-});
-t.teardown(() => s3.destroy());
+const { s3, faults, front, upstreamDirectory } = await s3FrontOnly(t);
 
 async function bucketWith(Bucket: string, keys: string[]): Promise<string> {
   await s3.send(new CreateBucketCommand({ Bucket }));
