@@ -47,12 +47,32 @@ async function until(url: string, id: string, done: (run: any) => boolean): Prom
   }
 }
 
-const gateOpen = (gate: string) => (run: any) => run.gates.some((g: any) => g.id === gate && g.status === 'pending') || ['failed', 'aborted', 'succeeded'].includes(run.status);
+/** A run that will not move again by itself. */
+const ended = (run: any) => ['succeeded', 'failed', 'aborted', 'compensated'].includes(run.status);
+/** A step failed: the live run waits at its failure gate (recover-<step>) for a person. */
+const failureGateOpen = (run: any) => run.gates.some((g: any) => g.kind === 'failure' && g.status === 'pending');
+const gateOpen = (gate: string) => (run: any) => run.gates.some((g: any) => g.id === gate && g.status === 'pending') || ended(run) || failureGateOpen(run);
+
+/** The site on the standby, as the daily sync leaves it: the smoke tests ask Azure's website for it. */
+async function syncSite(url: string): Promise<any> {
+  const started = await call(url, 'POST', '/api/v1/syncs/site/run', tokens.operator, {});
+  if (started.status !== 202) throw new Error(`the site sync did not start: ${JSON.stringify(started.body)}`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { body } = await call(url, 'GET', `/api/v1/syncs/${started.body.ids[0]}`, tokens.viewer);
+    if (body.status !== 'running') return body;
+    if (Date.now() > deadline) throw new Error(`the site sync did not end: ${JSON.stringify(body).slice(0, 1500)}`);
+    await sleep(100);
+  }
+}
 
 t.test('a killed service resumes the activation where it stopped; finished acts are not repeated', async (t) => {
   const first = await startService();
+  // Only the site was synced; uploads and metadata never were. (A restart no longer syncs every
+  // flow as a catch-up while the activation holds the contingency, so the test syncs it itself.)
+  t.equal((await syncSite(first.url)).status, 'succeeded', 'the site is on the standby');
   const refused = await call(first.url, 'POST', '/api/v1/activations', tokens['tech-lead'], { scenario: 'AWS region down', reason: 'resume test', confirm: true });
-  t.equal(refused.status, 409, 'nothing was ever synced: beyond the RPO');
+  t.equal(refused.status, 409, 'uploads and metadata were never synced: beyond the RPO');
   t.match(refused.body.message, /uploads has never been synced successfully.*beyond the 24 h RPO/);
   const started = await call(first.url, 'POST', '/api/v1/activations', tokens.cto, { scenario: 'AWS region down', reason: 'resume test', confirm: true, overrideRpo: 'the lab was never synced' });
   t.equal(started.status, 202);
@@ -70,7 +90,7 @@ t.test('a killed service resumes the activation where it stopped; finished acts 
   t.equal(resumed.status, 'awaiting-approval', 'the run went on after the restart');
   const gate = resumed.gates.find((g: any) => g.id === 'integrity');
   t.equal((await call(second.url, 'POST', `/api/v1/runs/${id}/approvals`, tokens[gate.role as 'cto'], { gate: 'integrity', decision: 'approve', reason: 'go on' })).status, 200);
-  const run = await until(second.url, id, (r) => ['succeeded', 'failed', 'aborted'].includes(r.status));
+  const run = await until(second.url, id, (r) => ended(r) || failureGateOpen(r));
   t.same(run.steps.filter((s: any) => s.status !== 'succeeded').map((s: any) => `${s.id}: ${s.result?.reason}`), []);
   t.equal(run.status, 'succeeded');
 
