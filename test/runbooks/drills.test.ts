@@ -7,6 +7,8 @@ import t, { type Test } from 'tap';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { UdpResolver } from '../../src/adapters/dns/resolver.js';
+import { toDocument } from '../../src/core/documents.js';
+import { IMAGES_SCHEMA } from '../contract/document-table.js';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, controlFor, labSdk } from '../contract/lab-adapters.js';
 import { startService, type ServiceClient } from '../helpers/service.js';
@@ -20,6 +22,8 @@ const service = await startService(t, lab);
 const { buckets } = lab.endpoints.aws.s3;
 const resolvers = lab.endpoints.dns.resolvers.map((r) => new UdpResolver(r));
 const names = ['www.drsentinel.test', 'api.drsentinel.test'];
+/** Reading runs and reports needs a token: a viewer's, as anyone following the drill would hold. */
+const asViewer = { authorization: `Bearer ${lab.endpoints.tokens.viewer}` };
 
 async function resolvedEverywhere(): Promise<string[]> {
   const answers = await Promise.all(names.flatMap((n) => resolvers.map(async (r) => (await r.resolve(n, 'A')).answers.join(','))));
@@ -45,10 +49,18 @@ async function snapshot() {
   };
 }
 
+type GateState = { id: string; status: string; kind?: string };
+
+/** A step of the live run failed: it waits at its failure gate (recover-<step>) for a person. */
+const failureGateOpen = (run: { gates: GateState[] }) => run.gates.some((g) => g.kind === 'failure' && g.status === 'pending');
+/** The run stopped short of `gate`: it ended, or a step failed. */
+const stoppedShort = (run: { status: string; gates: GateState[] }) => ['failed', 'aborted', 'compensated'].includes(run.status) || failureGateOpen(run);
+const gatePending = (gate: string) => (run: { status: string; gates: GateState[] }) => run.gates.some((g) => g.id === gate && g.status === 'pending') || stoppedShort(run);
+
 async function approveWhenAsked(t: Test, s: ServiceClient, id: string, gate: string, role: 'tech-lead' | 'cto', before?: () => Promise<void>) {
-  await s.until(`/api/v1/runs/${id}`, (run) => run.gates.some((g: { id: string; status: string }) => g.id === gate && g.status === 'pending') || ['failed', 'aborted'].includes(run.status), 600_000);
-  const run = (await s.call('GET', `/api/v1/runs/${id}`)).body;
-  if (run.status === 'failed') t.fail(`the run failed before gate ${gate}: ${JSON.stringify(run.steps.filter((x: { status: string }) => x.status === 'failed'))}`);
+  await s.until(`/api/v1/runs/${id}`, gatePending(gate), 600_000);
+  const run = (await s.call('GET', `/api/v1/runs/${id}`, 'viewer')).body;
+  if (stoppedShort(run)) t.fail(`the run stopped before gate ${gate} (${run.status}): ${JSON.stringify(run.steps.filter((x: { status: string }) => x.status === 'failed'))}`);
   await before?.();
   const answer = await s.call('POST', `/api/v1/runs/${id}/approvals`, role, { gate, decision: 'approve', reason: `drill: ${gate} approved` });
   t.equal(answer.status, 200, `gate ${gate} approved by the ${role}`);
@@ -102,7 +114,7 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
     const refused = await service.call('POST', `/api/v1/runs/${id}/approvals`, 'viewer', { gate: 'incident-commander', decision: 'approve', reason: 'not mine' });
     t.equal(refused.status, 403, 'a viewer cannot decide');
   });
-  await service.until(`/api/v1/runs/${id}`, (run) => run.gates.some((g: { id: string; status: string }) => g.id === 'integrity' && g.status === 'pending') || ['failed', 'aborted'].includes(run.status), 600_000);
+  await service.until(`/api/v1/runs/${id}`, gatePending('integrity'), 600_000);
   const notMine = await decideWithCli(id, 'integrity', 'viewer');
   t.equal(notMine.code, 2, 'a viewer\'s decision is refused');
   t.match(notMine.stderr, /the service refused \(403\)/);
@@ -118,8 +130,11 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
     await t.rejects(sdk.s3.send(new PutObjectCommand({ Bucket: buckets.uploads, Key: 'late.png', Body: 'x' })), { name: 'AccessDenied' }, 'uploads blocked on AWS');
     // Written on Azure during the contingency: an upload and its metadata.
     await sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).getBlockBlobClient('contingency/photo.png').upload('taken during the failover', 25);
-    const written = await adapters.tables.cosmos.bulkWrite([{ type: 'put', item: { imageId: { S: 'contingency-1' }, chunkIndex: { N: '0' }, content: { S: 'aGVsbG8=' } } }]);
-    t.equal(written.written, 1);
+    // As the Azure application writes it (lab/azure/function-host.ts): a plain document, not a forward copy of an AWS item.
+    const { cosmos } = lab.endpoints.azure;
+    const written = await sdk.cosmos.database(cosmos.database).container(cosmos.container).items
+      .upsert(toDocument({ imageId: { S: 'contingency-1' }, chunkIndex: { N: '0' }, content: { S: 'aGVsbG8=' } }, IMAGES_SCHEMA));
+    t.equal(written.statusCode, 201, 'the document was created on Azure');
 
     // Nothing undoes what the standby took in: the forward syncs are held.
     const byHand = await service.call('POST', '/api/v1/syncs/site/run', 'tech-lead', {});
@@ -138,14 +153,23 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   await service.until('/api/v1/readiness', (r) => r.contingency === null, 600_000);
   await sdk.blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads).getBlockBlobClient('after-cutback/late.png').upload('taken after the cutback', 22);
 
-  const run = await service.until(`/api/v1/runs/${id}`, (r) => !['running', 'awaiting-approval'].includes(r.status), 600_000);
-  const replay = await service.call('POST', `/api/v1/runs/${id}/approvals`, 'cto', { gate: 'cto-approval', decision: 'reject', reason: 'a replayed decision' });
+  const run = await service.until(`/api/v1/runs/${id}`, (r) => !['running', 'awaiting-approval'].includes(r.status) || failureGateOpen(r), 600_000);
+  const standing = /gate "cto-approval" of run \S+ was already decided: approve by demo-cto \(drill: cto-approval approved\); that decision stands/;
+  const contradicting = await service.call('POST', `/api/v1/runs/${id}/approvals`, 'cto', { gate: 'cto-approval', decision: 'reject', reason: 'a contradicting decision' });
+  t.equal(contradicting.status, 409, 'a decision contradicting the one that stands is refused');
+  t.match(contradicting.body, { error: 'conflict', message: standing }, 'naming the decision that stands');
+  const replay = await service.call('POST', `/api/v1/runs/${id}/approvals`, 'cto', { gate: 'cto-approval', decision: 'approve', reason: 'a replayed decision' });
   t.equal(replay.status, 200);
-  t.equal(replay.body.replayed, true, 'a second decision at a decided gate changes nothing');
-  t.equal(replay.body.run.gates.find((g: { id: string }) => g.id === 'cto-approval').status, 'approved');
+  t.equal(replay.body.replayed, true, 'the same decision again is a replay and changes nothing');
+  t.match(replay.body.run.gates.find((g: { id: string }) => g.id === 'cto-approval'), { status: 'approved', by: 'demo-cto', reason: 'drill: cto-approval approved' });
+  t.equal(replay.body.run.status, 'succeeded', 'the run is as it was');
   const lateReject = await decideWithCli(id, 'cto-approval', 'cto', 'reject');
   t.equal(lateReject.code, 1, 'a reject that came too late is not read as done');
-  t.match(lateReject.stdout, /^gate cto-approval approved by demo-cto: .* — decided before, and that decision stands$/m);
+  t.equal(lateReject.stdout, '', 'nothing is reported as decided');
+  t.match(lateReject.stderr, new RegExp(`the service refused \\(409\\): ${standing.source}`));
+  const sameAgain = await decideWithCli(id, 'cto-approval', 'cto');
+  t.equal(sameAgain.code, 0, sameAgain.stderr);
+  t.match(sameAgain.stdout, /^gate cto-approval approved by demo-cto: drill: cto-approval approved — decided before, the same way$/m, 'the same decision from the command line is a replay');
   const failed = run.steps.filter((s: { status: string }) => s.status !== 'succeeded');
   t.same(failed, [], 'every step succeeded');
   t.equal(run.status, 'succeeded');
@@ -162,10 +186,10 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   t.equal(await late.Body!.transformToString(), 'taken after the cutback', 'the upload made on Azure after the cutback reached S3 through the catch-up');
   t.match(await (await fetch(`${service.url}/metrics`)).text(), /^dr_contingency 0$/m, 'the contingency ended with the cutback');
 
-  const reports = (await service.call('GET', '/api/v1/reports')).body;
+  const reports = (await service.call('GET', '/api/v1/reports', 'viewer')).body;
   t.ok(JSON.stringify(reports).includes('post-rollback'), 'the post-rollback report was written');
   const postRollback = (reports.reports as Array<{ id: string; kind: string }>).find((r) => r.kind === 'post-rollback')!;
-  const postRollbackText = await (await fetch(`${service.url}/api/v1/reports/${postRollback.id}?format=md`)).text();
+  const postRollbackText = await (await fetch(`${service.url}/api/v1/reports/${postRollback.id}?format=md`, { headers: asViewer })).text();
   t.match(postRollbackText, /## Reverse passes\s+- Carry back to AWS what was written on Azure during the contingency \(R13\.1–2\): pass — uploads and metadata written during the contingency are back on AWS\s+- Once Azure has taken no write for 3 s, carry back what it took in after the first pass \(R13\.2\): pass/, 'the report lists both reverse passes');
   const readiness = (await service.call('GET', '/api/v1/readiness')).body;
   t.type(readiness.estimatedRtoSeconds, 'number', 'the drill measured an RTO');
@@ -186,7 +210,7 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   });
   t.equal(postIncident.status, 201);
   t.type(postIncident.body.rtoSeconds, 'number');
-  const text = await (await fetch(`${service.url}/api/v1/reports/${postIncident.body.reportId}?format=md`)).text();
+  const text = await (await fetch(`${service.url}/api/v1/reports/${postIncident.body.reportId}?format=md`, { headers: asViewer })).text();
   t.match(text, /## Root cause\s+a game day: AWS was declared down on purpose/);
 
   const audit = (await service.call('GET', '/api/v1/audit?limit=1000', 'viewer')).body;
