@@ -92,6 +92,7 @@ const Aws = Type.Object(
         endpoint: Type.Optional(Url),
         table: Type.String({ minLength: 3 }),
         tableArn: Type.Optional(Type.String()),
+        updatedAttribute: Type.Optional(Type.String({ minLength: 1, description: "the item attribute holding its last write time (ISO text, epoch seconds or milliseconds): a reverse conflict shows AWS's time from it" })),
       },
       { additionalProperties: false },
     ),
@@ -243,6 +244,10 @@ const Sync = Type.Object(
     maxDeleteRatio: Ratio(0.25, 'a run that would delete more than this share of the destination (and more than maxDeleteMinimum) deletes nothing'),
     maxDeleteMinimum: Type.Integer({ minimum: 0, default: 10, description: 'deletes up to this many always pass the mass-delete brake' }),
     requestTimeoutSeconds: Positive(60, 'every outbound call (connect, request, a stalled body) gives up after this many seconds'),
+    reverseConflicts: Type.Union([Type.Literal('fail'), Type.Literal('keep-aws')], {
+      default: 'fail',
+      description: "a reverse write that would overwrite what AWS changed after the contingency began is never made; fail: such a conflict fails the run, class conflict; keep-aws: AWS's version stays and the run passes, the conflicts still reported",
+    }),
     runDeadlineHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a run still going after this many hours ends failed, class timeout (default: twice windowHours)' })),
   },
   { additionalProperties: false, default: {} },

@@ -5,6 +5,20 @@
  * and MD5, and — in mirror mode only — objects gone from the source deleted, but only after
  * a pass without a single error and within the delete brakes (deleteVerdict). Copy mode never
  * deletes.
+ *
+ * The way back (Azure → AWS, `conflictsSince`: when the contingency began) writes into
+ * production, so every write is conditional and nothing AWS changed during the contingency is
+ * overwritten:
+ *
+ * - an object only on Azure is put on condition that AWS still holds none (If-None-Match: *);
+ * - Azure's forward copy of an AWS version (it carries the fingerprint) holds nothing Azure
+ *   wrote: AWS's version stands, whatever AWS did to it since (changed, deleted);
+ * - Azure's own version goes over AWS's on condition that AWS still holds the version read
+ *   (If-Match), when that version is older than the contingency or our own earlier copy (the
+ *   catch-up pass after a first one);
+ * - anything else — AWS wrote the object after the contingency began, or deleted it, or a
+ *   condition refused at write time — is a conflict: not written, named by key with both
+ *   versions' times, and counted. The caller decides what conflicts do to the run (`conflicts`).
  */
 import { createWriteStream, createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,16 +26,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
-import type { ObjectInfo, ObjectStore } from '../core/ports.js';
-import { classifyFailure, withRetry, type FailureClass, type RetryPolicy } from '../core/retry.js';
+import type { ObjectInfo, ObjectStore, PutOptions } from '../core/ports.js';
+import { classifyFailure, withRetry, WriteConflictError, type FailureClass, type RetryPolicy } from '../core/retry.js';
 import { describeError } from '../core/result.js';
 import { walkStores } from './merge.js';
+import type { ConflictPolicy } from './metadata-reverse.js';
 import { Pool } from './pool.js';
 
 /** User-metadata name under which the destination remembers which source version it holds. */
 export const FINGERPRINT_KEY = 'drsentinel_fingerprint';
 
 export type SyncMode = 'mirror' | 'copy';
+
+/** What a put of the way back is conditional on (none elsewhere). */
+type WriteCondition = Pick<PutOptions, 'ifMatch' | 'ifNoneMatch'>;
 
 export interface ObjectSyncOptions {
   flow: string;
@@ -39,6 +57,16 @@ export interface ObjectSyncOptions {
   maxNamed?: number;
   /** Mirror mode: the delete brakes (sync.maxDeleteRatio, sync.maxDeleteMinimum, --allow-deletes). */
   deletes?: DeleteLimits;
+  /** Copy mode from Azure back to AWS: when the contingency began. Writes become conditional (see above). */
+  conflictsSince?: Date;
+  /** With conflictsSince, default `fail`: how the caller resolves the conflicts, recorded in the summary. */
+  conflicts?: ConflictPolicy;
+  /**
+   * With conflictsSince: each key whose object is left as AWS holds it though Azure's differs (a
+   * conflict, or a forward copy AWS has since changed). Unbounded, unlike the summary's names:
+   * a verification must leave out every one of them.
+   */
+  onLeftToAws?: (key: string) => void;
 }
 
 export interface DeleteLimits {
@@ -103,6 +131,23 @@ export interface NamedProblem {
   failureClass?: FailureClass;
 }
 
+/** A write the way back did not make, because AWS's version is not the one Azure's replaces. */
+export interface ObjectConflict {
+  key: string;
+  /** When Azure last wrote its version, ISO 8601. */
+  azureTime: string;
+  /** When AWS last wrote its version; absent when AWS no longer holds one. */
+  awsTime?: string;
+  reason: string;
+}
+
+export interface ObjectConflictReport {
+  count: number;
+  /** The first conflicts met, at most `maxNamed`. */
+  first: ObjectConflict[];
+  resolution: ConflictPolicy;
+}
+
 export interface ObjectSyncSummary {
   flow: string;
   mode: SyncMode;
@@ -127,6 +172,10 @@ export interface ObjectSyncSummary {
   brake?: DeleteBrake;
   /** Mirror mode: deletes a brake would have held went through on the explicit override. */
   deletesAllowed?: true;
+  /** The way back: Azure's forward copies of AWS versions AWS has since changed or deleted; AWS's versions stand. */
+  unchangedOnAzure?: number;
+  /** The way back: the writes not made. */
+  conflicts?: ObjectConflictReport;
 }
 
 /**
@@ -180,6 +229,9 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
     seen: 0, unchanged: 0, copied: 0, copiedBytes: 0, deleted: 0, keptAtDestination: 0, deletionsWithheld: 0,
     failed: 0, rejected: 0, failures: [], rejections: [], retries: 0, durationMs: 0,
   };
+  const since = opts.conflictsSince;
+  const conflicts: ObjectConflictReport | undefined = since && { count: 0, first: [], resolution: opts.conflicts ?? 'fail' };
+  if (conflicts) Object.assign(summary, { unchangedOnAzure: 0, conflicts });
   let plannedBytes = 0;
   let listingDone = false;
   let phase: ObjectSyncProgress['phase'] = 'comparing';
@@ -203,7 +255,7 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
     report();
   };
 
-  const copy = async (key: string) => {
+  const copy = async (key: string, condition: WriteCondition) => {
     await withRetry(
       async () => {
         const { info, body } = await source.get(key, signal);
@@ -214,7 +266,7 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
           .put(key, body, {
             size: info.size, contentType: info.contentType, cacheControl: info.cacheControl,
             contentEncoding: info.contentEncoding, contentDisposition: info.contentDisposition,
-            metadata, md5: info.md5, signal,
+            metadata, md5: info.md5, ...condition, signal,
           })
           .catch((err: unknown) => {
             // A put that gave up mid-body leaves the source response unread: release its socket
@@ -241,7 +293,7 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
   // What the destination held before this run: the base of the mass-delete brake.
   let destinationCount = 0;
 
-  const planCopy = async (item: ObjectInfo) => {
+  const planCopy = async (item: ObjectInfo, condition: WriteCondition = {}) => {
     const rejection = destination.rejectKey(item.key);
     if (rejection) {
       summary.rejected++;
@@ -249,7 +301,48 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
       return;
     }
     plannedBytes += item.size;
-    await transfers.submit(() => copy(item.key).catch((err) => recordFailure(item.key, err)));
+    await transfers.submit(() => copy(item.key, condition).catch((err) => onCopyError(item, err)));
+  };
+
+  // A refused condition is a conflict, not a failure — unless it refused the retry of a put of
+  // ours whose answer was lost: then AWS holds exactly the version we wrote.
+  const onCopyError = async (src: ObjectInfo, error: unknown) => {
+    if (!(error instanceof WriteConflictError) || !since) return recordFailure(src.key, error);
+    const now = await withRetry(() => destination.head(src.key, signal), { policy: opts.retry, signal }).catch(() => undefined);
+    if (now && isCurrent(src, now)) {
+      summary.copied++;
+      summary.copiedBytes += src.size;
+    } else conflict(src, now, error.message);
+  };
+
+  const leaveToAws = (key: string) => opts.onLeftToAws?.(key);
+
+  const conflict = (src: ObjectInfo, dst: ObjectInfo | undefined, reason: string) => {
+    conflicts!.count++;
+    if (conflicts!.first.length < maxNamed) {
+      conflicts!.first.push({ key: src.key, azureTime: src.lastModified.toISOString(), ...(dst ? { awsTime: dst.lastModified.toISOString() } : {}), reason });
+    }
+    leaveToAws(src.key);
+    report();
+  };
+
+  // S3 keeps whole seconds: a write in the contingency's first second must not read as older.
+  const sinceMs = since && Math.floor(since.getTime() / 1000) * 1000;
+  const writtenSince = (dst: ObjectInfo) => sinceMs !== undefined && dst.lastModified.getTime() >= sinceMs;
+  // Our own copy of an Azure version (the catch-up after a first pass) carries the fingerprint.
+  const changedOnAws = (dst: ObjectInfo) => writtenSince(dst) && dst.metadata[FINGERPRINT_KEY] === undefined;
+
+  /** The way back for an object AWS does not hold current (`dst`: what it holds, if anything; `listed`: it held one at listing). */
+  const carryBack = async (src: ObjectInfo, dst: ObjectInfo | undefined, listed: boolean) => {
+    if (src.metadata[FINGERPRINT_KEY] !== undefined) {
+      summary.unchangedOnAzure!++;
+      return leaveToAws(src.key);
+    }
+    const after = `after ${since!.toISOString()}`;
+    if (!dst) return listed ? conflict(src, undefined, `deleted on AWS ${after}`) : planCopy(src, { ifNoneMatch: '*' });
+    if (changedOnAws(dst)) return conflict(src, dst, `changed on AWS ${after}`);
+    if (!dst.etag) return recordFailure(src.key, new Error(`${destination.name} gave no ETag for ${src.key}: it cannot be written on condition`));
+    await planCopy(src, { ifMatch: dst.etag });
   };
 
   // Current when the destination remembers this source version — or, on a way back, when the
@@ -257,21 +350,28 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
   const isCurrent = (src: ObjectInfo, dst: ObjectInfo) =>
     dst.size === src.size && (dst.metadata[FINGERPRINT_KEY] === fingerprintOf(src) || src.metadata[FINGERPRINT_KEY] === fingerprintOf(dst));
 
+  /** An object whose destination is known: current, or copied (on the way back, by its rules). */
+  const settle = async (src: ObjectInfo, dst: ObjectInfo | undefined, listed: boolean) => {
+    if (dst && isCurrent(src, dst)) return void summary.unchanged++;
+    if (since) return carryBack(src, dst, listed);
+    await planCopy(src);
+  };
+
   const onMatch = async (src: ObjectInfo, dst: ObjectInfo) => {
     if (isCurrent(src, dst)) return void summary.unchanged++;
-    if (dst.size === src.size && dst.metadata[FINGERPRINT_KEY] === undefined && !destination.listsMetadata) {
-      // The listing carries no metadata: the fingerprint must be read object by object.
-      return checkers.submit(async () => {
-        try {
-          const head = await withRetry(() => destination.head(dst.key, signal), { policy: opts.retry, signal });
-          if (head && isCurrent(src, head)) summary.unchanged++;
-          else await planCopy(src);
-        } catch (err) {
-          recordFailure(src.key, err);
-        }
-      });
-    }
-    await planCopy(src);
+    // The listing carries no metadata: the fingerprint must be read object by object where the
+    // size says the copy may be current, and on the way back where it tells our own earlier
+    // copy from a change AWS made during the contingency.
+    const unread = dst.metadata[FINGERPRINT_KEY] === undefined && !destination.listsMetadata;
+    if (!unread || (dst.size !== src.size && !writtenSince(dst))) return settle(src, dst, true);
+    return checkers.submit(async () => {
+      try {
+        const head = await withRetry(() => destination.head(dst.key, signal), { policy: opts.retry, signal });
+        await settle(src, head, true);
+      } catch (err) {
+        recordFailure(src.key, err);
+      }
+    });
   };
 
   const onDestinationOnly = async (dst: ObjectInfo) => {
@@ -287,7 +387,7 @@ export async function syncObjects(opts: ObjectSyncOptions): Promise<ObjectSyncSu
       if (pair.kind === 'destination-only') return onDestinationOnly(pair.destination);
       summary.seen++;
       if (summary.seen % 500 === 0) report();
-      if (pair.kind === 'source-only') await planCopy(pair.source);
+      if (pair.kind === 'source-only') await settle(pair.source, undefined, false);
       else await onMatch(pair.source, pair.destination);
     }, { signal, prefix: opts.prefix });
     listingDone = true;

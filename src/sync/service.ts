@@ -6,12 +6,15 @@
  *   site      S3 site bucket  → Blob $web        mirror, verified by count, bytes and pages (R1)
  *   uploads   S3 uploads      → Blob uploads     copy, verified by the latest-N MD5 sample (R2)
  *   metadata  DynamoDB        → Cosmos           export chain, verified by count + hashes (R3)
- * and with `reverse` (rollback, R13.2) the same engines from Azure back to AWS, never deleting.
+ * and with `reverse` (rollback, R13.2) the same engines from Azure back to AWS, never deleting
+ * and never overwriting what AWS changed after the contingency began: such a conflict fails the
+ * run, class conflict, unless sync.reverseConflicts is keep-aws.
  */
 import { join } from 'node:path';
 import type { Adapters } from '../adapters/index.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { ObjectStore } from '../core/ports.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { allowRequests } from '../core/listeners.js';
 import { describeError, type Outcome } from '../core/result.js';
@@ -19,7 +22,7 @@ import { classifyFailure, DeadlineError, type FailureClass } from '../core/retry
 import type { Metrics } from '../metrics.js';
 import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
 import { syncMetadata, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
-import { syncMetadataReverse } from './metadata-reverse.js';
+import { syncMetadataReverse, type ConflictPolicy } from './metadata-reverse.js';
 import { syncObjects, type ObjectSyncSummary } from './objects.js';
 import { verifyLatestSample, verifyMirror } from './verify.js';
 
@@ -27,7 +30,10 @@ export const FLOWS: readonly SyncFlow[] = ['site', 'uploads', 'metadata'];
 
 export interface SyncRequest {
   reverse?: boolean;
-  /** Reverse metadata only: carry back what changed since then (default: the last verified forward import). */
+  /**
+   * Reverse runs. Metadata: carry back what changed since then (default: the last verified
+   * forward import). Objects, when no contingency is recorded: what AWS wrote since then is not overwritten.
+   */
   since?: Date;
   /** Lets a mirror or full import delete past the brakes (an empty source, a mass delete): a person said so. */
   allowDeletes?: boolean;
@@ -55,6 +61,49 @@ interface Outcomes {
   metadata?: MetadataSyncSummary;
   verification: Outcome;
   verifiedThrough?: string;
+  /** Reverse runs: the writes not made because AWS changed the object or item during the contingency. */
+  conflicts?: Conflicts;
+}
+
+interface Conflicts {
+  /** `object` or `item`. */
+  noun: string;
+  count: number;
+  /** The first few, as the run's error names them. */
+  keys: string[];
+  resolution: ConflictPolicy;
+}
+
+/** Keys a failed run's error names. */
+const CONFLICTS_NAMED = 5;
+
+function conflictsOf<K>(report: { count: number; first: { key: K }[]; resolution: ConflictPolicy } | undefined, noun: string, name: (key: K) => string): Conflicts | undefined {
+  return report && { noun, count: report.count, keys: report.first.slice(0, CONFLICTS_NAMED).map((c) => name(c.key)), resolution: report.resolution };
+}
+
+/** Why conflicts fail the run, or undefined when there are none or AWS's versions were meant to stand. */
+function conflictError(conflicts: Conflicts | undefined): string | undefined {
+  if (!conflicts || conflicts.count === 0 || conflicts.resolution !== 'fail') return undefined;
+  const { noun, count, keys } = conflicts;
+  const more = count > keys.length ? ', …' : '';
+  return `${count} ${count === 1 ? noun : `${noun}s`} changed on AWS after the contingency began, not overwritten (${keys.join(', ')}${more}); ` +
+    "sync.reverseConflicts: keep-aws lets AWS's versions stand";
+}
+
+/** The store as a verification sees it: without the keys a reverse run left as AWS holds them, on purpose. */
+function listingWithout(store: ObjectStore, keys: ReadonlySet<string>): ObjectStore {
+  if (keys.size === 0) return store;
+  return {
+    name: store.name, keyOrder: store.keyOrder, listsMetadata: store.listsMetadata,
+    rejectKey: (key) => store.rejectKey(key),
+    list: async function* (opts) {
+      for await (const info of store.list(opts)) if (!keys.has(info.key)) yield info;
+    },
+    head: (key, signal) => store.head(key, signal),
+    get: (key, signal) => store.get(key, signal),
+    put: (key, body, opts) => store.put(key, body, opts),
+    delete: (key, signal) => store.delete(key, signal),
+  };
 }
 
 const PERSIST_EVERY_MS = 1000;
@@ -201,12 +250,14 @@ export class SyncService {
     try {
       const outcome = await this.flow(run, request, onProgress, deadline.signal);
       const brake = outcome.transfer?.brake ?? outcome.metadata?.brake;
+      const conflicted = conflictError(outcome.conflicts);
       // A key the destination cannot hold is a copy that did not happen: the run is not a success.
       const transferFailures = (outcome.transfer?.failed ?? 0) + (outcome.transfer?.rejected ?? 0);
-      status = outcome.verification.status === 'pass' && transferFailures === 0 && !brake ? 'succeeded' : 'failed';
+      status = outcome.verification.status === 'pass' && transferFailures === 0 && !brake && !conflicted ? 'succeeded' : 'failed';
       summary = { transfer: outcome.transfer, metadata: outcome.metadata, verification: outcome.verification };
-      if (brake) summary.error = brake.reason;
-      if (status === 'failed') summary.failureClass = brake ? 'safety' : failureClassOf(outcome);
+      const error = brake?.reason ?? conflicted;
+      if (error) summary.error = error;
+      if (status === 'failed') summary.failureClass = brake ? 'safety' : conflicted ? 'conflict' : failureClassOf(outcome);
       verifiedThrough = status === 'succeeded' ? outcome.verifiedThrough : undefined;
       // The dr_sync_* series describe the forward flows that keep the standby ready.
       if (!run.reverse) this.project(run.flow, outcome);
@@ -269,6 +320,20 @@ export class SyncService {
     return { signal, expired: () => expiry.signal.aborted, clear: () => clearTimeout(timer) };
   }
 
+  /**
+   * Since when AWS's writes are its own, for the objects' way back: the contingency's start,
+   * else the `since` asked for, else the flow's last verified forward run (AWS's writes after it
+   * never reached Azure). The newest contingency wins over a `since`: the catch-up pass asks
+   * from its first pass's start, yet AWS's writes before that are still AWS's.
+   */
+  private conflictsSince(flow: SyncFlow, request: SyncRequest): Date {
+    const held = this.deps.store.contingencies.latest()?.since;
+    const lastForward = this.deps.store.syncs.lastSuccess(flow)?.startedAt;
+    const since = held ?? request.since ?? lastForward;
+    if (since === undefined) throw new Error(`the reverse ${flow} sync needs a starting time (--since): no contingency is recorded and no forward ${flow} sync has been verified`);
+    return new Date(since);
+  }
+
   private project(flow: SyncFlow, outcome: Outcomes): void {
     const { metrics } = this.deps;
     const t = outcome.transfer;
@@ -301,12 +366,16 @@ export class SyncService {
         ? (run.reverse ? [o.azureSite, o.awsSite] : [o.awsSite, o.azureSite])
         : (run.reverse ? [o.azureUploads, o.awsUploads] : [o.awsUploads, o.azureUploads]);
       const mode = run.flow === 'site' && !run.reverse ? 'mirror' : 'copy';
-      const transfer = await syncObjects({ flow: run.flow, mode, source, destination, deletes, ...objects });
+      const leftToAws = new Set<string>();
+      const wayBack = run.reverse
+        ? { conflictsSince: this.conflictsSince(run.flow, request), conflicts: config.sync.reverseConflicts, onLeftToAws: (key: string) => void leftToAws.add(key) }
+        : {};
+      const transfer = await syncObjects({ flow: run.flow, mode, source, destination, deletes, ...wayBack, ...objects });
       onProgress({ phase: 'verifying' });
       const verification = mode === 'mirror'
         ? await verifyMirror({ source, destination, websiteUrl: config.azure.blob.websiteUrl, concurrency: config.sync.checkers, signal })
-        : await verifyLatestSample({ source, destination, sampleSize: config.sync.uploadsSampleSize, signal });
-      return { transfer, verification, verifiedThrough: startedAt };
+        : await verifyLatestSample({ source: listingWithout(source, leftToAws), destination, sampleSize: config.sync.uploadsSampleSize, signal });
+      return { transfer, verification, verifiedThrough: startedAt, conflicts: conflictsOf(transfer.conflicts, 'object', (key) => key) };
     }
 
     const quarantineFile = join(config.service.stateDir, 'quarantine', `${run.id}.jsonl`);
@@ -316,8 +385,11 @@ export class SyncService {
       const since = request.since ?? (previous?.chain ? new Date(previous.chain.through) : undefined);
       if (!since) throw new Error('the reverse metadata sync needs a starting time (--since): no forward import has been verified yet');
       const schema = await adapters.tables.dynamodb.keySchema(signal);
-      const metadata = await syncMetadataReverse({ source: adapters.tables.cosmos, destination: adapters.tables.dynamodb, schema, since, ...tuning });
-      return { metadata, verification: metadata.verification };
+      const metadata = await syncMetadataReverse({
+        source: adapters.tables.cosmos, destination: adapters.tables.dynamodb, schema, since,
+        conflicts: config.sync.reverseConflicts, updatedAttribute: config.aws.dynamodb.updatedAttribute, ...tuning,
+      });
+      return { metadata, verification: metadata.verification, conflicts: conflictsOf(metadata.conflicts, 'item', (key) => JSON.stringify(key)) };
     }
     const chain: ChainPoint | undefined = previous?.chain;
     const metadata = await syncMetadata({

@@ -11,7 +11,13 @@ import { documentId, partitionKeyPath, SOURCE_FIELD, toDocument, type CosmosDocu
 import type { AttributeValue, Item, KeySchema } from '../../src/core/items.js';
 import type { DocumentTable } from '../../src/core/ports.js';
 import { syncMetadata } from '../../src/sync/metadata.js';
-import { syncMetadataReverse } from '../../src/sync/metadata-reverse.js';
+import { syncMetadataReverse, type ReverseMetadataSummary } from '../../src/sync/metadata-reverse.js';
+import { SyncService, type SyncRequest } from '../../src/sync/service.js';
+import { buildAdapters } from '../../src/adapters/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createMetrics } from '../../src/metrics.js';
+import { openStore } from '../../src/store/index.js';
 import { EVERY_TYPE, IMAGES_SCHEMA } from '../contract/document-table.js';
 import { adaptersFor, freshName, labSdk } from '../contract/lab-adapters.js';
 import { withLab } from '../helpers/lab.js';
@@ -24,6 +30,12 @@ const database = sdk.cosmos.database(lab.endpoints.azure.cosmos.database);
 
 /** A fresh, empty DynamoDB table with this schema (the images one by default), and the adapter over it. */
 async function freshDynamo(t: Test, schema: KeySchema = IMAGES_SCHEMA): Promise<DocumentTable> {
+  const name = await createTable(schema);
+  return adaptersFor(t, lab, (c) => void (c.aws.dynamodb.table = name)).tables.dynamodb;
+}
+
+/** A fresh, empty DynamoDB table with this schema; its name. */
+async function createTable(schema: KeySchema): Promise<string> {
   const name = freshName('reverse-');
   const keys = schema.rangeKey ? [schema.hashKey, schema.rangeKey] : [schema.hashKey];
   await sdk.dynamodb.send(new CreateTableCommand({
@@ -34,7 +46,7 @@ async function freshDynamo(t: Test, schema: KeySchema = IMAGES_SCHEMA): Promise<
   }));
   // dynalite turns a new table ACTIVE on a timer.
   while ((await sdk.dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') await sleep(20);
-  return adaptersFor(t, lab, (c) => void (c.aws.dynamodb.table = name)).tables.dynamodb;
+  return name;
 }
 
 interface Azure {
@@ -278,4 +290,52 @@ t.test('the longest keys DynamoDB accepts reach Cosmos and come back exactly; ke
   t.equal(back.verification.status, 'pass', back.verification.reason);
   t.equal(back.import.written, 3);
   for (const f of items) t.strictSame(await dynamo.get(f('')), f('azure'), 'exact, key and all');
+});
+
+/** A SyncService on this table and container, its conflicts resolved as told, AWS's write time in `updatedAt`. */
+function syncService(t: Test, table: string, container: string, reverseConflicts: Config['sync']['reverseConflicts']) {
+  const config = structuredClone(loadConfig(lab.configFile).config);
+  Object.assign(config.aws.dynamodb, { table, updatedAttribute: 'updatedAt' });
+  config.azure.cosmos.container = container;
+  Object.assign(config.sync, { reverseConflicts, metadataExport: 'scan', metadataSampleRatio: 1 });
+  config.service.stateDir = join(work, freshName('state-'));
+  const adapters = buildAdapters(config);
+  const store = openStore(join(config.service.stateDir, 'drsentinel.db'));
+  const syncs = new SyncService({ config, adapters, store, metrics: createMetrics(), clock: systemClock, log: () => {} });
+  t.teardown(async () => {
+    await syncs.close();
+    adapters.close();
+    store.close();
+  });
+  return (request: SyncRequest) => syncs.wait(syncs.start('metadata', request).id);
+}
+
+t.test('a reverse run with a conflict fails, class conflict, naming the item with the time aws.dynamodb.updatedAttribute holds; keep-aws passes', async (t) => {
+  const table = await createTable(IMAGES_SCHEMA);
+  const azure = await freshCosmos(t);
+  const dynamo = adaptersFor(t, lab, (c) => void (c.aws.dynamodb.table = table)).tables.dynamodb;
+  const row = (i: number, v: string, updatedAt = '2026-01-01T00:00:00.000Z'): Item => ({ imageId: { S: 'svc' }, chunkIndex: { N: String(i) }, v: { S: v }, updatedAt: { S: updatedAt } });
+  const onAws = '2026-06-01T12:00:00.000Z';
+  await dynamo.bulkWrite([1, 2].map((i) => ({ type: 'put' as const, item: row(i, 'before') })));
+  const run = syncService(t, table, azure.container.id, 'fail');
+  const forwardRun = await run({});
+  t.equal(forwardRun.status, 'succeeded', String(forwardRun.summary.error));
+  const since = await failover();
+  // 1 edited on Azure alone; 2 edited on both sides.
+  for (const i of [1, 2]) await editInAzure(azure, row(i, 'azure'));
+  await dynamo.bulkWrite([{ type: 'put', item: row(2, 'aws', onAws) }]);
+
+  const back = await run({ reverse: true, since });
+  t.equal(back.status, 'failed');
+  t.equal(back.summary.failureClass, 'conflict');
+  t.match(back.summary.error, /^1 item changed on AWS after the contingency began, not overwritten \(\{"imageId":\{"S":"svc"\},"chunkIndex":\{"N":"2"\}\}\); sync\.reverseConflicts: keep-aws/);
+  const conflicts = (back.summary.metadata as ReverseMetadataSummary).conflicts;
+  t.match(conflicts, { count: 1, resolution: 'fail', first: [{ key: keyOf(row(2, '')), awsTime: onAws }] });
+  const value = async (i: number) => ((await dynamo.get(keyOf(row(i, ''))))?.v as { S: string } | undefined)?.S;
+  t.strictSame([await value(1), await value(2)], ['azure', 'aws'], "Azure's change went back; AWS's stands");
+
+  const kept = await syncService(t, table, azure.container.id, 'keep-aws')({ reverse: true, since });
+  t.equal(kept.status, 'succeeded', String((kept.summary.verification as { reason?: string }).reason));
+  t.notOk(kept.summary.failureClass);
+  t.match((kept.summary.metadata as ReverseMetadataSummary).conflicts, { count: 1, resolution: 'keep-aws' }, 'still reported');
 });

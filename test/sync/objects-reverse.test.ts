@@ -1,0 +1,160 @@
+/**
+ * The objects' way back (Azure → AWS) against the lab twin, whose S3 front holds If-Match and
+ * If-None-Match as S3 does: what AWS changed after the contingency began is never overwritten
+ * but named by key with both times and counted, and the run fails, class conflict, unless
+ * sync.reverseConflicts is keep-aws; what Azure created or changed alone goes back; Azure's
+ * forward copies hold nothing of Azure's, so AWS's changes and deletes stand; the catch-up pass
+ * knows our own first copies from AWS's writes.
+ */
+import t, { type Test } from 'tap';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { buildAdapters } from '../../src/adapters/index.js';
+import { readSmall } from '../../src/adapters/digest.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { systemClock } from '../../src/core/clock.js';
+import type { ObjectStore } from '../../src/core/ports.js';
+import { createMetrics } from '../../src/metrics.js';
+import { openStore } from '../../src/store/index.js';
+import type { SyncRunRecord } from '../../src/store/types.js';
+import { syncObjects, type ObjectSyncSummary } from '../../src/sync/objects.js';
+import { SyncService } from '../../src/sync/service.js';
+import { freshName, labSdk } from '../contract/lab-adapters.js';
+import { withLab } from '../helpers/lab.js';
+
+t.setTimeout(600_000);
+const lab = await withLab(t, { empty: true });
+const sdk = labSdk(t, lab);
+
+/** A SyncService on a fresh uploads bucket and container, with a store of its own. */
+async function setUp(t: Test, reverseConflicts: Config['sync']['reverseConflicts']) {
+  const bucket = freshName('reverse-');
+  const container = freshName('reverse-');
+  await sdk.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await sdk.blob.getContainerClient(container).create();
+  const config = structuredClone(loadConfig(lab.configFile).config);
+  config.aws.s3.buckets.uploads = bucket;
+  config.azure.blob.containers.uploads = container;
+  config.sync.reverseConflicts = reverseConflicts;
+  const adapters = buildAdapters(config);
+  const store = openStore(join(t.testdir(), 'drsentinel.db'));
+  const syncs = new SyncService({ config, adapters, store, metrics: createMetrics(), clock: systemClock, log: () => {} });
+  t.teardown(async () => {
+    await syncs.close();
+    adapters.close();
+    store.close();
+  });
+  const s3 = {
+    put: (key: string, body: string) => sdk.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
+    delete: (key: string) => sdk.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    text: async (key: string) => (await readSmall((await sdk.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as NodeJS.ReadableStream)).toString(),
+    head: (key: string) => sdk.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+    exists: (key: string) => sdk.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, () => false),
+  };
+  const blob = {
+    put: (key: string, body: string) => sdk.blob.getContainerClient(container).getBlockBlobClient(key).upload(body, Buffer.byteLength(body)),
+  };
+  const run = async (reverse: boolean): Promise<SyncRunRecord> => syncs.wait(syncs.start('uploads', { reverse }).id);
+  return { adapters, store, s3, blob, run };
+}
+
+const transferOf = (run: SyncRunRecord) => run.summary.transfer as ObjectSyncSummary;
+const why = (run: SyncRunRecord) => JSON.stringify({ error: run.summary.error, verification: (run.summary.verification as { reason?: string } | undefined)?.reason });
+
+/**
+ * Five objects on AWS copied forward; then the contingency begins and, a second later (S3 keeps
+ * whole seconds, so a write in the same second as its start counts as during it): Azure changes one alone, both sides change one, AWS changes one alone and
+ * deletes one, Azure creates one.
+ */
+async function contingency(env: Awaited<ReturnType<typeof setUp>>) {
+  const { s3, blob, store, run } = env;
+  for (const key of ['same.txt', 'azure-changed.txt', 'both-changed.txt', 'aws-changed.txt', 'aws-deleted.txt']) await s3.put(key, `AWS before: ${key}`);
+  const forward = await run(false);
+  if (forward.status !== 'succeeded') throw new Error(`the forward run failed: ${why(forward)}`);
+  // A write in the contingency's first second counts as during it: keep the seconds apart.
+  await sleep(1100);
+  const began = new Date(store.contingencies.begin('activation-1', 'activation').since);
+  await sleep(1100);
+  await blob.put('azure-changed.txt', 'Azure during: azure-changed.txt');
+  await blob.put('both-changed.txt', 'Azure during: both-changed.txt');
+  await blob.put('azure-new.txt', 'Azure during: a new upload');
+  await s3.put('both-changed.txt', 'AWS during: both-changed.txt, a longer body');
+  await s3.put('aws-changed.txt', 'AWS during: aws-changed.txt');
+  await s3.delete('aws-deleted.txt');
+  return began;
+}
+
+t.test('a conflict fails the run, class conflict: AWS keeps its version, named with both times; the rest goes back', async (t) => {
+  const env = await setUp(t, 'fail');
+  const began = await contingency(env);
+  const { s3 } = env;
+  const back = await env.run(true);
+  t.equal(back.status, 'failed', why(back));
+  t.equal(back.summary.failureClass, 'conflict');
+  t.match(back.summary.error, /^1 object changed on AWS after the contingency began, not overwritten \(both-changed\.txt\); sync\.reverseConflicts: keep-aws/);
+  const transfer = transferOf(back);
+  t.equal(transfer.conflicts?.count, 1);
+  t.equal(transfer.conflicts?.resolution, 'fail');
+  const [conflict] = transfer.conflicts!.first;
+  t.match(conflict, { key: 'both-changed.txt', reason: `changed on AWS after ${began.toISOString()}` });
+  t.ok(Date.parse(conflict!.azureTime) >= Date.parse(began.toISOString()) - 1000, `Azure's time ${conflict!.azureTime}`);
+  t.equal(conflict!.awsTime, (await s3.head('both-changed.txt')).LastModified!.toISOString(), "AWS's time is its version's");
+  t.equal(await s3.text('both-changed.txt'), 'AWS during: both-changed.txt, a longer body', "AWS's version is not overwritten");
+
+  t.equal(await s3.text('azure-changed.txt'), 'Azure during: azure-changed.txt', 'changed on Azure alone: written over the version AWS kept');
+  t.equal(await s3.text('azure-new.txt'), 'Azure during: a new upload', 'created on Azure: written');
+  t.equal(await s3.text('aws-changed.txt'), 'AWS during: aws-changed.txt', "changed on AWS alone: Azure's forward copy does not go back over it");
+  t.notOk(await s3.exists('aws-deleted.txt'), 'deleted on AWS: not put back');
+  t.match(transfer, { copied: 2, unchanged: 1, unchangedOnAzure: 2, failed: 0 });
+  t.equal((back.summary.verification as { status: string }).status, 'pass', 'the sample leaves out what was left to AWS');
+});
+
+t.test("keep-aws: AWS's version stays and the run passes, the conflict reported; the catch-up pass knows our own copies", async (t) => {
+  const env = await setUp(t, 'keep-aws');
+  await contingency(env);
+  const { s3, blob } = env;
+  const first = await env.run(true);
+  t.equal(first.status, 'succeeded', why(first));
+  t.notOk(first.summary.failureClass);
+  t.match(transferOf(first).conflicts, { count: 1, resolution: 'keep-aws', first: [{ key: 'both-changed.txt' }] }, 'still reported');
+  t.equal(await s3.text('both-changed.txt'), 'AWS during: both-changed.txt, a longer body');
+
+  const written = async () => Promise.all(['azure-changed.txt', 'azure-new.txt'].map(async (key) => (await s3.head(key)).ETag));
+  const before = await written();
+  const again = await env.run(true);
+  t.equal(again.status, 'succeeded', why(again));
+  t.match(transferOf(again), { copied: 0, unchanged: 3, conflicts: { count: 1, first: [{ key: 'both-changed.txt' }] } }, 'our own copies, written after the contingency began, are current: no conflict');
+  t.same(await written(), before, 'nothing rewritten');
+
+  await blob.put('azure-changed.txt', 'Azure after the first pass');
+  const catchUp = await env.run(true);
+  t.equal(catchUp.status, 'succeeded', why(catchUp));
+  t.match(transferOf(catchUp), { copied: 1, conflicts: { count: 1 } }, 'changed on Azure again: written over our own first copy, no conflict');
+  t.equal(await s3.text('azure-changed.txt'), 'Azure after the first pass');
+});
+
+t.test('a condition refused at write time is a conflict: the write AWS made in between stands', async (t) => {
+  const env = await setUp(t, 'fail');
+  const { s3, blob, adapters } = env;
+  await blob.put('raced.txt', 'Azure: raced');
+  await blob.put('calm.txt', 'Azure: calm');
+  const since = new Date();
+  /** AWS: an upload of the same key lands just before our put. */
+  const racing: ObjectStore = Object.assign(Object.create(adapters.objects.awsUploads) as ObjectStore, {
+    put: async (key: string, body: Readable, opts: Parameters<ObjectStore['put']>[2]) => {
+      if (key === 'raced.txt') await s3.put(key, 'AWS: won the race');
+      return adapters.objects.awsUploads.put(key, body, opts);
+    },
+  });
+  const summary = await syncObjects({
+    flow: 'uploads', mode: 'copy', source: adapters.objects.azureUploads, destination: racing,
+    transfers: 2, checkers: 2, conflictsSince: since,
+  });
+  t.match(summary, { copied: 1, failed: 0, conflicts: { count: 1, resolution: 'fail', first: [{ key: 'raced.txt', reason: /If-None-Match \*/ }] } });
+  t.ok(summary.conflicts!.first[0]!.awsTime, "AWS's time, read after the refusal");
+  t.equal(await s3.text('raced.txt'), 'AWS: won the race');
+  t.equal(await s3.text('calm.txt'), 'Azure: calm');
+});
