@@ -1,6 +1,6 @@
 /**
- * The syncs API on the lab twin: guarded start, live view, outcome, audit, and the
- * consecutive-failure count that R4 alerts on.
+ * The syncs API on the lab twin: guarded start, live view, outcome, audit, the
+ * consecutive-failure count that R4 alerts on, and a flow bounded by its request timeout.
  */
 import t from 'tap';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { buildAdapters } from '../../src/adapters/index.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createMetrics } from '../../src/metrics.js';
 import { openStore } from '../../src/store/index.js';
@@ -15,9 +16,11 @@ import { SyncService } from '../../src/sync/service.js';
 import { withLab } from '../helpers/lab.js';
 import { watchLeakWarnings } from '../helpers/warnings.js';
 
-async function setUp(t: Tap.Test) {
+/** `patch` changes the lab's config before any client is built from it. */
+async function setUp(t: Tap.Test, patch: (config: Config) => void = () => {}) {
   const lab = await withLab(t);
   const { config } = loadConfig(lab.configFile);
+  patch(config);
   const store = openStore(join(t.testdir(), 'drsentinel.db'));
   const adapters = buildAdapters(config);
   const metrics = createMetrics();
@@ -30,7 +33,7 @@ async function setUp(t: Tap.Test) {
     store.close();
   });
   const auth = (role: keyof typeof lab.endpoints.tokens) => ({ authorization: `Bearer ${lab.endpoints.tokens[role]}` });
-  return { lab, app, store, syncs, metrics, auth };
+  return { lab, app, store, syncs, metrics, auth, config };
 }
 
 t.test('starting a sync needs a token and an operating role; it runs, verifies and is audited', async (t) => {
@@ -86,4 +89,26 @@ t.test('a flow with 16 transfers in flight raises no listener-leak warning on th
   // Warnings are emitted on the next tick.
   await new Promise((resolve) => setImmediate(resolve));
   t.same(warnings, [], 'Node warned of a leak');
+});
+
+t.test('S3 answering minutes late: the flow ends failed, class timeout, long before its deadline; the next run works', async (t) => {
+  // Every call gives up after 2 s, and each retry (the SDK's, then the engine's) waits 2 s more.
+  t.setTimeout(300_000);
+  const { lab, syncs, store, config } = await setUp(t, (c) => {
+    c.sync.requestTimeoutSeconds = 2;
+  });
+  const deadlineMinutes = (config.sync.runDeadlineHours ?? 2 * config.sync.windowHours) * 60;
+  lab.faults.set('s3', { latencyMs: 10 * 60_000 });
+  const started = Date.now();
+  const stalled = await syncs.wait(syncs.start('uploads').id);
+  const minutes = (Date.now() - started) / 60_000;
+  t.equal(stalled.status, 'failed', String(stalled.summary.error));
+  t.equal(stalled.summary.failureClass, 'timeout', String(stalled.summary.error));
+  t.ok(minutes < 3 && minutes < deadlineMinutes / 10, `ended after ${minutes.toFixed(1)} min, its deadline being ${deadlineMinutes} min`);
+  t.equal(store.syncs.consecutiveFailures('uploads'), 1);
+
+  lab.faults.clear();
+  const next = await syncs.wait(syncs.start('uploads').id);
+  t.equal(next.status, 'succeeded', String((next.summary.verification as { reason?: string } | undefined)?.reason ?? next.summary.error));
+  t.equal(store.syncs.consecutiveFailures('uploads'), 0);
 });
