@@ -34,7 +34,7 @@ async function setUp(t: Test, accessKeyId = KEY) {
   const twin = await startCloudWatchTwin({ host: '127.0.0.1', tls, faults, region: 'us-east-1', accessKeyId: KEY });
   t.teardown(() => twin.close());
   // The production client settings, from a config as the loader would give it.
-  const config = { aws: { region: 'us-east-1', accessKeyId: { env: 'CW_KEY' }, secretAccessKey: { env: 'CW_SECRET' } } } as unknown as Config;
+  const config = { aws: { region: 'us-east-1', accessKeyId: { env: 'CW_KEY' }, secretAccessKey: { env: 'CW_SECRET' } }, sync: { requestTimeoutSeconds: 60 } } as unknown as Config;
   const client = new CloudWatchClient(awsClientConfig(config, twin.endpoint, { CW_KEY: accessKeyId, CW_SECRET: 'not-checked' }, tls.caFile));
   t.teardown(() => client.destroy());
   return { twin, faults, client, sink: new CloudWatchMetricSink(client) };
