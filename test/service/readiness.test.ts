@@ -21,6 +21,7 @@ t.test('GET /api/v1/readiness follows the store: unknown, not-ready, ready, stal
     rpo: ['site', 'uploads', 'metadata'].map((flow) => ({ flow, seconds: null, lastVerifiedAt: null, withinTarget: false })),
     estimatedRtoSeconds: null,
     rtoTargetSeconds: { min: 7200, max: 14400 },
+    contingency: null,
     generatedAt: '2025-03-03T10:00:00.000Z',
   });
 
