@@ -50,12 +50,16 @@ const CLOSED = new Set(['succeeded', 'compensated', 'aborted']);
 /** The n-th failure gate of a step: `recover-<step>`, then `recover-<step>-2`, … */
 const failureGateId = (stepId: string, n: number) => (n === 1 ? `recover-${stepId}` : `recover-${stepId}-${n}`);
 
-/** The failure gates of a step already decided, oldest first. */
-function decidedFailureGates(stepId: string, decisions: Decisions): string[] {
-  const ids: string[] = [];
-  while (decisions.has(failureGateId(stepId, ids.length + 1))) ids.push(failureGateId(stepId, ids.length + 1));
-  return ids;
+/** A step's failure gates: those decided (oldest first), the last decision, and the gate it would ask at next. */
+function failureGatesOf(stepId: string, decisions: Decisions) {
+  const decided: string[] = [];
+  while (decisions.has(failureGateId(stepId, decided.length + 1))) decided.push(failureGateId(stepId, decided.length + 1));
+  const last = decided.length > 0 ? decisions.get(decided.at(-1)!) : undefined;
+  return { decided, last, next: failureGateId(stepId, decided.length + 1) };
 }
+
+/** What the acts done so far handed on, by step id. */
+const outputsOf = (records: readonly StepRecord[]) => new Map(records.flatMap((r) => (r.output === undefined ? [] : [[r.stepId, r.output] as const])));
 
 function failureGate(step: Step, record: StepRecord, id: string): GateRequirement {
   return {
@@ -223,11 +227,10 @@ export class RunbookEngine {
     const gates: GateView[] = [];
     const asked = step.gate?.(ctx);
     if (asked) gates.push(gateView(asked, ctx.decisions));
-    const decided = decidedFailureGates(step.id, ctx.decisions);
+    const { decided, last, next } = failureGatesOf(step.id, ctx.decisions);
     for (const gateId of decided) gates.push(gateView(failureGate(step, record, gateId), ctx.decisions));
-    const last = decided.length > 0 ? ctx.decisions.get(decided.at(-1)!)!.decision : undefined;
-    if (record.status === 'failed' && run.status === 'awaiting-approval' && last !== 'rollback') {
-      gates.push(gateView(failureGate(step, record, failureGateId(step.id, decided.length + 1)), ctx.decisions));
+    if (record.status === 'failed' && run.status === 'awaiting-approval' && last?.decision !== 'rollback') {
+      gates.push(gateView(failureGate(step, record, next), ctx.decisions));
     }
     return gates;
   }
@@ -304,8 +307,7 @@ export class RunbookEngine {
 
   /** A failed step: roll back when that was decided, else wait at its next failure gate. */
   async #atFailure(run: RunbookRunRecord, step: Step, ctx: StepContext): Promise<void> {
-    const decided = decidedFailureGates(step.id, ctx.decisions);
-    const last = decided.length > 0 ? ctx.decisions.get(decided.at(-1)!)! : undefined;
+    const { last, next } = failureGatesOf(step.id, ctx.decisions);
     if (last?.decision === 'rollback') {
       await this.#compensate(run.id, last.by);
       this.#o.store.runs.setStatus(run.id, 'compensated');
@@ -313,7 +315,7 @@ export class RunbookEngine {
       return;
     }
     const record = this.#o.store.runs.steps(run.id).find((r) => r.stepId === step.id)!;
-    this.#wait(run.id, failureGate(step, record, failureGateId(step.id, decided.length + 1)));
+    this.#wait(run.id, failureGate(step, record, next));
   }
 
   #wait(id: string, gate: GateRequirement): void {
@@ -342,7 +344,7 @@ export class RunbookEngine {
         runs.updateStep(run.id, step.id, { actDoneAt: now.toISOString(), ...(output === undefined ? {} : { output }), ...(waitUntil ? { waitUntil } : {}) });
       }
       if (waitUntil) await this.#waitUntil(run, step, waitUntil, ctx.signal);
-      const outcome = await this.#limited(timeoutMs, ctx, (c) => step.verify({ ...c, outputs: this.#outputs(run.id) }));
+      const outcome = await this.#limited(timeoutMs, ctx, (c) => step.verify({ ...c, outputs: outputsOf(runs.steps(run.id)) }));
       if (!run.dryRun) return outcome;
       // A dry-run acts on nothing: what the act would have changed is a finding, not a failure.
       const would = gate ? ` (would wait for the ${gate.role}: ${gate.question})` : '';
@@ -433,14 +435,10 @@ export class RunbookEngine {
     return new Map(this.#o.store.runs.approvals(id).map((a) => [a.gate, { decision: a.decision, by: a.by, reason: a.reason }]));
   }
 
-  #outputs(id: string): Map<string, unknown> {
-    return new Map(this.#o.store.runs.steps(id).flatMap((r) => (r.output === undefined ? [] : [[r.stepId, r.output] as const])));
-  }
 
   #context(run: RunbookRunRecord, records: StepRecord[], decisions: Decisions, signal: AbortSignal): StepContext {
     const results = new Map(records.flatMap((r) => (r.result && r.status !== 'running' ? [[r.stepId, r.result] as const] : [])));
     const startedAt = new Map(records.flatMap((r) => (r.startedAt ? [[r.stepId, r.startedAt] as const] : [])));
-    const outputs = new Map(records.flatMap((r) => (r.output === undefined ? [] : [[r.stepId, r.output] as const])));
     const engine = this;
     return {
       runId: run.id,
@@ -448,7 +446,7 @@ export class RunbookEngine {
       dryRun: run.dryRun,
       params: run.params,
       results,
-      outputs,
+      outputs: outputsOf(records),
       startedAt,
       decisions,
       signal,
