@@ -6,11 +6,11 @@
 import t, { type Test } from 'tap';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { UdpResolver } from '../../src/adapters/dns/resolver.js';
 import { toDocument } from '../../src/core/documents.js';
 import { IMAGES_SCHEMA } from '../contract/document-table.js';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, controlFor, labSdk } from '../contract/lab-adapters.js';
+import { AWS, AZURE, gameDays } from '../helpers/game-day.js';
 import { startService, type ServiceClient } from '../helpers/service.js';
 import { main } from '../../src/cli.js';
 
@@ -20,15 +20,9 @@ const adapters = adaptersFor(t, lab, () => {});
 const control = controlFor(t, lab);
 const service = await startService(t, lab);
 const { buckets } = lab.endpoints.aws.s3;
-const resolvers = lab.endpoints.dns.resolvers.map((r) => new UdpResolver(r));
-const names = ['www.drsentinel.test', 'api.drsentinel.test'];
+const { resolvedEverywhere } = gameDays(lab, service);
 /** Reading runs and reports needs a token: a viewer's, as anyone following the drill would hold. */
 const asViewer = { authorization: `Bearer ${lab.endpoints.tokens.viewer}` };
-
-async function resolvedEverywhere(): Promise<string[]> {
-  const answers = await Promise.all(names.flatMap((n) => resolvers.map(async (r) => (await r.resolve(n, 'A')).answers.join(','))));
-  return [...new Set(answers)];
-}
 
 /** What a dry-run must leave exactly as it was. */
 async function snapshot() {
@@ -105,7 +99,7 @@ t.test('the syncs have run once, as they do every day', async (t) => {
 });
 
 t.test('a game day fails over to Azure and back, and nothing written meanwhile is lost', async (t) => {
-  t.same(await resolvedEverywhere(), ['127.0.0.90'], 'production names on AWS before');
+  t.same(await resolvedEverywhere(), [AWS], 'production names on AWS before');
   const started = await service.call('POST', '/api/v1/drills', 'tech-lead', { mode: 'game-day' });
   t.equal(started.status, 202);
   const id = started.body.id as string;
@@ -124,7 +118,7 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
 
   await approveWhenAsked(t, service, id, 'cto-approval', 'cto', async () => {
     // The contingency: Azure serves production.
-    t.same(await resolvedEverywhere(), ['127.0.0.80'], 'both names resolve to the gateway on the three resolvers');
+    t.same(await resolvedEverywhere(), [AZURE], 'both names resolve to the gateway on the three resolvers');
     t.equal((await control.scaleSet().get()).capacity, 2, 'two API instances');
     t.equal(await control.throughput().get(), 4000, 'Cosmos at 4000 RU/s');
     await t.rejects(sdk.s3.send(new PutObjectCommand({ Bucket: buckets.uploads, Key: 'late.png', Body: 'x' })), { name: 'AccessDenied' }, 'uploads blocked on AWS');
@@ -174,7 +168,7 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
   t.same(failed, [], 'every step succeeded');
   t.equal(run.status, 'succeeded');
 
-  t.same(await resolvedEverywhere(), ['127.0.0.90'], 'the names are back on AWS');
+  t.same(await resolvedEverywhere(), [AWS], 'the names are back on AWS');
   t.equal((await control.scaleSet().get()).capacity, 0, 'the scale set is back to 0');
   t.equal(await control.throughput().get(), 400, 'Cosmos is back to its minimum');
   t.equal(await adapters.uploadGate.isBlocked(), false, 'uploads are let in again');
