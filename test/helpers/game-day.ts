@@ -3,6 +3,7 @@
  * start one, decide at its gates, follow its steps, and read what the public resolvers answer.
  */
 import type { Test } from 'tap';
+import type { ContainerClient } from '@azure/storage-blob';
 import { UdpResolver } from '../../src/adapters/dns/resolver.js';
 import type { Lab } from '../../lab/index.js';
 import type { ServiceClient } from './service.js';
@@ -65,5 +66,19 @@ export function gameDays(lab: Lab, service: ServiceClient) {
     for (const id of started.body.ids as string[]) t.equal((await service.until(`/api/v1/syncs/${id}`, (r) => r.status !== 'running')).status, 'succeeded');
   }
 
-  return { resolvers, until, stepDone, gateOpen, resolvedEverywhere, settledAnswers, decide, gameDayToCutover, syncAll };
+
+  /** The page the smoke tests ask for disappears from $web once the names point at Azure. */
+  async function breakTheSiteAfterCutover(t: Test, id: string, web: ContainerClient): Promise<Buffer> {
+    await until(id, stepDone('pre-dns-probe'));
+    const page = await web.getBlockBlobClient('index.html').downloadToBuffer();
+    await web.getBlockBlobClient('index.html').delete();
+    const run = await until(id, gateOpen('recover-smoke-tests'));
+    t.equal(run.status, 'awaiting-approval', 'the run waits for a person');
+    const gate = run.gates.find((g) => g.id === 'recover-smoke-tests');
+    t.same([gate?.kind, gate?.options], ['failure', ['retry', 'rollback', 'skip']]);
+    t.equal(run.steps.find((s) => s.id === 'dns-cutover')?.status, 'succeeded', 'it failed after the cutover');
+    return page;
+  }
+
+  return { breakTheSiteAfterCutover, resolvers, until, stepDone, gateOpen, resolvedEverywhere, settledAnswers, decide, gameDayToCutover, syncAll };
 }
