@@ -80,12 +80,14 @@ export class Scheduler {
     if (this.started && !this.stopped) this.arm();
   }
 
-  start(): void {
+  /** Resolves once missed runs are caught up (launched, not ended) and the timer is armed. */
+  async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     const now = this.opts.clock.now();
-    for (const entry of this.entries.values()) {
-      this.catchUp(entry, now);
+    // The jobs known now: one added while the store answers is armed by `add`, with no catch-up, as after a start.
+    for (const entry of [...this.entries.values()]) {
+      await this.catchUp(entry, now);
       entry.next = nextRun(entry.job.schedule, now);
       this.opts.log('info', `job ${entry.job.name} scheduled ${describeSchedule(entry.job.schedule)}`, { job: entry.job.name, next: entry.next.toISOString() });
     }
@@ -120,14 +122,16 @@ export class Scheduler {
    * installing drsentinel does not fire every job at once. After that, a due time passed
    * since the last recorded start means a run was missed: it runs once, now.
    */
-  private catchUp(entry: Entry, now: Date): void {
+  private async catchUp(entry: Entry, now: Date): Promise<void> {
     const { name, schedule } = entry.job;
-    const last = this.opts.jobs.lastRun(name);
+    const last = await this.opts.jobs.lastRun(name);
     if (!last) {
-      this.opts.jobs.recordRun(name, now);
+      await this.opts.jobs.recordRun(name, now);
       return;
     }
     const due = previousRun(schedule, now);
+    // Stopped, or started by hand, while the store answered: nothing to catch up.
+    if (this.stopped || entry.active) return;
     if (due && due > last) this.launch(entry, now, `catch-up of the run due at ${due.toISOString()}`);
   }
 
@@ -157,17 +161,13 @@ export class Scheduler {
     this.arm();
   }
 
+  /** Marks the job active at once (no overlap), then records its start before it runs: a crash after it is not caught up twice. */
   private launch(entry: Entry, now: Date, why: string): void {
     const { name } = entry.job;
-    try {
-      this.opts.jobs.recordRun(name, now);
-    } catch (err) {
-      this.opts.log('error', `job ${name}: its start could not be recorded: ${describeError(err)}`, { job: name });
-    }
     const controller = new AbortController();
     const started = this.opts.clock.now().getTime();
     this.opts.log('info', `job ${name} started (${why})`, { job: name });
-    const done = Promise.resolve()
+    const done = this.recordStart(name, now)
       .then(() => entry.job.run(controller.signal))
       .then(
         () => this.opts.log('info', `job ${name} finished`, { job: name, durationMs: this.opts.clock.now().getTime() - started }),
@@ -177,5 +177,14 @@ export class Scheduler {
         if (entry.active?.done === done) entry.active = undefined;
       });
     entry.active = { controller, done };
+  }
+
+  /** A start that could not be recorded is logged, and the job runs anyway: a missed run costs more than a repeated catch-up. */
+  private async recordStart(name: string, now: Date): Promise<void> {
+    try {
+      await this.opts.jobs.recordRun(name, now);
+    } catch (err) {
+      this.opts.log('error', `job ${name}: its start could not be recorded: ${describeError(err)}`, { job: name });
+    }
   }
 }

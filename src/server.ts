@@ -22,6 +22,7 @@ import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { readSecret } from './config/secrets.js';
 import { UsageError } from './core/errors.js';
+import { describeError } from './core/result.js';
 import { systemClock } from './core/clock.js';
 import { importLab } from './lab-loader.js';
 import { loggerOptions } from './log.js';
@@ -142,7 +143,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     const store = openStore(storeFile(config), { clock: systemClock });
     cleanups.push(() => store.close());
 
-    const interrupted = store.syncs.markInterrupted();
+    const interrupted = await store.syncs.markInterrupted();
     const adapters = buildAdapters(config, env);
     cleanups.push(() => adapters.close());
     const metrics = createMetrics();
@@ -164,7 +165,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     const emailNotifiers = notifiers.filter((n) => n.channel === 'email');
     const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []), { fourEyes: config.activation.fourEyes });
     // Before anything is sent: a message left 'sending' by a crash waits for a person's retry, never goes twice.
-    const cutShort = comms.markInterrupted();
+    const cutShort = await comms.markInterrupted();
     if (cutShort > 0) log('warn', `${cutShort} message(s) were being sent when the service stopped: check their channels, then retry them (POST /api/v1/messages/:id/retry) only if they did not arrive`);
     const runbooks = new RunbookService({ deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock }, metrics, log, notifiers: () => notifiers });
     cleanups.push(() => runbooks.engine.close());
@@ -182,16 +183,17 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
       void (await produceMonthlyReport({ store, config, clock: systemClock, notifiers: emailNotifiers }, { email: config.notify.email !== undefined, signal }));
     for (const job of checkJobs(checks, config, monthlyReport)) scheduler.add(job);
     scheduler.add({ name: 'alerts:daily', schedule: schedules.alerts, run: async (signal) => void (await alerts.publishDaily(systemClock.now(), signal)) });
-    scheduler.start();
     cleanups.push(() => scheduler.stop());
+    await scheduler.start();
     // A sync cut short by a crash or a stop is run again now: the engines converge without
     // copying again what already landed intact.
     if (interrupted > 0) {
       log('warn', `${interrupted} sync run(s) were interrupted by the last shutdown: running the syncs again`);
-      void scheduler.trigger('sync');
+      // A refusal (the scheduler already stopping) must not fail the start-up; the run logs its own end.
+      void scheduler.trigger('sync').catch((err: unknown) => log('error', `the interrupted syncs could not be run again: ${describeError(err)}`));
     }
     // A runbook cut short goes on from its first unfinished step; finished acts are not repeated.
-    runbooks.engine.resumeInterrupted();
+    await runbooks.engine.resumeInterrupted();
 
     const listening = await listen(app, config.service, env);
     cleanups.push(() => listening.close());

@@ -62,7 +62,7 @@ export class SyncAlerts {
   /** Call after each forward run of `flow` has been recorded. Delivery failures are logged, not thrown. */
   afterRun(flow: SyncFlow, signal?: AbortSignal): Promise<void> {
     return this.serial(async () => {
-      this.evaluate(flow, this.deps.clock.now());
+      await this.evaluate(flow, this.deps.clock.now());
       await this.deliver(flow, signal);
     });
   }
@@ -93,13 +93,13 @@ export class SyncAlerts {
       const publication: DailyPublication = { day, values: {}, alarms: {} };
       const problems: string[] = [];
       for (const flow of FLOWS) {
-        this.evaluate(flow, now);
+        await this.evaluate(flow, now);
         await this.deliver(flow, signal);
         const sink = this.deps.metricSink;
         if (!sink) continue;
         const spec = this.alarmSpec(flow);
         try {
-          const failed = dayFailed(this.history(flow), day);
+          const failed = dayFailed(await this.history(flow), day);
           const value = failed === undefined ? null : failed ? 1 : 0;
           publication.values[flow] = value;
           if (value !== null) await sink.put(spec.namespace, spec.metric, value, spec.dimensions, new Date(`${day}T00:00:00Z`), signal);
@@ -125,41 +125,41 @@ export class SyncAlerts {
    * streak's alert. An open alert stays the only one until a success, even if the streak's
    * first day moves (a restart of a service whose flow never ran).
    */
-  private evaluate(flow: SyncFlow, now: Date): void {
+  private async evaluate(flow: SyncFlow, now: Date): Promise<void> {
     const { store } = this.deps;
-    const newest = store.alerts.list(1, flow)[0];
+    const [newest] = await store.alerts.list(1, flow);
     const open = newest && !newest.recoveredAt ? newest : undefined;
     if (open) {
-      if (!this.passedSince(flow, open.streakStart)) return;
-      store.alerts.recover(flow, open.streakStart);
+      if (!(await this.passedSince(flow, open.streakStart))) return;
+      await store.alerts.recover(flow, open.streakStart);
       this.deps.log('info', `sync ${flow} recovered from the failures that began ${open.streakStart}`);
     }
-    const streak = failedStreak(this.history(flow), now);
+    const streak = failedStreak(await this.history(flow), now);
     if (!streak || streak.days.length < ALERT_AFTER_DAYS || newest?.streakStart === streak.start) return;
-    const opened = store.alerts.open({ flow, streakStart: streak.start, failedDays: streak.days, ...this.cause(flow, streak) });
+    const opened = await store.alerts.open({ flow, streakStart: streak.start, failedDays: streak.days, ...(await this.cause(flow, streak)) });
     if (opened) this.deps.log('warn', `sync ${flow} failed ${streak.days.length} days in a row: alerting`, { streakStart: streak.start });
   }
 
-  private history(flow: SyncFlow): SyncHistory {
-    const days = this.deps.store.alerts.syncDays(flow, DAYS_READ);
+  private async history(flow: SyncFlow): Promise<SyncHistory> {
+    const days = await this.deps.store.alerts.syncDays(flow, DAYS_READ);
     // Unfinished runs (hung, interrupted) have no finished day, but they too mark the flow as started.
-    const started = [...days.map((d) => d.day), ...this.forwardRuns(flow).map(startDay)];
+    const started = [...days.map((d) => d.day), ...(await this.forwardRuns(flow)).map(startDay)];
     const firstDay = started.length > 0 ? started.reduce((a, b) => (a < b ? a : b)) : this.firstWholeDay;
     // The newest contingency is the one a streak can reach: the store answers for it alone.
-    const contingency = this.deps.store.contingencies.latest();
+    const contingency = await this.deps.store.contingencies.latest();
     return { days, firstDay, held: contingency ? [contingency] : [] };
   }
 
-  private passedSince(flow: SyncFlow, day: string): boolean {
-    const success = this.deps.store.syncs.lastSuccess(flow);
+  private async passedSince(flow: SyncFlow, day: string): Promise<boolean> {
+    const success = await this.deps.store.syncs.lastSuccess(flow);
     return success !== undefined && startDay(success) >= day;
   }
 
   /** Why the streak's days failed: its newest failed run, else a run that never finished, else no run at all. */
-  private cause(flow: SyncFlow, streak: FailedStreak): { failureClass: string; lastError: string } {
-    const failure = this.lastFailure(flow, streak.start);
+  private async cause(flow: SyncFlow, streak: FailedStreak): Promise<{ failureClass: string; lastError: string }> {
+    const failure = await this.lastFailure(flow, streak.start);
     if (failure) return { failureClass: String(failure.summary.failureClass ?? 'other'), lastError: scrub(failureReason(failure)) };
-    const runs = this.forwardRuns(flow);
+    const runs = await this.forwardRuns(flow);
     const hung = runs.find((r) => r.status === 'running');
     if (hung) return { failureClass: 'timeout', lastError: `run ${hung.id}, started ${hung.startedAt}, has not finished` };
     const interrupted = runs.find((r) => r.status === 'interrupted' && startDay(r) >= streak.start);
@@ -167,26 +167,26 @@ export class SyncAlerts {
     return { failureClass: 'other', lastError: `no forward run started on ${streak.days.join(', ')}` };
   }
 
-  private forwardRuns(flow: SyncFlow): SyncRunRecord[] {
-    return this.deps.store.syncs.list(RUNS_READ, flow).filter((r) => !r.reverse);
+  private async forwardRuns(flow: SyncFlow): Promise<SyncRunRecord[]> {
+    return (await this.deps.store.syncs.list(RUNS_READ, flow)).filter((r) => !r.reverse);
   }
 
   /** The newest failed forward run started on or after `sinceDay`. */
-  private lastFailure(flow: SyncFlow, sinceDay: string): SyncRunRecord | undefined {
-    return this.forwardRuns(flow).find((r) => r.status === 'failed' && startDay(r) >= sinceDay);
+  private async lastFailure(flow: SyncFlow, sinceDay: string): Promise<SyncRunRecord | undefined> {
+    return (await this.forwardRuns(flow)).find((r) => r.status === 'failed' && startDay(r) >= sinceDay);
   }
 
   /** Sends what some channel has not had yet: an open alert, or the recovery of an alert it had. */
   private async deliver(flow: SyncFlow, signal?: AbortSignal): Promise<void> {
     const { store } = this.deps;
-    for (const alert of store.alerts.list(ALERTS_READ, flow).reverse()) {
+    for (const alert of (await store.alerts.list(ALERTS_READ, flow)).reverse()) {
       if (!alert.recoveredAt) {
-        const message = alertMessage(alert, this.lastFailure(flow, alert.streakStart)?.id);
+        const message = alertMessage(alert, (await this.lastFailure(flow, alert.streakStart))?.id);
         await this.sendEach(alert, 'alert', this.deps.notifiers.filter((n) => !alert.alertSentTo.includes(n.channel)), message, signal);
       } else {
         const pending = this.deps.notifiers.filter((n) => alert.alertSentTo.includes(n.channel) && !alert.recoverySentTo.includes(n.channel));
         if (pending.length === 0) continue;
-        const success = store.syncs.lastSuccess(flow);
+        const success = await store.syncs.lastSuccess(flow);
         const message = recoveryMessage(alert, success ? { runId: success.id, at: success.finishedAt ?? success.startedAt } : {});
         await this.sendEach(alert, 'recovery', pending, message, signal);
       }
@@ -197,7 +197,7 @@ export class SyncAlerts {
     for (const notifier of notifiers) {
       try {
         await notifier.send(message, signal);
-        this.deps.store.alerts.markSent(alert.flow, alert.streakStart, kind, notifier.channel);
+        await this.deps.store.alerts.markSent(alert.flow, alert.streakStart, kind, notifier.channel);
       } catch (error) {
         this.deps.log('warn', `the ${alert.flow} sync ${kind} was not delivered by ${notifier.channel}; it is tried again later: ${scrub(describeError(error))}`);
       }

@@ -150,7 +150,7 @@ export class CheckRunner {
       // The largest pool a check runs is the sync's checkers (mirror and sample verification).
       const result = await runCheck(check, { now: () => clock.now(), signal }, timeoutMs, config.sync.checkers);
       if (record) {
-        store.checks.record(suite, entry.id, result);
+        await store.checks.record(suite, entry.id, result);
         metrics.projectCheck(suite, entry.id, result);
         this.projectMeasurements(entry.id, result);
       }
@@ -158,8 +158,8 @@ export class CheckRunner {
       return { check: entry.id, title: check.title, result };
     });
     if (record) {
-      store.checks.prune(config.checks.historySize);
-      metrics.projectReadiness(currentReadiness({ config, store, clock }));
+      await store.checks.prune(config.checks.historySize);
+      metrics.projectReadiness(await currentReadiness({ config, store, clock }));
     }
     const summary: SuiteSummary = { suite, status: suiteStatus(results), startedAt, durationMs: Date.now() - started, results };
     log?.('info', `suite ${suite}: ${summary.status} (${results.length} checks)`, { suite, status: summary.status });

@@ -18,13 +18,13 @@ export const auditVerify: Command = {
     if (!existsSync(file)) throw new UsageError(`no store at ${file}: check service.stateDir in the config`);
     const store = openStore(file);
     try {
-      const verdict = store.audit.verify();
+      const verdict = await store.audit.verify();
       if (values.json) line(io.stdout, JSON.stringify(verdict));
       else if (verdict.ok) line(io.stdout, `audit log intact: ${verdict.rows} rows`);
       else line(io.stdout, `audit log broken at row ${verdict.firstBad?.seq}: ${verdict.firstBad?.reason} (${verdict.rows} rows)`);
       return verdict.ok ? EXIT.ok : EXIT.failed;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

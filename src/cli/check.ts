@@ -43,7 +43,7 @@ export function checkCommandWith(checks?: readonly CheckEntry[]): Command {
       } finally {
         termination?.dispose();
         await runner.close();
-        store.close();
+        await store.close();
       }
     },
   };

@@ -51,7 +51,7 @@ export function reportCommand(deps: ReportCommandDeps): Command {
         line(io.stderr, `report ${produced.id} for ${produced.report.month}: ${VERDICT_LABEL[produced.report.verdict]}${out ? `; written to ${out}` : ''}${sent}`);
         return EXIT.ok;
       } finally {
-        store.close();
+        await store.close();
       }
     },
   };

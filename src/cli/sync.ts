@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { buildAdapters } from '../adapters/index.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../core/errors.js';
+import { describeError } from '../core/result.js';
 import { systemClock } from '../core/clock.js';
 import { createMetrics } from '../metrics.js';
 import { storeFile } from '../paths.js';
@@ -56,17 +57,29 @@ function statusLines(views: SyncRunView[]): string[] {
  * running flow every PLAIN_PROGRESS_EVERY_MS so that a long sync in a log is seen to move.
  */
 async function follow(service: SyncService, runs: SyncRunRecord[], stderr: Output, board: StatusBoard | undefined): Promise<SyncRunRecord[]> {
-  const show = () => {
-    const views = runs.map((r) => service.view(r.id));
+  const show = async () => {
+    const views = await Promise.all(runs.map((r) => service.view(r.id)));
     if (board) return board.draw(statusLines(views));
     const running = views.filter((v) => v.status === 'running');
     if (running.length > 0) for (const text of statusLines(running)) line(stderr, text);
   };
-  const timer = setInterval(show, board ? TERMINAL_REDRAW_EVERY_MS : PLAIN_PROGRESS_EVERY_MS);
+  let showing: Promise<void> | undefined;
+  const tick = () => {
+    // One redraw at a time: a slow store read skips a tick rather than piling redraws up.
+    if (showing) return;
+    // Progress is a courtesy: a failed read is said, and the sync goes on.
+    const say = (text: string) => (board ? board.message(text) : line(stderr, text));
+    showing = show()
+      .catch((error: unknown) => say(`progress not shown: ${describeError(error)}`))
+      .finally(() => (showing = undefined));
+  };
+  const timer = setInterval(tick, board ? TERMINAL_REDRAW_EVERY_MS : PLAIN_PROGRESS_EVERY_MS);
   try {
     return await Promise.all(runs.map((r) => service.wait(r.id)));
   } finally {
     clearInterval(timer);
+    // A redraw still reading must not draw the status lines again once they are taken off.
+    await showing;
     board?.close();
   }
 }
@@ -95,9 +108,9 @@ export const syncCommand: Command = {
     try {
       const flows: SyncFlow[] = words.flow === 'all' ? [...FLOWS] : [words.flow as SyncFlow];
       const request = { reverse: Boolean(values.reverse), since, allowDeletes: Boolean(values['allow-deletes']) };
-      const started = service.startMany(flows, request);
+      const started = await service.startMany(flows, request);
       // Whoever holds the config may run the flows; the audit still says who did, as for the API.
-      store.audit.append({ actor: `cli:${userInfo().username}`, action: 'sync.run', target: String(words.flow), details: { reverse: request.reverse, since: values.since ?? null, allowDeletes: request.allowDeletes, runs: started.map((r) => r.id) } });
+      await store.audit.append({ actor: `cli:${userInfo().username}`, action: 'sync.run', target: String(words.flow), details: { reverse: request.reverse, since: values.since ?? null, allowDeletes: request.allowDeletes, runs: started.map((r) => r.id) } });
       const runs = await follow(service, started, stderr, board);
       if (values.json) line(io.stdout, JSON.stringify(runs.length === 1 ? runs[0] : { runs }, null, 2));
       else for (const run of runs) line(io.stdout, outcomeLine(run));
@@ -106,7 +119,7 @@ export const syncCommand: Command = {
       stopSignal.removeEventListener('abort', stop);
       termination?.dispose();
       adapters.close();
-      store.close();
+      await store.close();
     }
   },
 };

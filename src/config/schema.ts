@@ -48,6 +48,19 @@ const Service = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Store = Type.Object(
+  {
+    postgres: Type.Optional(
+      Type.Object(
+        { url: Secret },
+        { additionalProperties: false, description: 'run as one of several replicas on a shared PostgreSQL store (postgres://user:password@host:port/db); absent: the embedded SQLite store under service.stateDir, one process' },
+      ),
+    ),
+    leaseSeconds: Type.Integer({ minimum: 3, maximum: 300, default: 15, description: 'with PostgreSQL: how long the leader\'s lease lasts unrenewed; a follower takes over within this plus a renewal' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 const Auth = Type.Object(
   {
     tokens: Type.Array(
@@ -340,6 +353,7 @@ const Notify = Type.Object(
 export const ConfigSchema = Type.Object(
   {
     service: Service,
+    store: Store,
     auth: Auth,
     aws: Aws,
     azure: Azure,

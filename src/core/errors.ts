@@ -45,3 +45,20 @@ export class ForbiddenError extends DomainError {
     super(message, 'forbidden');
   }
 }
+
+/**
+ * A write from a replica that no longer leads: its lease ran out or passed to another replica
+ * (a pause, a partition). Nothing was written; the replica stops acting. HTTP 503.
+ */
+export class FencedError extends DomainError {
+  constructor(message: string) {
+    super(message, 'fenced');
+  }
+}
+
+/** The store does not answer: nothing can be decided or recorded. HTTP 503. */
+export class StoreUnavailableError extends DomainError {
+  constructor(message: string) {
+    super(message, 'store-unavailable');
+  }
+}

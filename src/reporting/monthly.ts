@@ -87,7 +87,7 @@ function reasonsOf(checks: readonly MonthlyCheckRow[], flows: readonly FlowHisto
  * each of the seven checks passed at its latest run of the month and each flow's latest
  * finished sync of the month succeeded.
  */
-export function buildMonthlyReport(sources: ReportSources, month?: string): MonthlyReport {
+export async function buildMonthlyReport(sources: ReportSources, month?: string): Promise<MonthlyReport> {
   const now = sources.clock.now();
   const window = monthWindow(month ?? monthOf(now), now);
   const until = now < window.end ? now : window.end;
@@ -95,8 +95,7 @@ export function buildMonthlyReport(sources: ReportSources, month?: string): Mont
   const checks: MonthlyCheckRow[] = [];
   const escalations: Escalation[] = [];
   for (const entry of MONTHLY_CHECKS) {
-    const results = sources.store.checks
-      .history(MONTHLY_SUITE, entry.id, HISTORY_SCAN)
+    const results = (await sources.store.checks.history(MONTHLY_SUITE, entry.id, HISTORY_SCAN))
       .map((record) => record.result)
       .filter((r) => within(r.startedAt, window));
     checks.push(checkRow(entry, results));
@@ -105,10 +104,11 @@ export function buildMonthlyReport(sources: ReportSources, month?: string): Mont
   escalations.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
 
   const rpoHours = sources.config.sync.rpoHours;
-  const flows = SYNC_FLOWS.map((flow) => {
-    const forward = sources.store.syncs.list(HISTORY_SCAN, flow).filter((r) => !r.reverse);
-    return flowHistory(flow, forward, window, until, rpoHours);
-  });
+  const flows: FlowHistory[] = [];
+  for (const flow of SYNC_FLOWS) {
+    const forward = (await sources.store.syncs.list(HISTORY_SCAN, flow)).filter((r) => !r.reverse);
+    flows.push(flowHistory(flow, forward, window, until, rpoHours));
+  }
 
   const reasons = reasonsOf(checks, flows);
   return {

@@ -58,8 +58,8 @@ export function reportMessage(record: Pick<ReportRecord, 'id'>, report: MonthlyR
 
 export async function produceMonthlyReport(deps: ProduceDeps, opts: ProduceOptions): Promise<ProducedReport> {
   const to = opts.email ? recipients(deps) : [];
-  const report = buildMonthlyReport(deps, opts.month);
-  const record = deps.store.reports.save({ kind: 'monthly', period: report.month, format: 'json', body: JSON.stringify(report) });
+  const report = await buildMonthlyReport(deps, opts.month);
+  const record = await deps.store.reports.save({ kind: 'monthly', period: report.month, format: 'json', body: JSON.stringify(report) });
   if (opts.email) {
     const message = reportMessage(record, report, to);
     try {

@@ -29,9 +29,10 @@ export type TtlOutput = TtlLowering;
 export type SyncRunsOutput = Partial<Record<SyncFlow, string>>;
 
 /** The runs a step's act left in its output, as the store has them now. */
-export function runsOf(deps: Pick<RunbookDeps, 'store'>, output: unknown): Map<SyncFlow, SyncRunRecord | undefined> {
+export async function runsOf(deps: Pick<RunbookDeps, 'store'>, output: unknown): Promise<Map<SyncFlow, SyncRunRecord | undefined>> {
   const ids = (output ?? {}) as SyncRunsOutput;
-  return new Map(FINAL_SYNC_FLOWS.map((flow) => [flow, ids[flow] === undefined ? undefined : deps.store.syncs.get(ids[flow]!)]));
+  const runs = await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => [flow, ids[flow] === undefined ? undefined : await deps.store.syncs.get(ids[flow]!)] as const));
+  return new Map(runs);
 }
 
 export async function gatewayUrl(deps: RunbookDeps, signal: AbortSignal): Promise<string> {
@@ -109,14 +110,14 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       irreversible: 'a message sent cannot be called back; the abort or the return is announced in its turn',
       async act(ctx) {
         // One announcement per run: a resumed act posts again only when the last one failed.
-        if (deps.store.messages.forRun(ctx.runId).some((m) => m.kind === 'internal-alert' && m.status !== 'failed')) return;
+        if ((await deps.store.messages.forRun(ctx.runId)).some((m) => m.kind === 'internal-alert' && m.status !== 'failed')) return;
         await comms.post('internal-alert', {
           scenario: String(ctx.params.scenario ?? ''), reason: String(ctx.params.reason ?? ''), startedAt: String(ctx.params.startedAt ?? ''),
           runbookReference: config.activation.runbookReference, runId: ctx.runId, warRoom: config.activation.warRoom,
         }, { name: String(ctx.params.startedBy ?? 'drsentinel'), roles: [] }, ctx.signal);
       },
       async verify(ctx) {
-        const sent = deps.store.messages.forRun(ctx.runId).filter((m) => m.kind === 'internal-alert').at(-1);
+        const sent = (await deps.store.messages.forRun(ctx.runId)).filter((m) => m.kind === 'internal-alert').at(-1);
         if (!sent) return fail('no announcement was recorded');
         return sent.status === 'sent'
           ? pass(`announced on ${sent.channels.join(' and ')} at ${sent.sentAt}`, { message: sent.id })
@@ -148,13 +149,13 @@ export function activationSteps(deps: RunbookDeps): Step[] {
       // The contingency begins a moment before the block: held a moment early, the forward
       // syncs lose nothing; held a moment late, one could undo what the standby took in.
       async act(ctx) {
-        deps.store.contingencies.begin(ctx.runId, ctx.runbook);
+        await deps.store.contingencies.begin(ctx.runId, ctx.runbook);
         await adapters.uploadGate.block(ctx.signal);
         return { blockedAt: ctx.now().toISOString() };
       },
       async undo(ctx) {
         await adapters.uploadGate.unblock(ctx.signal);
-        if (deps.store.contingencies.current()?.runId === ctx.runId) deps.store.contingencies.end(`the undo of run ${ctx.runId}`);
+        if ((await deps.store.contingencies.current())?.runId === ctx.runId) await deps.store.contingencies.end(`the undo of run ${ctx.runId}`);
       },
       async verify(ctx) {
         return (await adapters.uploadGate.isBlocked(ctx.signal))
@@ -173,14 +174,14 @@ export function activationSteps(deps: RunbookDeps): Step[] {
         const blockedAt = (ctx.outputs.get('block-uploads') as { blockedAt?: string } | undefined)?.blockedAt ?? ctx.now().toISOString();
         const ids = await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => {
           const request = { finalSyncOf: ctx.runId };
-          const run = await deps.syncs.wait(deps.syncs.startOrJoin(flow, request));
-          return [flow, run.startedAt < blockedAt ? (await deps.syncs.wait(deps.syncs.startOrJoin(flow, request))).id : run.id] as const;
+          const run = await deps.syncs.wait(await deps.syncs.startOrJoin(flow, request));
+          return [flow, run.startedAt < blockedAt ? (await deps.syncs.wait(await deps.syncs.startOrJoin(flow, request))).id : run.id] as const;
         }));
         ctx.log('final sync finished');
         return Object.fromEntries(ids);
       },
       async verify(ctx) {
-        const runs = runsOf(deps, ctx.outputs.get('final-sync'));
+        const runs = await runsOf(deps, ctx.outputs.get('final-sync'));
         const missing = [...runs].filter(([, r]) => !r).map(([flow]) => flow);
         if (missing.length > 0) return fail(ctx.dryRun ? `dry-run: no final sync of ${missing.join(', ')} ran` : `no finished final sync of ${missing.join(', ')}`);
         const ratios = Object.fromEntries([...runs].map(([flow, r]) => [flow, ratioOf(r!)]));
@@ -251,7 +252,9 @@ export function activationSteps(deps: RunbookDeps): Step[] {
         // What the TTLs were is read once and kept before any is lowered: an act run again after
         // a crash finds them lowered already, and would otherwise wait nothing out and restore nothing.
         const planned = (ctx.outputs.get('dns-ttl') as TtlOutput | undefined)?.lowered ?? await ttlsToLower(zone(), names, config.checks.maxTtlSeconds, ctx.signal);
-        ctx.keep?.({ lowered: planned, waitSeconds: 0 } satisfies TtlOutput);
+        // Stored before any TTL changes: the engine's keep returns its write (its type says void),
+        // which Promise.resolve waits for, so no crash comes between the write and the lowering.
+        await Promise.resolve(ctx.keep?.({ lowered: planned, waitSeconds: 0 } satisfies TtlOutput));
         const lowering = await lowerTtlsNoWait(zone(), names, config.checks.maxTtlSeconds, ctx.signal, planned);
         if (Object.keys(lowering.lowered).length > 0) ctx.log(`TTLs lowered; waiting ${lowering.waitSeconds} s for the old ones to run out`, lowering.lowered);
         return lowering;

@@ -120,14 +120,14 @@ export class Communications {
 
   /** Stores the message, then sends it (internal, or external approved by its author) or holds it for a CTO. */
   async post(kind: MessageKind, facts: MessageFacts, by: Caller, signal?: AbortSignal): Promise<MessageRecord> {
-    const { audience, subject, body } = this.compose(kind, facts, this.#drill(facts.runId));
+    const { audience, subject, body } = this.compose(kind, facts, await this.#drill(facts.runId));
     const approvedByAuthor = audience === 'external' && by.roles.includes('cto') && !this.options.fourEyes;
     const sendNow = audience === 'internal' || approvedByAuthor;
-    const record = this.store.messages.create({
+    const record = await this.store.messages.create({
       kind, audience, subject, body, createdBy: by.name, status: sendNow ? 'sending' : 'awaiting-approval',
       ...(facts.runId ? { runId: facts.runId } : {}), ...(approvedByAuthor ? { decidedBy: by.name } : {}),
     });
-    this.store.audit.append({ actor: by.name, action: 'message.create', target: record.id, details: { kind, audience, runId: facts.runId ?? null } });
+    await this.store.audit.append({ actor: by.name, action: 'message.create', target: record.id, details: { kind, audience, runId: facts.runId ?? null } });
     return sendNow ? this.#deliver(record, signal) : record;
   }
 
@@ -137,7 +137,7 @@ export class Communications {
    * stands (a replay, nothing sent again), a contradicting decision is a conflict.
    */
   async decide(id: string, decision: 'approve' | 'reject', by: Caller, signal?: AbortSignal): Promise<MessageRecord> {
-    const record = this.#get(id);
+    const record = await this.#get(id);
     if (!by.roles.includes('cto')) throw new ForbiddenError(`external messages are approved by the cto; ${by.name} holds ${by.roles.join(', ')}`);
     if (record.audience === 'internal') throw new ConflictError(`message ${id} is internal: it went out when it was posted, no approval is asked`);
     if (decision === 'approve' && this.options.fourEyes && record.createdBy === by.name) {
@@ -145,8 +145,8 @@ export class Communications {
     }
     const outcome = { status: decision === 'approve' ? ('sending' as const) : ('rejected' as const), decidedBy: by.name };
     const audit = { actor: by.name, action: `message.${decision}`, target: id, details: { kind: record.kind } };
-    if (!this.store.messages.decide(id, outcome, audit)) return this.#decidedBefore(id, decision);
-    const claimed = this.#get(id);
+    if (!(await this.store.messages.decide(id, outcome, audit))) return this.#decidedBefore(id, decision);
+    const claimed = await this.#get(id);
     return decision === 'approve' ? this.#deliver(claimed, signal) : claimed;
   }
 
@@ -155,12 +155,12 @@ export class Communications {
    * person's call, since the latter may have reached its readers already. External ones by a CTO.
    */
   async retry(id: string, by: Caller, signal?: AbortSignal): Promise<MessageRecord> {
-    const record = this.#get(id);
+    const record = await this.#get(id);
     if (record.audience === 'external' && !by.roles.includes('cto')) throw new ForbiddenError(`external messages are sent again by the cto; ${by.name} holds ${by.roles.join(', ')}`);
-    if (!this.store.messages.retry(id, { actor: by.name, action: 'message.retry', target: id, details: { kind: record.kind, was: record.status } })) {
-      throw new ConflictError(`message ${id} is ${this.#get(id).status}: only a failed message, or one whose delivery a restart interrupted, is sent again`);
+    if (!(await this.store.messages.retry(id, { actor: by.name, action: 'message.retry', target: id, details: { kind: record.kind, was: record.status } }))) {
+      throw new ConflictError(`message ${id} is ${(await this.#get(id)).status}: only a failed message, or one whose delivery a restart interrupted, is sent again`);
     }
-    return this.#deliver(this.#get(id), signal);
+    return this.#deliver(await this.#get(id), signal);
   }
 
   /**
@@ -168,29 +168,29 @@ export class Communications {
    * stop, and whether it reached anyone is unknown. Sending it again on our own could tell
    * customers twice, so it stays `sending`, says so, and waits for a person. Returns how many.
    */
-  markInterrupted(): number {
+  markInterrupted(): Promise<number> {
     return this.store.messages.markInterrupted(
       'the service stopped while delivering this message: it may or may not have reached its channels. Check them; retry it (POST /api/v1/messages/:id/retry) only if it did not',
     );
   }
 
-  #get(id: string): MessageRecord {
-    const record = this.store.messages.get(id);
+  async #get(id: string): Promise<MessageRecord> {
+    const record = await this.store.messages.get(id);
     if (!record) throw new NotFoundError(`message ${id} does not exist`);
     return record;
   }
 
   /** Unknown runs are refused: whether a message belongs to a drill is read from its run. */
-  #drill(runId: string | undefined): boolean {
+  async #drill(runId: string | undefined): Promise<boolean> {
     if (!runId) return false;
-    const run = this.store.runs.get(runId);
+    const run = await this.store.runs.get(runId);
     if (!run) throw new NotFoundError(`runbook run ${runId} does not exist`);
     return isDrill(run);
   }
 
   /** A decision that came second: the same one is a replay, the other one meets the decision that stands. */
-  #decidedBefore(id: string, decision: 'approve' | 'reject'): MessageRecord {
-    const current = this.#get(id);
+  async #decidedBefore(id: string, decision: 'approve' | 'reject'): Promise<MessageRecord> {
+    const current = await this.#get(id);
     const by = current.decidedBy ? ` by ${current.decidedBy}` : '';
     if (current.status === 'rejected') {
       if (decision === 'reject') return current;

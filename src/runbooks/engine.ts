@@ -42,6 +42,8 @@ export interface EngineOptions {
 
 type Decisions = StepContext['decisions'];
 type StepPatch = Parameters<Store['runs']['updateStep']>[2];
+/** Runs `work` without the run's lock, and takes it back after. */
+type Unlocked = <T>(work: () => Promise<T>) => Promise<T>;
 
 const DEFAULT_ABORT_SETTLE_MS = 30_000;
 /** Runs that ended this way take no abort: nothing is left to stop or to undo. */
@@ -83,6 +85,10 @@ export class RunbookEngine {
   readonly #runbooks = new Map<string, Runbook>();
   /** Runs executing in this process, with the means to stop them. */
   readonly #active = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Per run, what the next holder of its lock waits for (see #hold). */
+  readonly #locks = new Map<string, Promise<void>>();
+  /** Set by close: a decision that comes during a shutdown launches nothing. */
+  #closing = false;
 
   constructor(o: EngineOptions) {
     this.#o = o;
@@ -93,22 +99,21 @@ export class RunbookEngine {
   }
 
   /** Records the run and its steps, then executes it in the background. A second live run is refused by the store. */
-  start(runbookName: string, o: { params: Record<string, unknown>; dryRun: boolean; by: string }): RunView {
+  async start(runbookName: string, o: { params: Record<string, unknown>; dryRun: boolean; by: string }): Promise<RunView> {
     const runbook = this.#runbook(runbookName);
     const id = randomUUID();
-    this.#o.store.runs.create(
+    await this.#o.store.runs.create(
       { id, runbook: runbook.name, dryRun: o.dryRun, params: o.params, startedBy: o.by },
       runbook.steps.map((s) => ({ stepId: s.id, title: s.title })),
     );
-    this.#audit(o.by, o.dryRun ? 'runbook.dry-run' : 'runbook.start', id, { runbook: runbook.name, params: o.params });
+    await this.#audit(o.by, o.dryRun ? 'runbook.dry-run' : 'runbook.start', id, { runbook: runbook.name, params: o.params });
     this.#launch(id);
     return this.view(id);
   }
 
   /** Runs left `running` by a stop or a crash (a decision recorded but not acted on included) go on from their first unfinished step. */
-  resumeInterrupted(): string[] {
-    const resumed = this.#o.store.runs
-      .list(200)
+  async resumeInterrupted(): Promise<string[]> {
+    const resumed = (await this.#o.store.runs.list(200))
       .filter((r) => r.status === 'running' && this.#runbooks.has(r.runbook) && !this.#active.has(r.id))
       .map((r) => r.id);
     for (const id of resumed) {
@@ -118,22 +123,21 @@ export class RunbookEngine {
     return resumed;
   }
 
-  list(limit: number): Array<Omit<RunbookRunRecord, 'params'>> {
-    return this.#o.store.runs.list(limit).map(({ params: _params, ...run }) => run);
+  async list(limit: number): Promise<Array<Omit<RunbookRunRecord, 'params'>>> {
+    return (await this.#o.store.runs.list(limit)).map(({ params: _params, ...run }) => run);
   }
 
-  view(id: string): RunView {
-    const run = this.#o.store.runs.get(id);
+  async view(id: string): Promise<RunView> {
+    const run = await this.#o.store.runs.get(id);
     if (!run) throw new NotFoundError(`runbook run ${id} does not exist`);
+    return this.#viewOf(run, await this.#o.store.runs.steps(id), await this.#decisions(id));
+  }
+
+  /** The run as people see it, from what was read of it. */
+  #viewOf(run: RunbookRunRecord, records: StepRecord[], decisions: Decisions): RunView {
     const runbook = this.#runbook(run.runbook);
-    const records = this.#o.store.runs.steps(id);
-    const decisions = this.#decisions(id);
-    const ctx = this.#context(run, records, decisions, new AbortController().signal);
-    const gates: GateView[] = [];
     const steps = runbook.steps.map((step) => {
       const record = records.find((r) => r.stepId === step.id);
-      // A dry-run opens no gate: its step says who would have been asked.
-      if (record && record.status !== 'pending' && !run.dryRun) gates.push(...this.#gatesOf(run, step, record, ctx));
       return {
         id: step.id,
         title: step.title,
@@ -145,17 +149,31 @@ export class RunbookEngine {
         ...(record?.undoResult ? { undo: record.undoResult } : {}),
       };
     });
-    const { id: _id, ...rest } = run;
-    return { id, ...rest, steps, gates };
+    const { id, ...rest } = run;
+    const view: RunView = { id, ...rest, steps, gates: [] };
+    // A gate is asked with the run as it stands so far: its steps, and the gates before its own.
+    const ctx = this.#context(run, records, decisions, new AbortController().signal, view);
+    for (const step of runbook.steps) {
+      const record = records.find((r) => r.stepId === step.id);
+      // A dry-run opens no gate: its step says who would have been asked.
+      if (record && record.status !== 'pending' && !run.dryRun) view.gates.push(...this.#gatesOf(run, step, record, ctx));
+    }
+    return view;
   }
 
   /**
    * A decision at a gate of the run. The same decision repeated is a replay and changes
    * nothing; a contradicting one is refused (409) naming the decision that stands. The
    * decision, its audit row, the run's new status and the step it frees are one transaction.
+   * Taken under the run's lock: an abort or the run itself does not change it between the
+   * read and the write.
    */
-  decide(id: string, o: { gate: string; decision: Decision; reason: string; by: Caller }): { view: RunView; replayed: boolean } {
-    const view = this.view(id);
+  decide(id: string, o: { gate: string; decision: Decision; reason: string; by: Caller }): Promise<{ view: RunView; replayed: boolean }> {
+    return this.#serially(id, () => this.#decide(id, o));
+  }
+
+  async #decide(id: string, o: { gate: string; decision: Decision; reason: string; by: Caller }): Promise<{ view: RunView; replayed: boolean }> {
+    const view = await this.view(id);
     if (view.dryRun) throw new ConflictError(`run ${id} is a dry-run: it opens no gate and takes no decision`);
     const gate = view.gates.find((g) => g.id === o.gate);
     if (!gate) throw new NotFoundError(`run ${id} has no gate "${o.gate}" open${view.gates.length ? ` (gates: ${view.gates.map((g) => g.id).join(', ')})` : ''}`);
@@ -170,16 +188,16 @@ export class RunbookEngine {
     const freed = gate.kind === 'failure' ? this.#freedStep(view, gate, o) : undefined;
     const status = view.status === 'awaiting-approval' ? 'running' : view.status;
     const at = this.#o.clock.now().toISOString();
-    const recorded = this.#o.store.runs.decide(
+    const recorded = await this.#o.store.runs.decide(
       { runId: id, gate: gate.id, role: gate.role, decision: o.decision, by: o.by.name, reason: o.reason, at },
       { actor: o.by.name, action: `runbook.gate.${o.decision}`, target: id, details: { gate: gate.id, role: gate.role, reason: o.reason } },
       status,
       freed,
     );
     // Another decision won the race between our read and our write.
-    if (!recorded) return this.#replay(id, this.view(id).gates.find((g) => g.id === gate.id)!, o.decision);
+    if (!recorded) return this.#replay(id, (await this.view(id)).gates.find((g) => g.id === gate.id)!, o.decision);
     if (status === 'running') this.#launch(id);
-    return { view: this.view(id), replayed: false };
+    return { view: await this.view(id), replayed: false };
   }
 
   /**
@@ -188,11 +206,14 @@ export class RunbookEngine {
    * compensated or already aborted.
    */
   async abort(id: string, o: { by: string; reason: string; undo?: boolean }): Promise<RunView> {
-    const run = this.#o.store.runs.get(id);
-    if (!run) throw new NotFoundError(`runbook run ${id} does not exist`);
-    if (CLOSED.has(run.status)) throw new ConflictError(`run ${id} is already ${run.status}: nothing is left to stop${run.status === 'aborted' ? ' or to undo' : ''}`);
-    this.#o.store.runs.setStatus(id, 'aborted');
-    this.#audit(o.by, 'runbook.abort', id, { reason: o.reason, undo: o.undo === true });
+    // Under the run's lock: the run does not finish between the check and the write.
+    await this.#serially(id, async () => {
+      const run = await this.#o.store.runs.get(id);
+      if (!run) throw new NotFoundError(`runbook run ${id} does not exist`);
+      if (CLOSED.has(run.status)) throw new ConflictError(`run ${id} is already ${run.status}: nothing is left to stop${run.status === 'aborted' ? ' or to undo' : ''}`);
+      await this.#o.store.runs.setStatus(id, 'aborted');
+      await this.#audit(o.by, 'runbook.abort', id, { reason: o.reason, undo: o.undo === true });
+    });
     const active = this.#active.get(id);
     active?.abort.abort(new Error(`aborted by ${o.by}: ${o.reason}`));
     if (active) {
@@ -212,6 +233,7 @@ export class RunbookEngine {
 
   /** Lets running steps see their signal abort, then waits for them (service shutdown). */
   async close(): Promise<void> {
+    this.#closing = true;
     for (const { abort } of this.#active.values()) abort.abort(new Error('the service is shutting down'));
     await Promise.all([...this.#active.values()].map((a) => a.done));
   }
@@ -235,8 +257,8 @@ export class RunbookEngine {
     return gates;
   }
 
-  #replay(id: string, gate: GateView, decision: Decision): { view: RunView; replayed: boolean } {
-    if (gate.decision === decision) return { view: this.view(id), replayed: true };
+  async #replay(id: string, gate: GateView, decision: Decision): Promise<{ view: RunView; replayed: boolean }> {
+    if (gate.decision === decision) return { view: await this.view(id), replayed: true };
     throw new ConflictError(`gate "${gate.id}" of run ${id} was already decided: ${gate.decision} by ${gate.by} (${gate.reason}); that decision stands`);
   }
 
@@ -253,9 +275,12 @@ export class RunbookEngine {
   }
 
   #launch(id: string): void {
-    if (this.#active.has(id)) return;
+    if (this.#closing) return;
+    const active = this.#active.get(id);
+    // A decision taken as the run stopped at its gate, before it was done stopping: it goes on once it is.
+    if (active) return void active.done.then(() => this.#launch(id));
     const abort = new AbortController();
-    const done = this.#execute(id, abort.signal)
+    const done = this.#locked(id, (unlocked) => this.#execute(id, abort.signal, unlocked))
       .catch((err: unknown) => this.#o.log('error', `runbook run ${id} stopped on an unexpected error`, { err }))
       .finally(() => {
         this.#active.delete(id);
@@ -264,64 +289,109 @@ export class RunbookEngine {
     this.#active.set(id, { abort, done });
   }
 
-  #stopped(id: string, signal: AbortSignal): boolean {
-    return signal.aborted || this.#o.store.runs.get(id)!.status === 'aborted';
+  async #stopped(id: string, signal: AbortSignal): Promise<boolean> {
+    return signal.aborted || (await this.#o.store.runs.get(id))!.status === 'aborted';
   }
 
-  async #execute(id: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Takes the run's lock, resolving to its release. The store answers asynchronously, so a
+   * check and the write it leads to (an abort's, a decision's, the run's own) would otherwise
+   * interleave with another's: an abort overwritten by the run's `succeeded`, a decision's
+   * `running` by an abort. In this process only; across processes the store's guards hold.
+   */
+  async #hold(id: string): Promise<() => void> {
+    const before = this.#locks.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    this.#locks.set(id, mine);
+    await before;
+    return () => {
+      release();
+      if (this.#locks.get(id) === mine) this.#locks.delete(id);
+    };
+  }
+
+  async #serially<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const release = await this.#hold(id);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /** `work` under the run's lock, which it lets go of for what takes long (an act, its verify, an undo) so that an abort need not wait. */
+  async #locked(id: string, work: (unlocked: Unlocked) => Promise<void>): Promise<void> {
+    let release = await this.#hold(id);
+    const unlocked: Unlocked = async (outside) => {
+      release();
+      try {
+        return await outside();
+      } finally {
+        release = await this.#hold(id);
+      }
+    };
+    try {
+      await work(unlocked);
+    } finally {
+      release();
+    }
+  }
+
+  async #execute(id: string, signal: AbortSignal, unlocked: Unlocked): Promise<void> {
     const runs = this.#o.store.runs;
-    const run = runs.get(id)!;
+    const run = (await runs.get(id))!;
     const runbook = this.#runbook(run.runbook);
     for (const step of runbook.steps) {
-      if (this.#stopped(id, signal)) return;
-      const records = runs.steps(id);
+      if (await this.#stopped(id, signal)) return;
+      const records = await runs.steps(id);
       const record = records.find((r) => r.stepId === step.id)!;
       if (record.status === 'succeeded' || record.status === 'skipped') continue;
-      const ctx = this.#context(run, records, this.#decisions(id), signal);
-      if (record.status === 'failed') return this.#atFailure(run, step, ctx);
+      const ctx = this.#context(run, records, await this.#decisions(id), signal);
+      if (record.status === 'failed') return this.#atFailure(run, step, ctx, unlocked);
       const started = record.startedAt ?? this.#o.clock.now().toISOString();
-      runs.updateStep(id, step.id, { status: 'running', startedAt: started });
+      await runs.updateStep(id, step.id, { status: 'running', startedAt: started });
 
       const gate = step.gate?.(ctx);
       const decision = gate && ctx.decisions.get(gate.id);
       if (gate && !decision && !run.dryRun) return this.#wait(id, gate);
       if (decision?.decision === 'reject') {
-        this.#finishStep(run, step, started, fail(`${step.title}: rejected by ${decision.by} at gate "${gate!.id}": ${decision.reason}`, { gate: gate!.id }));
-        runs.setStatus(id, 'failed');
+        await this.#finishStep(run, step, started, fail(`${step.title}: rejected by ${decision.by} at gate "${gate!.id}": ${decision.reason}`, { gate: gate!.id }));
+        await runs.setStatus(id, 'failed');
         return;
       }
 
-      const outcome = await this.#actAndVerify(run, step, record, ctx, gate);
-      if (runs.get(id)!.status === 'aborted') {
-        runs.updateStep(id, step.id, { status: 'failed', finishedAt: this.#o.clock.now().toISOString(), result: this.#result(started, fail(`${step.title}: aborted`)) });
+      const outcome = await unlocked(() => this.#actAndVerify(run, step, record, ctx, gate));
+      if ((await runs.get(id))!.status === 'aborted') {
+        await runs.updateStep(id, step.id, { status: 'failed', finishedAt: this.#o.clock.now().toISOString(), result: this.#result(started, fail(`${step.title}: aborted`)) });
         return;
       }
       // A shutdown leaves the step running: the next start resumes it where it stood.
       if (signal.aborted) return;
-      this.#finishStep(run, step, started, outcome);
-      if (outcome.status === 'fail') return this.#atFailure(run, step, this.#context(run, runs.steps(id), ctx.decisions, signal));
+      await this.#finishStep(run, step, started, outcome);
+      if (outcome.status === 'fail') return this.#atFailure(run, step, this.#context(run, await runs.steps(id), ctx.decisions, signal), unlocked);
     }
-    runs.setStatus(id, 'succeeded');
+    await runs.setStatus(id, 'succeeded');
     this.#o.log('info', `run ${id} (${runbook.name}${run.dryRun ? ', dry-run' : ''}) succeeded`);
   }
 
   /** A failed step: roll back when that was decided, else wait at its next failure gate. */
-  async #atFailure(run: RunbookRunRecord, step: Step, ctx: StepContext): Promise<void> {
+  async #atFailure(run: RunbookRunRecord, step: Step, ctx: StepContext, unlocked: Unlocked): Promise<void> {
     const { last, next } = failureGatesOf(step.id, ctx.decisions);
     if (last?.decision === 'rollback') {
-      await this.#compensate(run.id, last.by);
-      this.#o.store.runs.setStatus(run.id, 'compensated');
+      await unlocked(() => this.#compensate(run.id, last.by));
+      await this.#o.store.runs.setStatus(run.id, 'compensated');
       this.#o.log('warn', `run ${run.id} compensated: every act done was undone, newest first`);
       return;
     }
-    const record = this.#o.store.runs.steps(run.id).find((r) => r.stepId === step.id)!;
-    this.#wait(run.id, failureGate(step, record, next));
+    const record = (await this.#o.store.runs.steps(run.id)).find((r) => r.stepId === step.id)!;
+    await this.#wait(run.id, failureGate(step, record, next));
   }
 
-  #wait(id: string, gate: GateRequirement): void {
-    this.#o.store.runs.setStatus(id, 'awaiting-approval');
+  async #wait(id: string, gate: GateRequirement): Promise<void> {
+    await this.#o.store.runs.setStatus(id, 'awaiting-approval');
     this.#o.log('info', `run ${id} waits at gate "${gate.id}" for the ${gate.role}: ${gate.question}`);
-    const view = this.view(id);
+    const view = await this.view(id);
     const opened = view.gates.find((g) => g.id === gate.id);
     if (opened) this.#o.onGateOpened?.(view, opened);
   }
@@ -334,17 +404,18 @@ export class RunbookEngine {
       let waitUntil = record.waitUntil;
       if (step.act && !record.actDoneAt && !run.dryRun) {
         // Recorded before the act: an act cut short (an abort, a killed process) counts as done for undo.
-        if (!record.actStartedAt) runs.updateStep(run.id, step.id, { actStartedAt: this.#o.clock.now().toISOString() });
-        this.#audit(run.startedBy, 'runbook.act', run.id, { step: step.id, startedBy: run.startedBy, ...this.#lastDecider(ctx.decisions) });
+        if (!record.actStartedAt) await runs.updateStep(run.id, step.id, { actStartedAt: this.#o.clock.now().toISOString() });
+        await this.#audit(run.startedBy, 'runbook.act', run.id, { step: step.id, startedBy: run.startedBy, ...this.#lastDecider(ctx.decisions) });
         const keep = (output: unknown) => runs.updateStep(run.id, step.id, { output });
         const output = await this.#limited(timeoutMs, ctx, (c) => step.act!({ ...c, keep }));
         const waitSeconds = step.waitAfterAct?.(output) ?? 0;
         const now = this.#o.clock.now();
         waitUntil = waitSeconds > 0 ? new Date(now.getTime() + waitSeconds * 1000).toISOString() : undefined;
-        runs.updateStep(run.id, step.id, { actDoneAt: now.toISOString(), ...(output === undefined ? {} : { output }), ...(waitUntil ? { waitUntil } : {}) });
+        await runs.updateStep(run.id, step.id, { actDoneAt: now.toISOString(), ...(output === undefined ? {} : { output }), ...(waitUntil ? { waitUntil } : {}) });
       }
       if (waitUntil) await this.#waitUntil(run, step, waitUntil, ctx.signal);
-      const outcome = await this.#limited(timeoutMs, ctx, (c) => step.verify({ ...c, outputs: outputsOf(runs.steps(run.id)) }));
+      const outputs = outputsOf(await runs.steps(run.id));
+      const outcome = await this.#limited(timeoutMs, ctx, (c) => step.verify({ ...c, outputs }));
       if (!run.dryRun) return outcome;
       // A dry-run acts on nothing: what the act would have changed is a finding, not a failure.
       const would = gate ? ` (would wait for the ${gate.role}: ${gate.question})` : '';
@@ -366,6 +437,8 @@ export class RunbookEngine {
     const timer = setTimeout(() => timeout.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     const signal = AbortSignal.any([ctx.signal, timeout.signal]);
     try {
+      // An abort that came while the step's state was being written: the work does not begin.
+      signal.throwIfAborted();
       return await raceSignal(work({ ...ctx, signal }), signal, timeoutMs);
     } finally {
       clearTimeout(timer);
@@ -380,9 +453,9 @@ export class RunbookEngine {
     await sleep(ms, undefined, { signal });
   }
 
-  #finishStep(run: RunbookRunRecord, step: Step, startedAt: string, outcome: Outcome): void {
+  async #finishStep(run: RunbookRunRecord, step: Step, startedAt: string, outcome: Outcome): Promise<void> {
     const result = this.#result(startedAt, outcome);
-    this.#o.store.runs.updateStep(run.id, step.id, {
+    await this.#o.store.runs.updateStep(run.id, step.id, {
       status: outcome.status === 'fail' ? 'failed' : 'succeeded',
       finishedAt: this.#o.clock.now().toISOString(),
       result,
@@ -399,10 +472,10 @@ export class RunbookEngine {
    * result is stored with its step. An act without undo is named with why it stays.
    */
   async #compensate(id: string, by: string): Promise<void> {
-    const run = this.#o.store.runs.get(id)!;
+    const run = (await this.#o.store.runs.get(id))!;
     const runbook = this.#runbook(run.runbook);
-    const records = this.#o.store.runs.steps(id);
-    const ctx = this.#context(run, records, this.#decisions(id), AbortSignal.timeout(this.#o.stepTimeoutMs * runbook.steps.length));
+    const records = await this.#o.store.runs.steps(id);
+    const ctx = this.#context(run, records, await this.#decisions(id), AbortSignal.timeout(this.#o.stepTimeoutMs * runbook.steps.length));
     for (const step of [...runbook.steps].reverse()) {
       const record = records.find((r) => r.stepId === step.id);
       if (!step.act || !(record?.actStartedAt || record?.actDoneAt)) continue;
@@ -410,17 +483,17 @@ export class RunbookEngine {
       let outcome: Outcome;
       if (!step.undo) outcome = skip(`not undone: ${step.irreversible ?? 'the step has no undo'}`);
       else {
-        this.#audit(by, 'runbook.undo', id, { step: step.id });
+        await this.#audit(by, 'runbook.undo', id, { step: step.id });
         try {
           await step.undo(ctx, record.output);
           outcome = pass(`undone by ${by}`);
         } catch (err) {
           this.#o.log('error', `undo of step ${step.id} of run ${id} failed: ${describeError(err)}`);
-          this.#audit(by, 'runbook.undo-failed', id, { step: step.id, error: describeError(err) });
+          await this.#audit(by, 'runbook.undo-failed', id, { step: step.id, error: describeError(err) });
           outcome = fail(`the undo failed: ${describeError(err)}`);
         }
       }
-      this.#o.store.runs.updateStep(id, step.id, { undoResult: this.#result(started, outcome) });
+      await this.#o.store.runs.updateStep(id, step.id, { undoResult: this.#result(started, outcome) });
     }
   }
 
@@ -431,15 +504,18 @@ export class RunbookEngine {
     return last ? { decidedBy: last[1].by, gate: last[0] } : {};
   }
 
-  #decisions(id: string): Decisions {
-    return new Map(this.#o.store.runs.approvals(id).map((a) => [a.gate, { decision: a.decision, by: a.by, reason: a.reason }]));
+  async #decisions(id: string): Promise<Decisions> {
+    return new Map((await this.#o.store.runs.approvals(id)).map((a) => [a.gate, { decision: a.decision, by: a.by, reason: a.reason }]));
   }
 
 
-  #context(run: RunbookRunRecord, records: StepRecord[], decisions: Decisions, signal: AbortSignal): StepContext {
+  /**
+   * `view`, for a step that reports on its own run (the post-rollback report), is built from
+   * what was read here: the store answers asynchronously, so a step's getter can no longer read it.
+   */
+  #context(run: RunbookRunRecord, records: StepRecord[], decisions: Decisions, signal: AbortSignal, view = this.#viewOf(run, records, decisions)): StepContext {
     const results = new Map(records.flatMap((r) => (r.result && r.status !== 'running' ? [[r.stepId, r.result] as const] : [])));
     const startedAt = new Map(records.flatMap((r) => (r.startedAt ? [[r.stepId, r.startedAt] as const] : [])));
-    const engine = this;
     return {
       runId: run.id,
       runbook: run.runbook,
@@ -450,17 +526,14 @@ export class RunbookEngine {
       startedAt,
       decisions,
       signal,
-      // Read when a step reports on its own run (the post-rollback report), not before.
-      get view() {
-        return engine.view(run.id);
-      },
+      view,
       now: () => this.#o.clock.now(),
       log: (message, fields) => this.#o.log('info', `run ${run.id}: ${message}`, fields),
     };
   }
 
-  #audit(actor: string, action: string, target: string, details: Record<string, unknown>): void {
-    this.#o.store.audit.append({ actor, action, target, details });
+  async #audit(actor: string, action: string, target: string, details: Record<string, unknown>): Promise<void> {
+    await this.#o.store.audit.append({ actor, action, target, details });
   }
 }
 

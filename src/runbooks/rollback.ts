@@ -17,24 +17,24 @@ import { checkpoint } from './checkpoint.js';
 import { azureQuiet } from './quiet.js';
 
 /** When the contingency began: the `since` asked for, else the newest contingency's start, else the newest live activation's. */
-export function contingencyStart(deps: RunbookDeps, params: Readonly<Record<string, unknown>>): Date | undefined {
+export async function contingencyStart(deps: RunbookDeps, params: Readonly<Record<string, unknown>>): Promise<Date | undefined> {
   if (typeof params.since === 'string') return new Date(params.since);
-  const recorded = deps.store.contingencies.latest();
+  const recorded = await deps.store.contingencies.latest();
   if (recorded) return new Date(recorded.since);
-  const activation = deps.store.runs.list(200).find((r) => !r.dryRun && (r.runbook === 'activation' || r.runbook === 'game-day'));
+  const activation = (await deps.store.runs.list(200)).find((r) => !r.dryRun && (r.runbook === 'activation' || r.runbook === 'game-day'));
   return activation ? new Date(activation.startedAt) : undefined;
 }
 
 /** Runs the reverse flows of uploads and metadata from `since` and waits for them; returns their ids. */
 async function carryBack(deps: RunbookDeps, since: Date | undefined, signal: AbortSignal): Promise<SyncRunsOutput> {
   signal.throwIfAborted();
-  const ids = await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => [flow, (await deps.syncs.wait(deps.syncs.startOrJoin(flow, { reverse: true, ...(since ? { since } : {}) }))).id] as const));
+  const ids = await Promise.all(FINAL_SYNC_FLOWS.map(async (flow) => [flow, (await deps.syncs.wait(await deps.syncs.startOrJoin(flow, { reverse: true, ...(since ? { since } : {}) }))).id] as const));
   return Object.fromEntries(ids);
 }
 
 /** The reverse runs a step's act started, judged: each flow carried back, or why not. */
-function reversePass(deps: RunbookDeps, ctx: StepContext, stepId: string, what: string): Outcome {
-  const runs = [...runsOf(deps, ctx.outputs.get(stepId)).values()].flatMap((r) => (r ? [r] : []));
+async function reversePass(deps: RunbookDeps, ctx: StepContext, stepId: string, what: string): Promise<Outcome> {
+  const runs = [...(await runsOf(deps, ctx.outputs.get(stepId))).values()].flatMap((r) => (r ? [r] : []));
   if (runs.length < FINAL_SYNC_FLOWS.length) return fail(`the reverse sync of uploads and metadata (${what}) has not run`);
   const failed = runs.filter((r) => r.status !== 'succeeded');
   const why = (r: SyncRunRecord) => (r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error ?? r.status;
@@ -65,11 +65,11 @@ export async function awsRevalidation(urls: readonly string[], signal: AbortSign
  * The TTLs the activation lowered, given back by the cutback: the game day's own step output,
  * else that of the run that began the contingency.
  */
-function loweredTtls(deps: RunbookDeps, ctx: StepContext): LoweredTtls | undefined {
+async function loweredTtls(deps: RunbookDeps, ctx: StepContext): Promise<LoweredTtls | undefined> {
   const own = ctx.outputs.get('dns-ttl') as TtlOutput | undefined;
   if (own) return own.lowered;
-  const activation = deps.store.contingencies.latest()?.runId;
-  const step = activation ? deps.store.runs.steps(activation).find((s) => s.stepId === 'dns-ttl') : undefined;
+  const activation = (await deps.store.contingencies.latest())?.runId;
+  const step = activation ? (await deps.store.runs.steps(activation)).find((s) => s.stepId === 'dns-ttl') : undefined;
   return (step?.output as TtlOutput | undefined)?.lowered;
 }
 
@@ -86,7 +86,7 @@ export function rollbackSteps(deps: RunbookDeps): Step[] {
 
   /** Uploads made on Azure during the contingency that the function has not finished with. */
   const inFlight = async (ctx: StepContext): Promise<string[]> => {
-    const since = contingencyStart(deps, ctx.params);
+    const since = await contingencyStart(deps, ctx.params);
     const functionName = config.azure.functionApp?.conversionFunction;
     if (!since || !functionName) return [];
     return uploadsInFlight({ uploads: adapters.objects.azureUploads, logs: control.logs(), functionName, container: config.azure.blob.containers.uploads, since, signal: ctx.signal });
@@ -118,7 +118,7 @@ export function rollbackSteps(deps: RunbookDeps): Step[] {
       title: 'Carry back to AWS what was written on Azure during the contingency (R13.1–2)',
       role: 'sre',
       irreversible: WRITES_INTO_PRODUCTION,
-      act: (ctx) => carryBack(deps, contingencyStart(deps, ctx.params), ctx.signal),
+      act: async (ctx) => carryBack(deps, await contingencyStart(deps, ctx.params), ctx.signal),
       verify: async (ctx) => reversePass(deps, ctx, 'reverse-sync', 'written during the contingency'),
     },
     {
@@ -133,13 +133,13 @@ export function rollbackSteps(deps: RunbookDeps): Step[] {
       role: 'sre',
       // Once the names point back at AWS, AWS is production again: the forward syncs may resume.
       async act(ctx) {
-        const lowered = loweredTtls(deps, ctx);
+        const lowered = await loweredTtls(deps, ctx);
         await restoreNames(zone(), targets(), ctx.signal, { maxTtl: config.checks.maxTtlSeconds, ...(lowered ? { lowered } : {}) });
-        deps.store.contingencies.end(`the DNS cutback of run ${ctx.runId}`);
+        await deps.store.contingencies.end(`the DNS cutback of run ${ctx.runId}`);
       },
       // The names go back to the standby, which serves again: the contingency with them.
       async undo(ctx) {
-        deps.store.contingencies.begin(ctx.runId, ctx.runbook);
+        await deps.store.contingencies.begin(ctx.runId, ctx.runbook);
         const gatewayIp = (await control.gateway().get(ctx.signal)).publicIp;
         await pointNames(zone(), azureTargets(config, zone().zone, gatewayIp), config.checks.maxTtlSeconds, ctx.signal);
       },
@@ -165,7 +165,7 @@ export function rollbackSteps(deps: RunbookDeps): Step[] {
         if (quiet.status === 'fail') throw new Error(quiet.reason);
         // From the first pass's start: what changed after it began may have been read before it changed.
         const firstPass = ctx.startedAt.get('reverse-sync');
-        return carryBack(deps, firstPass ? new Date(firstPass) : contingencyStart(deps, ctx.params), ctx.signal);
+        return carryBack(deps, firstPass ? new Date(firstPass) : await contingencyStart(deps, ctx.params), ctx.signal);
       },
       verify: async (ctx) => reversePass(deps, ctx, 'catch-up-sync', 'written on Azure after the first pass'),
     },
@@ -198,18 +198,18 @@ export function rollbackSteps(deps: RunbookDeps): Step[] {
       role: 'tech-lead',
       irreversible: 'a report written stays on record; a later run writes its own',
       async act(ctx) {
-        if (deps.store.reports.list(50, 'post-rollback').some((r) => r.period === ctx.runId)) return;
+        if ((await deps.store.reports.list(50, 'post-rollback')).some((r) => r.period === ctx.runId)) return;
         const view = ctx.view;
         const passes = REVERSE_PASSES.map((id) => ({ step: id, result: ctx.results.get(id) }));
         const divergences = [
           ...passes.flatMap(({ result }) => (result && result.status !== 'pass' ? [result.reason] : [])),
           'documents deleted in Cosmos during the contingency are not deleted on DynamoDB by the reverse sync: review them by hand',
         ];
-        const report = postRollbackReport(view, divergences, deps.store.messages.forRun(ctx.runId), REVERSE_PASSES);
-        deps.store.reports.save({ kind: 'post-rollback', period: ctx.runId, format: 'md', body: renderPostRollback(report, ctx.now()).text });
+        const report = postRollbackReport(view, divergences, await deps.store.messages.forRun(ctx.runId), REVERSE_PASSES);
+        await deps.store.reports.save({ kind: 'post-rollback', period: ctx.runId, format: 'md', body: renderPostRollback(report, ctx.now()).text });
       },
       async verify(ctx) {
-        const report = deps.store.reports.list(50, 'post-rollback').find((r) => r.period === ctx.runId);
+        const report = (await deps.store.reports.list(50, 'post-rollback')).find((r) => r.period === ctx.runId);
         return report ? pass(`post-rollback report ${report.id} written`, { report: report.id }) : fail('no post-rollback report was written');
       },
     },

@@ -7,10 +7,10 @@ import type { Store } from '../store/types.js';
 /** The last step of the activation proper; a game-day goes on with the rollback after it. */
 export const ACTIVATION_END_STEP = 'complementary';
 
-export function estimatedRtoSeconds(store: Store): number | null {
-  for (const run of store.runs.list(100)) {
+export async function estimatedRtoSeconds(store: Store): Promise<number | null> {
+  for (const run of await store.runs.list(100)) {
     if (run.dryRun || (run.runbook !== 'activation' && run.runbook !== 'game-day')) continue;
-    const end = store.runs.steps(run.id).find((s) => s.stepId === ACTIVATION_END_STEP);
+    const end = (await store.runs.steps(run.id)).find((s) => s.stepId === ACTIVATION_END_STEP);
     if (end?.status === 'succeeded' && end.finishedAt) return Math.round((Date.parse(end.finishedAt) - Date.parse(run.startedAt)) / 1000);
   }
   return null;

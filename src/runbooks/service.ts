@@ -73,7 +73,14 @@ export class RunbookService implements RunStarter {
       ...(o.metrics ? { metrics: o.metrics } : {}),
       fourEyes: config.activation.fourEyes,
       // A finished activation or drill is a new RTO measurement.
-      onSettled: () => o.metrics?.projectReadiness(currentReadiness({ config, store, clock })),
+      onSettled: () => {
+        const { metrics } = o;
+        if (!metrics) return;
+        // Told from the run's end, which awaits no one: a failed read is logged, the gauges wait for the next.
+        void currentReadiness({ config, store, clock })
+          .then((readiness) => metrics.projectReadiness(readiness))
+          .catch((err: unknown) => o.log('warn', `the readiness after a run could not be read: ${describeError(err)}`));
+      },
       onGateOpened: (run, gate) => {
         const { subject, text } = gateNotice(run, gate);
         for (const notifier of o.notifiers?.() ?? []) {
@@ -92,23 +99,23 @@ export class RunbookService implements RunStarter {
     for (const runbook of runbooks) this.engine.register(runbook);
   }
 
-  activate(request: ActivationRequest, by: Caller): RunView {
-    const rpoOverride = request.dryRun ? undefined : this.#guardRpo(request.overrideRpo, by);
+  async activate(request: ActivationRequest, by: Caller): Promise<RunView> {
+    const rpoOverride = request.dryRun ? undefined : await this.#guardRpo(request.overrideRpo, by);
     const params = { scenario: request.scenario, reason: request.reason, ...(request.overrideRpo ? { overrideRpo: request.overrideRpo } : {}), ...(rpoOverride ? { rpoOverride } : {}) };
     return this.engine.start('activation', { params: this.#params(params, by), dryRun: request.dryRun, by: by.name });
   }
 
-  rollback(request: RollbackRequest, by: Caller): RunView {
+  async rollback(request: RollbackRequest, by: Caller): Promise<RunView> {
     const params = { reason: request.reason, ...(request.since ? { since: request.since.toISOString() } : {}) };
     return this.engine.start('rollback', { params: this.#params(params, by), dryRun: request.dryRun, by: by.name });
   }
 
-  drill(mode: DrillMode, by: Caller): RunView {
+  async drill(mode: DrillMode, by: Caller): Promise<RunView> {
     const params = { scenario: `drill (${mode})`, reason: `a ${mode} drill started by ${by.name}` };
     if (mode === 'dry-run') return this.engine.start('activation', { params: this.#params(params, by), dryRun: true, by: by.name });
     // A game day changes production as an activation does: a lead starts it, and not on stale data.
     if (!LEADS.some((role) => by.roles.includes(role))) throw new ForbiddenError(`a game-day drill fails production over for real: it needs the tech-lead or cto role; ${by.name} holds ${by.roles.join(', ')}`);
-    const rpoOverride = this.#guardRpo(undefined, by);
+    const rpoOverride = await this.#guardRpo(undefined, by);
     return this.engine.start('game-day', { params: this.#params({ ...params, ...(rpoOverride ? { rpoOverride } : {}) }, by), dryRun: false, by: by.name });
   }
 
@@ -121,11 +128,12 @@ export class RunbookService implements RunStarter {
    * the RPO, unless a CTO overrides with a reason; with four eyes, the override waits at gate
    * rpo-override for a second CTO (what that gate needs is returned).
    */
-  #guardRpo(overrideRpo: string | undefined, by: Caller): { stale: string; reason: string } | undefined {
+  async #guardRpo(overrideRpo: string | undefined, by: Caller): Promise<{ stale: string; reason: string } | undefined> {
     const { store, config, clock } = this.#deps;
     const limitMs = config.sync.rpoHours * 3_600_000;
-    const stale = FLOWS.flatMap((flow) => {
-      const last = store.syncs.lastSuccess(flow);
+    const lastSuccesses = await Promise.all(FLOWS.map((flow) => store.syncs.lastSuccess(flow)));
+    const stale = FLOWS.flatMap((flow, i) => {
+      const last = lastSuccesses[i];
       const at = last ? Date.parse(last.verifiedThrough ?? last.finishedAt ?? last.startedAt) : undefined;
       if (at !== undefined && clock.now().getTime() - at <= limitMs) return [];
       return [at === undefined ? `${flow} has never been synced successfully` : `the last verified ${flow} sync is ${Math.round((clock.now().getTime() - at) / 3_600_000)} h old`];
@@ -136,7 +144,7 @@ export class RunbookService implements RunStarter {
     }
     const { fourEyes } = config.activation;
     if (!fourEyes && !by.roles.includes('cto')) throw new ForbiddenError(`only a CTO may override the RPO guard (${stale.join('; ')})`);
-    store.audit.append({ actor: by.name, action: 'activation.rpo-override', target: 'activation', details: { stale, reason: overrideRpo, fourEyes } });
+    await store.audit.append({ actor: by.name, action: 'activation.rpo-override', target: 'activation', details: { stale, reason: overrideRpo, fourEyes } });
     return fourEyes ? { stale: stale.join('; '), reason: overrideRpo } : undefined;
   }
 }

@@ -18,7 +18,7 @@ export interface RollbackRequest {
 export type DrillMode = 'dry-run' | 'game-day';
 
 export interface RunStarter {
-  activate(request: ActivationRequest, by: Caller): RunView;
-  rollback(request: RollbackRequest, by: Caller): RunView;
-  drill(mode: DrillMode, by: Caller): RunView;
+  activate(request: ActivationRequest, by: Caller): Promise<RunView>;
+  rollback(request: RollbackRequest, by: Caller): Promise<RunView>;
+  drill(mode: DrillMode, by: Caller): Promise<RunView>;
 }

@@ -6,8 +6,8 @@
  * `incrementalVerifier` does the same for the rows appended since it last looked.
  */
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
-import type { AuditRow, AuditVerdict, Store } from './types.js';
+import type { Sql } from './sql.js';
+import type { AuditEntry, AuditRow, AuditVerdict, Store } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -78,36 +78,51 @@ const toRow = (r: Row): AuditRow => ({
   hash: r.hash,
 });
 
-export function auditLog(db: Database.Database, now: () => Date): Store['audit'] {
-  const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const insert = db.prepare('INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-  const list = db.prepare<[number, number], Row>('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?');
-  const all = db.prepare<[], Row>('SELECT * FROM audit_log ORDER BY seq');
-  const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit_log');
+/** Serializes appends across PostgreSQL replicas: the chain has one end. */
+const AUDIT_LOCK = 7_340_212;
 
-  // Read-then-write in one transaction: two appends can never claim the same predecessor.
-  const append = db.transaction((entry: Parameters<Store['audit']['append']>[0]): AuditRow => {
-    const previous = last.get();
-    // What is hashed is exactly what is stored: the details after a JSON round trip.
-    const details = JSON.parse(canonicalJson(entry.details ?? {})) as Record<string, unknown>;
-    const unsigned = {
-      seq: (previous?.seq ?? 0) + 1,
-      at: now().toISOString(),
-      actor: entry.actor,
-      action: entry.action,
-      target: entry.target,
-      details,
-      prevHash: previous?.hash ?? GENESIS_HASH,
-    };
-    const row: AuditRow = { ...unsigned, hash: auditHash(unsigned) };
-    insert.run(row.seq, row.at, row.actor, row.action, row.target, canonicalJson(details), row.prevHash, row.hash);
-    return row;
-  });
+/** Appends `entry` inside `tx`, which the caller commits with the rest of its work. */
+export async function appendAudit(tx: Sql, now: () => Date, entry: AuditEntry): Promise<AuditRow> {
+  // Read-then-write under one lock: two appends never claim the same predecessor.
+  if (tx.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?)', [AUDIT_LOCK]);
+  const previous = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  // What is hashed is exactly what is stored: the details after a JSON round trip.
+  const details = JSON.parse(canonicalJson(entry.details ?? {})) as Record<string, unknown>;
+  const unsigned = {
+    seq: (previous?.seq ?? 0) + 1,
+    at: now().toISOString(),
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target,
+    details,
+    prevHash: previous?.hash ?? GENESIS_HASH,
+  };
+  const row: AuditRow = { ...unsigned, hash: auditHash(unsigned) };
+  await tx.run('INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+    row.seq, row.at, row.actor, row.action, row.target, canonicalJson(details), row.prevHash, row.hash,
+  ]);
+  return row;
+}
 
-  function verify(): AuditVerdict {
-    const rows = count.get()!.n;
+export function auditLog(sql: Sql, now: () => Date): Store['audit'] {
+  const page = async (afterSeq: number, limit: number) =>
+    (await sql.all<Row>('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]));
+
+  /** Every row, a page at a time, in order. */
+  async function* everyRow(): AsyncGenerator<Row> {
+    let after = 0;
+    for (;;) {
+      const rows = await page(after, PAGE_SIZE);
+      yield* rows;
+      if (rows.length < PAGE_SIZE) return;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  async function verify(): Promise<AuditVerdict> {
+    const rows = (await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM audit_log'))!.n;
     let end = CHAIN_START;
-    for (const raw of all.iterate()) {
+    for await (const raw of everyRow()) {
       let row: AuditRow;
       try {
         row = toRow(raw);
@@ -122,8 +137,8 @@ export function auditLog(db: Database.Database, now: () => Date): Store['audit']
   }
 
   return {
-    append,
-    list: ({ limit, afterSeq }) => list.all(afterSeq ?? 0, limit).map(toRow),
+    append: (entry) => sql.transaction((tx) => appendAudit(tx, now, entry)),
+    list: async ({ limit, afterSeq }) => (await page(afterSeq ?? 0, limit)).map(toRow),
     verify,
   };
 }
@@ -140,15 +155,15 @@ const PAGE_SIZE = 1000;
  * verify`, `GET /api/v1/audit?verify=true`) re-hashes every row. A break, or a row that can no
  * longer be read, is judged by the full `verify`, so the verdict is the same either way.
  */
-export function incrementalVerifier(audit: Pick<Store['audit'], 'list' | 'verify'>): () => AuditVerdict {
+export function incrementalVerifier(audit: Pick<Store['audit'], 'list' | 'verify'>): () => Promise<AuditVerdict> {
   let verified = CHAIN_START;
 
-  const stillStands = (end: ChainEnd) => end.seq === 0 || audit.list({ afterSeq: end.seq - 1, limit: 1 })[0]?.hash === end.hash;
+  const stillStands = async (end: ChainEnd) => end.seq === 0 || (await audit.list({ afterSeq: end.seq - 1, limit: 1 }))[0]?.hash === end.hash;
 
-  const extend = (from: ChainEnd): ChainEnd | undefined => {
+  const extend = async (from: ChainEnd): Promise<ChainEnd | undefined> => {
     let end = from;
     for (;;) {
-      const page = audit.list({ afterSeq: end.seq, limit: PAGE_SIZE });
+      const page = await audit.list({ afterSeq: end.seq, limit: PAGE_SIZE });
       for (const row of page) {
         if (breakIn(end, row)) return undefined;
         end = { seq: row.seq, hash: row.hash };
@@ -157,9 +172,9 @@ export function incrementalVerifier(audit: Pick<Store['audit'], 'list' | 'verify
     }
   };
 
-  const follow = (): ChainEnd | undefined => {
+  const follow = async (): Promise<ChainEnd | undefined> => {
     try {
-      return extend(stillStands(verified) ? verified : CHAIN_START);
+      return await extend((await stillStands(verified)) ? verified : CHAIN_START);
     } catch (err) {
       // Details that no longer parse were edited in the database.
       if (err instanceof SyntaxError) return undefined;
@@ -167,8 +182,8 @@ export function incrementalVerifier(audit: Pick<Store['audit'], 'list' | 'verify
     }
   };
 
-  return () => {
-    const end = follow();
+  return async () => {
+    const end = await follow();
     if (!end) return audit.verify();
     verified = end;
     return { ok: true, rows: end.seq };

@@ -1,7 +1,8 @@
 /**
- * The embedded store: one SQLite file. WAL lets the API read while a sync writes;
- * synchronous=FULL makes every committed write survive a power cut, which resumable
- * runbooks rely on; busy_timeout lets a CLI command and the service share the file.
+ * The store, on one of two engines behind one port. SQLite is the embedded default: one file,
+ * one process (a file lock refuses a second). WAL lets the API read while a sync writes;
+ * synchronous=FULL makes every committed write survive a power cut, which resumable runbooks
+ * rely on. PostgreSQL is for replicas: they share it, and a lease says which one acts.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,21 +12,54 @@ import { alertsTable } from './alerts.js';
 import { auditLog } from './audit.js';
 import { checksTable } from './checks.js';
 import { contingenciesTable } from './contingencies.js';
+import { SOLE_WRITER, type Fence } from './fence.js';
 import { jobsTable } from './jobs.js';
+import { Lease } from './lease.js';
 import { messagesTable } from './messages.js';
 import { migrate } from './migrations.js';
+import { migratePostgres } from './postgres-schema.js';
+import { postgresSql } from './postgres.js';
 import { reportsTable } from './reports.js';
 import { runsTable } from './runs.js';
+import { lockStateDir, type StateDirLock } from './single-writer.js';
+import { sqliteSql } from './sqlite.js';
+import type { Sql } from './sql.js';
 import { syncsTable } from './syncs.js';
 import type { Store } from './types.js';
 
 export type * from './types.js';
+export { Lease } from './lease.js';
+export { describeHolder, lockHolder } from './single-writer.js';
 
-export function openStore(file: string, opts: { clock?: Clock } = {}): Store {
+function tables(sql: Sql, now: () => Date, fence: Fence): Omit<Store, 'engine' | 'file' | 'close'> {
+  return {
+    ping: async () => void (await sql.get('SELECT 1 AS one')),
+    checks: checksTable(sql),
+    syncs: syncsTable(sql, now, fence),
+    runs: runsTable(sql, now, fence),
+    audit: auditLog(sql, now),
+    reports: reportsTable(sql, now),
+    jobs: jobsTable(sql, fence),
+    messages: messagesTable(sql, now),
+    alerts: alertsTable(sql, now, fence),
+    contingencies: contingenciesTable(sql, now, fence),
+  };
+}
+
+export interface SqliteOptions {
+  clock?: Clock;
+  /** Who opens it, in the words a second process is refused with (`drsentinel serve`). */
+  writer?: string;
+}
+
+export type SqliteStore = Store & { lock?: StateDirLock };
+
+export function openStore(file: string, opts: SqliteOptions = {}): SqliteStore {
   const path = resolve(file);
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
   const now = () => (opts.clock ?? systemClock).now();
+  const lock = lockStateDir(dirname(path), opts.writer ?? 'a drsentinel process', now);
+  const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -34,20 +68,60 @@ export function openStore(file: string, opts: { clock?: Clock } = {}): Store {
     migrate(db, path, now);
   } catch (err) {
     db.close();
+    lock.release();
     throw err;
   }
-  const audit = auditLog(db, now);
   return {
+    engine: 'sqlite',
     file: path,
-    close: () => db.close(),
-    checks: checksTable(db),
-    syncs: syncsTable(db, now),
-    runs: runsTable(db, now, audit),
-    audit,
-    reports: reportsTable(db, now),
-    jobs: jobsTable(db),
-    messages: messagesTable(db, now),
-    alerts: alertsTable(db, now),
-    contingencies: contingenciesTable(db, now),
+    lock,
+    async close() {
+      db.close();
+      lock.release();
+    },
+    ...tables(sqliteSql(db), now, SOLE_WRITER),
+  };
+}
+
+export interface PostgresStoreOptions {
+  url: string;
+  clock?: Clock;
+  /** This replica's name in the lease (unique per process). */
+  holder: string;
+  leaseSeconds: number;
+  timeoutMs?: number;
+  onError?: (err: Error) => void;
+}
+
+/** The URL fit to print: its password replaced. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres (an unparsable URL)';
+  }
+}
+
+export async function openPostgresStore(o: PostgresStoreOptions): Promise<{ store: Store; lease: Lease }> {
+  const now = () => (o.clock ?? systemClock).now();
+  const sql = postgresSql({ url: o.url, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(o.onError ? { onError: o.onError } : {}) });
+  const where = redactedUrl(o.url);
+  try {
+    await migratePostgres(sql, where, now);
+  } catch (err) {
+    await sql.end();
+    throw err;
+  }
+  const lease = new Lease(sql, { holder: o.holder, seconds: o.leaseSeconds });
+  return {
+    lease,
+    store: {
+      engine: 'postgres',
+      file: where,
+      close: () => sql.end(),
+      ...tables(sql, now, lease),
+    },
   };
 }

@@ -1,19 +1,18 @@
 /** The last start of each scheduled job: one row per job, enough for catch-up after downtime. */
-import type Database from 'better-sqlite3';
+import { fenced, type Fence } from './fence.js';
+import type { Sql } from './sql.js';
 import type { Store } from './types.js';
 
-export function jobsTable(db: Database.Database): Store['jobs'] {
-  const get = db.prepare<[string], { last_started_at: string }>('SELECT last_started_at FROM job_runs WHERE job = ?');
-  const upsert = db.prepare(
-    'INSERT INTO job_runs (job, last_started_at) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET last_started_at = excluded.last_started_at',
-  );
+export function jobsTable(sql: Sql, fence: Fence): Store['jobs'] {
   return {
-    lastRun(job) {
-      const row = get.get(job);
+    async lastRun(job) {
+      const row = await sql.get<{ last_started_at: string }>('SELECT last_started_at FROM job_runs WHERE job = ?', [job]);
       return row ? new Date(row.last_started_at) : undefined;
     },
-    recordRun(job, at) {
-      upsert.run(job, at.toISOString());
+    // Only the leader runs the schedule: a replica that lost the lease records no start.
+    async recordRun(job, at) {
+      await fenced(sql, fence, (tx) =>
+        tx.run('INSERT INTO job_runs (job, last_started_at) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET last_started_at = excluded.last_started_at', [job, at.toISOString()]));
     },
   };
 }

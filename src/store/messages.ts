@@ -5,9 +5,9 @@
  * update, so a message goes out once however many people press approve at the same moment.
  */
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
-import { auditLog } from './audit.js';
-import type { AuditEntry, MessageRecord, Store } from './types.js';
+import { appendAudit } from './audit.js';
+import type { Sql } from './sql.js';
+import type { MessageRecord, Store } from './types.js';
 
 interface Row {
   id: string;
@@ -41,54 +41,42 @@ const toRecord = (row: Row): MessageRecord => ({
   ...(row.error ? { error: row.error } : {}),
 });
 
-export function messagesTable(db: Database.Database, now: () => Date): Store['messages'] {
-  const insert = db.prepare(
-    'INSERT INTO messages (id, run_id, kind, audience, status, subject, body, created_by, created_at, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const get = db.prepare<[string], Row>('SELECT * FROM messages WHERE id = ?');
-  const list = db.prepare<[number], Row>('SELECT * FROM messages ORDER BY seq DESC LIMIT ?');
-  const forRun = db.prepare<[string], Row>('SELECT * FROM messages WHERE run_id = ? ORDER BY seq');
+export function messagesTable(sql: Sql, now: () => Date): Store['messages'] {
+  const get = (db: Sql, id: string) => db.get<Row>('SELECT * FROM messages WHERE id = ?', [id]);
   // Conditional updates: of two callers racing for the same message, exactly one changes the
-  // row, whichever process they are in; the other learns it from `changes`.
-  const claimHeld = db.prepare("UPDATE messages SET status = ?, decided_by = ? WHERE id = ? AND status = 'awaiting-approval'");
-  const claimAgain = db.prepare(
-    "UPDATE messages SET status = 'sending', error = NULL WHERE id = ? AND (status = 'failed' OR (status = 'sending' AND error IS NOT NULL))",
-  );
-  const settle = db.prepare("UPDATE messages SET status = ?, sent_at = ?, channels = ?, error = ? WHERE id = ? AND status = 'sending'");
-  const markInterrupted = db.prepare("UPDATE messages SET error = ? WHERE status = 'sending' AND error IS NULL");
-  // The audit log is stateless beyond its table: this one chains onto the same rows.
-  const audit = auditLog(db, now);
-  const decide = db.transaction((id: string, outcome: { status: 'sending' | 'rejected'; decidedBy: string }, entry: AuditEntry): boolean => {
-    if (claimHeld.run(outcome.status, outcome.decidedBy, id).changes !== 1) return false;
-    audit.append(entry);
-    return true;
-  });
-  const retry = db.transaction((id: string, entry: AuditEntry): boolean => {
-    if (claimAgain.run(id).changes !== 1) return false;
-    audit.append(entry);
-    return true;
-  });
+  // row, whichever process they are in; the other learns it from `changes`. The audit row is
+  // written with the change, or not at all.
+  const claimAudited = (update: string, params: Array<string | null>, entry: Parameters<typeof appendAudit>[2]) =>
+    sql.transaction(async (tx) => {
+      if ((await tx.run(update, params)).changes !== 1) return false;
+      await appendAudit(tx, now, entry);
+      return true;
+    });
   return {
-    create(message) {
+    async create(message) {
       const id = randomUUID();
-      insert.run(
+      await sql.run('INSERT INTO messages (id, run_id, kind, audience, status, subject, body, created_by, created_at, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
         id, message.runId ?? null, message.kind, message.audience, message.status, message.subject, message.body, message.createdBy, now().toISOString(),
         message.decidedBy ?? null,
-      );
-      return toRecord(get.get(id)!);
+      ]);
+      return toRecord((await get(sql, id))!);
     },
-    get(id) {
-      const row = get.get(id);
+    async get(id) {
+      const row = await get(sql, id);
       return row && toRecord(row);
     },
-    list: (limit) => list.all(limit).map(toRecord),
-    forRun: (runId) => forRun.all(runId).map(toRecord),
-    decide: (id, outcome, entry) => decide(id, outcome, entry),
-    retry: (id, entry) => retry(id, entry),
-    settle(id, outcome) {
-      settle.run(outcome.status, outcome.status === 'sent' ? now().toISOString() : null, JSON.stringify(outcome.channels), outcome.error ?? null, id);
-      return toRecord(get.get(id)!);
+    list: async (limit) => (await sql.all<Row>('SELECT * FROM messages ORDER BY seq DESC LIMIT ?', [limit])).map(toRecord),
+    forRun: async (runId) => (await sql.all<Row>('SELECT * FROM messages WHERE run_id = ? ORDER BY seq', [runId])).map(toRecord),
+    decide: (id, outcome, entry) =>
+      claimAudited("UPDATE messages SET status = ?, decided_by = ? WHERE id = ? AND status = 'awaiting-approval'", [outcome.status, outcome.decidedBy, id], entry),
+    retry: (id, entry) =>
+      claimAudited("UPDATE messages SET status = 'sending', error = NULL WHERE id = ? AND (status = 'failed' OR (status = 'sending' AND error IS NOT NULL))", [id], entry),
+    async settle(id, outcome) {
+      await sql.run("UPDATE messages SET status = ?, sent_at = ?, channels = ?, error = ? WHERE id = ? AND status = 'sending'", [
+        outcome.status, outcome.status === 'sent' ? now().toISOString() : null, JSON.stringify(outcome.channels), outcome.error ?? null, id,
+      ]);
+      return toRecord((await get(sql, id))!);
     },
-    markInterrupted: (note) => markInterrupted.run(note).changes,
+    markInterrupted: async (note) => (await sql.run("UPDATE messages SET error = ? WHERE status = 'sending' AND error IS NULL", [note])).changes,
   };
 }

@@ -168,6 +168,18 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE UNIQUE INDEX one_live_run ON runbook_runs (dry_run) WHERE dry_run = 0 AND status IN ('running', 'awaiting-approval');
   `,
+  // One store for several processes: the epoch of the leader that wrote each run, step and sync
+  // (fencing); an abort asked of a replica that does not run the steps, for the one that does;
+  // and "already running" held by the store, one running sync per flow whoever started it.
+  `
+  ALTER TABLE sync_runs ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runbook_runs ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runbook_runs ADD COLUMN abort_request TEXT;
+  ALTER TABLE runbook_steps ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+  UPDATE sync_runs SET status = 'interrupted', finished_at = started_at
+    WHERE status = 'running' AND seq NOT IN (SELECT MAX(seq) FROM sync_runs WHERE status = 'running' GROUP BY flow);
+  CREATE UNIQUE INDEX one_running_sync ON sync_runs (flow) WHERE status = 'running';
+  `,
 ];
 
 /** Brings the file up to the newest schema; each migration commits on its own. */

@@ -1,29 +1,29 @@
 /** Generated reports, kept whole so a report reads the same years later. */
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { Sql } from './sql.js';
 import type { ReportRecord, Store } from './types.js';
 
 type Row = Omit<ReportRecord, 'createdAt'> & { created_at: string };
 
 const toRecord = ({ created_at, ...rest }: Row): ReportRecord => ({ ...rest, createdAt: created_at });
 
-export function reportsTable(db: Database.Database, now: () => Date): Store['reports'] {
-  const insert = db.prepare('INSERT INTO reports (id, kind, period, created_at, format, body) VALUES (?, ?, ?, ?, ?, ?)');
-  const get = db.prepare<[string], Row>('SELECT id, kind, period, created_at, format, body FROM reports WHERE id = ?');
-  const list = db.prepare<[number], Omit<Row, 'body'>>('SELECT id, kind, period, created_at, format FROM reports ORDER BY seq DESC LIMIT ?');
-  const listKind = db.prepare<[string, number], Omit<Row, 'body'>>(
-    'SELECT id, kind, period, created_at, format FROM reports WHERE kind = ? ORDER BY seq DESC LIMIT ?',
-  );
+export function reportsTable(sql: Sql, now: () => Date): Store['reports'] {
+  const columns = 'id, kind, period, created_at, format';
   return {
-    save(report) {
+    async save(report) {
       const record: ReportRecord = { ...report, id: randomUUID(), createdAt: now().toISOString() };
-      insert.run(record.id, record.kind, record.period, record.createdAt, record.format, record.body);
+      await sql.run('INSERT INTO reports (id, kind, period, created_at, format, body) VALUES (?, ?, ?, ?, ?, ?)', [record.id, record.kind, record.period, record.createdAt, record.format, record.body]);
       return record;
     },
-    get(id) {
-      const row = get.get(id);
+    async get(id) {
+      const row = await sql.get<Row>(`SELECT ${columns}, body FROM reports WHERE id = ?`, [id]);
       return row && toRecord(row);
     },
-    list: (limit, kind) => (kind ? listKind.all(kind, limit) : list.all(limit)).map(({ created_at, ...rest }) => ({ ...rest, createdAt: created_at })),
+    async list(limit, kind) {
+      const rows = kind
+        ? await sql.all<Omit<Row, 'body'>>(`SELECT ${columns} FROM reports WHERE kind = ? ORDER BY seq DESC LIMIT ?`, [kind, limit])
+        : await sql.all<Omit<Row, 'body'>>(`SELECT ${columns} FROM reports ORDER BY seq DESC LIMIT ?`, [limit]);
+      return rows.map(({ created_at, ...rest }) => ({ ...rest, createdAt: created_at }));
+    },
   };
 }

@@ -1,7 +1,8 @@
 /** Sync runs, forward and reverse; the forward ones feed RPO and the failure alert. */
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
-import { NotFoundError } from '../core/errors.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import { fenced, type Fence } from './fence.js';
+import { isUniqueViolation, type Sql } from './sql.js';
 import type { Store, SyncFlow, SyncRunRecord, SyncStatus } from './types.js';
 
 interface Row {
@@ -28,47 +29,52 @@ function toRecord(row: Row): SyncRunRecord {
   };
 }
 
-export function syncsTable(db: Database.Database, now: () => Date): Store['syncs'] {
-  const insert = db.prepare("INSERT INTO sync_runs (id, flow, reverse, status, started_at, summary) VALUES (?, ?, ?, 'running', ?, '{}')");
-  const update = db.prepare('UPDATE sync_runs SET summary = ? WHERE id = ?');
-  const finish = db.prepare('UPDATE sync_runs SET status = ?, finished_at = ?, summary = ?, verified_through = ? WHERE id = ?');
-  const get = db.prepare<[string], Row>('SELECT * FROM sync_runs WHERE id = ?');
-  const list = db.prepare<[number], Row>('SELECT * FROM sync_runs ORDER BY seq DESC LIMIT ?');
-  const listFlow = db.prepare<[SyncFlow, number], Row>('SELECT * FROM sync_runs WHERE flow = ? ORDER BY seq DESC LIMIT ?');
-  const lastSuccess = db.prepare<[SyncFlow], Row>(
-    "SELECT * FROM sync_runs WHERE flow = ? AND reverse = 0 AND status = 'succeeded' ORDER BY seq DESC LIMIT 1",
-  );
-  const failuresSinceSuccess = db.prepare<[SyncFlow, SyncFlow], { n: number }>(`
-    SELECT COUNT(*) AS n FROM sync_runs
-    WHERE flow = ? AND reverse = 0 AND status = 'failed'
-      AND seq > COALESCE((SELECT MAX(seq) FROM sync_runs WHERE flow = ? AND reverse = 0 AND status = 'succeeded'), 0)`);
-  const markInterrupted = db.prepare("UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'");
-
+export function syncsTable(sql: Sql, now: () => Date, fence: Fence): Store['syncs'] {
+  const get = (db: Sql, id: string) => db.get<Row>('SELECT * FROM sync_runs WHERE id = ?', [id]);
   const mustChange = (changes: number, id: string) => {
     if (changes === 0) throw new NotFoundError(`sync run ${id} does not exist`);
   };
   return {
-    start(flow, reverse) {
+    // The index one_running_sync: one running run per flow, whichever process started it.
+    async start(flow, reverse) {
       const id = randomUUID();
-      insert.run(id, flow, reverse ? 1 : 0, now().toISOString());
-      return toRecord(get.get(id)!);
+      try {
+        await fenced(sql, fence, (tx, epoch) =>
+          tx.run("INSERT INTO sync_runs (id, flow, reverse, status, started_at, summary, epoch) VALUES (?, ?, ?, 'running', ?, '{}', ?)", [id, flow, reverse ? 1 : 0, now().toISOString(), epoch]));
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        const running = await sql.get<Row>("SELECT * FROM sync_runs WHERE flow = ? AND status = 'running'", [flow]);
+        throw new ConflictError(`the ${flow} sync is already running${running ? `: run ${running.id}, started ${running.started_at}` : ''}`);
+      }
+      return toRecord((await get(sql, id))!);
     },
-    update(id, summary) {
-      mustChange(update.run(JSON.stringify(summary), id).changes, id);
-    },
-    finish(id, status, summary, verifiedThrough) {
-      mustChange(finish.run(status, now().toISOString(), JSON.stringify(summary), verifiedThrough ?? null, id).changes, id);
-    },
-    get(id) {
-      const row = get.get(id);
+    update: (id, summary) =>
+      fenced(sql, fence, async (tx, epoch) => mustChange((await tx.run('UPDATE sync_runs SET summary = ?, epoch = ? WHERE id = ?', [JSON.stringify(summary), epoch, id])).changes, id)),
+    finish: (id, status, summary, verifiedThrough) =>
+      fenced(sql, fence, async (tx, epoch) =>
+        mustChange((await tx.run('UPDATE sync_runs SET status = ?, finished_at = ?, summary = ?, verified_through = ?, epoch = ? WHERE id = ?', [
+          status, now().toISOString(), JSON.stringify(summary), verifiedThrough ?? null, epoch, id,
+        ])).changes, id)),
+    async get(id) {
+      const row = await get(sql, id);
       return row && toRecord(row);
     },
-    list: (limit, flow) => (flow ? listFlow.all(flow, limit) : list.all(limit)).map(toRecord),
-    consecutiveFailures: (flow) => failuresSinceSuccess.get(flow, flow)!.n,
-    lastSuccess(flow) {
-      const row = lastSuccess.get(flow);
+    async list(limit, flow) {
+      const rows = flow
+        ? await sql.all<Row>('SELECT * FROM sync_runs WHERE flow = ? ORDER BY seq DESC LIMIT ?', [flow, limit])
+        : await sql.all<Row>('SELECT * FROM sync_runs ORDER BY seq DESC LIMIT ?', [limit]);
+      return rows.map(toRecord);
+    },
+    consecutiveFailures: async (flow) =>
+      (await sql.get<{ n: number }>(`
+        SELECT COUNT(*) AS n FROM sync_runs
+        WHERE flow = ? AND reverse = 0 AND status = 'failed'
+          AND seq > COALESCE((SELECT MAX(seq) FROM sync_runs WHERE flow = ? AND reverse = 0 AND status = 'succeeded'), 0)`, [flow, flow]))!.n,
+    async lastSuccess(flow) {
+      const row = await sql.get<Row>("SELECT * FROM sync_runs WHERE flow = ? AND reverse = 0 AND status = 'succeeded' ORDER BY seq DESC LIMIT 1", [flow]);
       return row && toRecord(row);
     },
-    markInterrupted: () => markInterrupted.run(now().toISOString()).changes,
+    markInterrupted: () =>
+      fenced(sql, fence, async (tx, epoch) => (await tx.run("UPDATE sync_runs SET status = 'interrupted', finished_at = ?, epoch = ? WHERE status = 'running'", [now().toISOString(), epoch])).changes),
   };
 }

@@ -1,7 +1,7 @@
 /**
- * What the rest of drsentinel may ask of the store. One SQLite file (better-sqlite3) under
- * the state directory, versioned migrations; every write is synchronous and durable before
- * the call returns, which the runbook engine relies on to resume after a crash.
+ * What the rest of drsentinel may ask of the store: one SQLite file under the state directory
+ * (one process), or PostgreSQL (replicas, one of them leading). Every write is durable before
+ * its promise resolves, which the runbook engine relies on to resume after a crash.
  */
 import type { Result } from '../core/result.js';
 import type { Decision, RunStatusName, StepStatusName } from '../core/runbook.js';
@@ -67,6 +67,15 @@ export interface RunbookRunRecord {
   startedBy: string;
   startedAt: string;
   finishedAt?: string;
+  /** An abort asked of whichever replica runs the steps; it acts on it and records the outcome. */
+  abortRequest?: AbortRequest;
+}
+
+export interface AbortRequest {
+  by: string;
+  reason: string;
+  undo: boolean;
+  at: string;
 }
 
 export interface StepRecord {
@@ -169,114 +178,121 @@ export interface ContingencyRecord {
 }
 
 export interface Store {
-  /** Path of the SQLite file. */
+  readonly engine: 'sqlite' | 'postgres';
+  /** Where it lives, fit to print: the SQLite file, or the database URL without its password. */
   readonly file: string;
-  close(): void;
+  close(): Promise<void>;
+  /** Resolves when the store answers a query, throws when it does not. */
+  ping(): Promise<void>;
 
   checks: {
-    record(suite: string, check: string, result: Result): void;
+    record(suite: string, check: string, result: Result): Promise<void>;
     /** The newest result of every check ever run. */
-    latest(): CheckRecord[];
+    latest(): Promise<CheckRecord[]>;
     /** Newest first. */
-    history(suite: string, check: string, limit: number): CheckRecord[];
+    history(suite: string, check: string, limit: number): Promise<CheckRecord[]>;
     /** How many results of each check are kept. */
-    historyLengths(): Array<{ suite: string; check: string; length: number }>;
+    historyLengths(): Promise<Array<{ suite: string; check: string; length: number }>>;
     /** Keeps the newest `keep` results per check, and every failure. */
-    prune(keep: number): void;
+    prune(keep: number): Promise<void>;
   };
 
   syncs: {
-    start(flow: SyncFlow, reverse: boolean): SyncRunRecord;
-    update(id: string, summary: Record<string, unknown>): void;
-    finish(id: string, status: Exclude<SyncStatus, 'running'>, summary: Record<string, unknown>, verifiedThrough?: string): void;
-    get(id: string): SyncRunRecord | undefined;
-    list(limit: number, flow?: SyncFlow): SyncRunRecord[];
+    start(flow: SyncFlow, reverse: boolean): Promise<SyncRunRecord>;
+    update(id: string, summary: Record<string, unknown>): Promise<void>;
+    finish(id: string, status: Exclude<SyncStatus, 'running'>, summary: Record<string, unknown>, verifiedThrough?: string): Promise<void>;
+    get(id: string): Promise<SyncRunRecord | undefined>;
+    list(limit: number, flow?: SyncFlow): Promise<SyncRunRecord[]>;
     /** Failed runs since the last success, per flow (forward flows only). */
-    consecutiveFailures(flow: SyncFlow): number;
-    lastSuccess(flow: SyncFlow): SyncRunRecord | undefined;
+    consecutiveFailures(flow: SyncFlow): Promise<number>;
+    lastSuccess(flow: SyncFlow): Promise<SyncRunRecord | undefined>;
     /** Runs left `running` by a crash become `interrupted`; returns how many. */
-    markInterrupted(): number;
+    markInterrupted(): Promise<number>;
   };
 
   runs: {
     /** Refused (ConflictError naming it) for a live run while another live run is running or waiting. */
-    create(run: Omit<RunbookRunRecord, 'startedAt' | 'status'>, steps: Array<{ stepId: string; title: string }>): RunbookRunRecord;
-    get(id: string): RunbookRunRecord | undefined;
-    list(limit: number): RunbookRunRecord[];
-    setStatus(id: string, status: RunStatus): void;
-    steps(runId: string): StepRecord[];
-    updateStep(runId: string, stepId: string, patch: Partial<Omit<StepRecord, 'runId' | 'stepId' | 'position' | 'title'>>): void;
+    create(run: Omit<RunbookRunRecord, 'startedAt' | 'status'>, steps: Array<{ stepId: string; title: string }>): Promise<RunbookRunRecord>;
+    get(id: string): Promise<RunbookRunRecord | undefined>;
+    list(limit: number): Promise<RunbookRunRecord[]>;
+    setStatus(id: string, status: RunStatus): Promise<void>;
+    steps(runId: string): Promise<StepRecord[]>;
+    updateStep(runId: string, stepId: string, patch: Partial<Omit<StepRecord, 'runId' | 'stepId' | 'position' | 'title'>>): Promise<void>;
     /** Returns false when this gate already has a decision (a replay has no effect). */
-    addApproval(approval: ApprovalRecord): boolean;
+    addApproval(approval: ApprovalRecord): Promise<boolean>;
     /**
      * A decision, its audit row and the run's new status in one transaction: either all are
      * recorded or none. False when the gate already had a decision (nothing recorded).
      */
-    decide(approval: ApprovalRecord, audit: AuditEntry, status: RunStatus, step?: { stepId: string; patch: Partial<Omit<StepRecord, 'runId' | 'stepId' | 'position' | 'title'>> }): boolean;
-    approvals(runId: string): ApprovalRecord[];
+    decide(approval: ApprovalRecord, audit: AuditEntry, status: RunStatus, step?: { stepId: string; patch: Partial<Omit<StepRecord, 'runId' | 'stepId' | 'position' | 'title'>> }): Promise<boolean>;
+    approvals(runId: string): Promise<ApprovalRecord[]>;
+    /** Runs still running or waiting at a gate, oldest first: what the leader carries on. */
+    active(): Promise<RunbookRunRecord[]>;
+    /** Records an abort for the leader to act on; false when one is recorded already or the run has ended. */
+    requestAbort(id: string, request: AbortRequest): Promise<boolean>;
   };
 
   audit: {
-    append(entry: AuditEntry): AuditRow;
-    list(opts: { limit: number; afterSeq?: number }): AuditRow[];
-    verify(): AuditVerdict;
+    append(entry: AuditEntry): Promise<AuditRow>;
+    list(opts: { limit: number; afterSeq?: number }): Promise<AuditRow[]>;
+    verify(): Promise<AuditVerdict>;
   };
 
   reports: {
-    save(report: Omit<ReportRecord, 'id' | 'createdAt'>): ReportRecord;
-    get(id: string): ReportRecord | undefined;
-    list(limit: number, kind?: string): Array<Omit<ReportRecord, 'body'>>;
+    save(report: Omit<ReportRecord, 'id' | 'createdAt'>): Promise<ReportRecord>;
+    get(id: string): Promise<ReportRecord | undefined>;
+    list(limit: number, kind?: string): Promise<Array<Omit<ReportRecord, 'body'>>>;
   };
 
   /** R4 sync alerts, one per streak of failed days. */
   alerts: {
     /** Records the alert of a streak; false when that streak already has one. */
-    open(alert: Pick<SyncAlertRecord, 'flow' | 'streakStart' | 'failureClass' | 'failedDays' | 'lastError'>): boolean;
+    open(alert: Pick<SyncAlertRecord, 'flow' | 'streakStart' | 'failureClass' | 'failedDays' | 'lastError'>): Promise<boolean>;
     /** Marks the streak's alert recovered; false when it already was. */
-    recover(flow: SyncFlow, streakStart: string): boolean;
-    markSent(flow: SyncFlow, streakStart: string, kind: 'alert' | 'recovery', channel: string): void;
-    get(flow: SyncFlow, streakStart: string): SyncAlertRecord | undefined;
+    recover(flow: SyncFlow, streakStart: string): Promise<boolean>;
+    markSent(flow: SyncFlow, streakStart: string, kind: 'alert' | 'recovery', channel: string): Promise<void>;
+    get(flow: SyncFlow, streakStart: string): Promise<SyncAlertRecord | undefined>;
     /** Newest first. */
-    list(limit: number, flow?: SyncFlow): SyncAlertRecord[];
+    list(limit: number, flow?: SyncFlow): Promise<SyncAlertRecord[]>;
     /** The flow's sync days, newest first: what a streak is counted in. */
-    syncDays(flow: SyncFlow, limit: number): SyncDay[];
+    syncDays(flow: SyncFlow, limit: number): Promise<SyncDay[]>;
   };
 
   messages: {
-    create(message: Pick<MessageRecord, 'kind' | 'audience' | 'status' | 'subject' | 'body' | 'createdBy'> & { runId?: string; decidedBy?: string }): MessageRecord;
-    get(id: string): MessageRecord | undefined;
+    create(message: Pick<MessageRecord, 'kind' | 'audience' | 'status' | 'subject' | 'body' | 'createdBy'> & { runId?: string; decidedBy?: string }): Promise<MessageRecord>;
+    get(id: string): Promise<MessageRecord | undefined>;
     /** Newest first. */
-    list(limit: number): MessageRecord[];
+    list(limit: number): Promise<MessageRecord[]>;
     /** Oldest first. */
-    forRun(runId: string): MessageRecord[];
+    forRun(runId: string): Promise<MessageRecord[]>;
     /**
      * A decision on a held message and its audit row, in one transaction, only while the
      * message is still `awaiting-approval`: false when another decision got there first
      * (nothing recorded). Approving moves it to `sending`: the winner alone delivers it.
      */
-    decide(id: string, outcome: { status: 'sending' | 'rejected'; decidedBy: string }, audit: AuditEntry): boolean;
+    decide(id: string, outcome: { status: 'sending' | 'rejected'; decidedBy: string }, audit: AuditEntry): Promise<boolean>;
     /** Back to `sending` with its audit row, only from `failed` or an interrupted `sending`; false otherwise (nothing recorded). */
-    retry(id: string, audit: AuditEntry): boolean;
+    retry(id: string, audit: AuditEntry): Promise<boolean>;
     /** The outcome of a delivery; only a message being sent settles. */
-    settle(id: string, outcome: { status: 'sent' | 'failed'; channels: string[]; error?: string }): MessageRecord;
+    settle(id: string, outcome: { status: 'sent' | 'failed'; channels: string[]; error?: string }): Promise<MessageRecord>;
     /** Gives every message still `sending` without an error `note` as its error (at start: a crash cut them short); returns how many. */
-    markInterrupted(note: string): number;
+    markInterrupted(note: string): Promise<number>;
   };
 
   contingencies: {
     /** Records that `runId` holds a contingency: begun now, or opened again from its first start (an undone cutback). */
-    begin(runId: string, runbook: string): ContingencyRecord;
+    begin(runId: string, runbook: string): Promise<ContingencyRecord>;
     /** Ends the open contingency, if any; returns it, or undefined when none was open. */
-    end(endedBy: string): ContingencyRecord | undefined;
+    end(endedBy: string): Promise<ContingencyRecord | undefined>;
     /** The open contingency, if any. */
-    current(): ContingencyRecord | undefined;
+    current(): Promise<ContingencyRecord | undefined>;
     /** The newest contingency, open or ended. */
-    latest(): ContingencyRecord | undefined;
+    latest(): Promise<ContingencyRecord | undefined>;
   };
 
   /** Last start of each scheduled job, for missed-run catch-up and no-overlap. */
   jobs: {
-    lastRun(job: string): Date | undefined;
-    recordRun(job: string, at: Date): void;
+    lastRun(job: string): Promise<Date | undefined>;
+    recordRun(job: string, at: Date): Promise<void>;
   };
 }

@@ -123,6 +123,8 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
 export class SyncService {
   private readonly live = new Map<string, { progress: Record<string, unknown>; done: Promise<SyncRunRecord> }>();
   private readonly busy = new Map<string, string>();
+  /** Lanes whose run is being recorded: held before the store answers, so a second start in between is refused. */
+  private readonly starting = new Map<string, Promise<SyncRunRecord>>();
   private readonly aborter = new AbortController();
 
   constructor(private readonly deps: SyncServiceDeps) {
@@ -130,9 +132,12 @@ export class SyncService {
   }
 
   /** Starts runs of several flows side by side, or none if one of them is already running. */
-  startMany(flows: readonly SyncFlow[], request: SyncRequest = {}): SyncRunRecord[] {
-    for (const flow of flows) this.assertMayStart(flow, request);
-    return flows.map((flow) => this.start(flow, request));
+  async startMany(flows: readonly SyncFlow[], request: SyncRequest = {}): Promise<SyncRunRecord[]> {
+    // One look at the contingency serves every flow; a refusal names the first, as a start of it alone would.
+    if (flows[0]) await this.assertOutsideContingency(flows[0], request);
+    // Checked and taken with no await in between: either every lane is free and held, or none is.
+    for (const flow of flows) this.assertIdle(flow, request);
+    return Promise.all(flows.map((flow) => this.begin(flow, request)));
   }
 
   /**
@@ -140,16 +145,11 @@ export class SyncService {
    * what Azure took in, an incremental one overwrite it. Only the final sync of the run that
    * holds the contingency goes through.
    */
-  private assertOutsideContingency(flow: SyncFlow, request: SyncRequest): void {
+  private async assertOutsideContingency(flow: SyncFlow, request: SyncRequest): Promise<void> {
     if (request.reverse) return;
-    const held = this.deps.store.contingencies.current();
+    const held = await this.deps.store.contingencies.current();
     if (!held || request.finalSyncOf === held.runId) return;
     throw new ConflictError(`drsentinel is in contingency since ${held.since} (run ${held.runId}, ${held.runbook}): a forward ${flow} sync would undo what the standby took in. Forward syncs resume after the rollback's DNS cutback`);
-  }
-
-  private assertMayStart(flow: SyncFlow, request: SyncRequest): void {
-    this.assertOutsideContingency(flow, request);
-    this.assertIdle(flow, request);
   }
 
   /**
@@ -158,7 +158,7 @@ export class SyncService {
    * others still run, so one busy flow does not cost the rest their day. `signal` stops them.
    */
   async runAll(request: SyncRequest = {}, signal?: AbortSignal): Promise<SyncRunRecord[]> {
-    const held = request.reverse ? undefined : this.deps.store.contingencies.current();
+    const held = request.reverse ? undefined : await this.deps.store.contingencies.current();
     if (held) {
       this.deps.log('info', `forward syncs skipped: in contingency since ${held.since} (run ${held.runId}); they resume after the rollback's DNS cutback`);
       return [];
@@ -166,8 +166,7 @@ export class SyncService {
     const stop = () => this.aborter.abort(signal?.reason);
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      const ids = FLOWS.map((flow) => this.startOrJoin(flow, request));
-      return await Promise.all(ids.map((id) => this.wait(id)));
+      return await Promise.all(FLOWS.map(async (flow) => this.wait(await this.startOrJoin(flow, request))));
     } finally {
       signal?.removeEventListener('abort', stop);
     }
@@ -178,20 +177,52 @@ export class SyncService {
   }
 
   private assertIdle(flow: SyncFlow, request: SyncRequest): void {
-    const running = this.busy.get(this.lane(flow, request));
-    if (running) throw new ConflictError(`the ${this.lane(flow, request)} sync is already running (run ${running})`);
+    const lane = this.lane(flow, request);
+    const running = this.busy.get(lane);
+    if (running) throw new ConflictError(`the ${lane} sync is already running (run ${running})`);
+    if (this.starting.has(lane)) throw new ConflictError(`the ${lane} sync is already running (its run is being recorded)`);
   }
 
   /** The id of the flow's run going on now, else of a run started now: a caller that only needs the flow synced joins it. */
-  startOrJoin(flow: SyncFlow, request: SyncRequest = {}): string {
-    return this.busy.get(this.lane(flow, request)) ?? this.start(flow, request).id;
+  async startOrJoin(flow: SyncFlow, request: SyncRequest = {}): Promise<string> {
+    const lane = this.lane(flow, request);
+    // Joining a run needs no look at the contingency: only starting one does.
+    if (!this.busy.has(lane) && !this.starting.has(lane)) await this.assertOutsideContingency(flow, request);
+    // Looked at again after that await, and decided with none in between: another caller may have started it meanwhile.
+    const running = this.busy.get(lane);
+    if (running) return running;
+    return (await (this.starting.get(lane) ?? this.begin(flow, request))).id;
   }
 
-  /** Starts a run and returns at once; `wait(id)` gives its end. */
-  start(flow: SyncFlow, request: SyncRequest = {}): SyncRunRecord {
-    this.assertMayStart(flow, request);
+  /** Starts a run and returns once it is recorded, not ended; `wait(id)` gives its end. */
+  async start(flow: SyncFlow, request: SyncRequest = {}): Promise<SyncRunRecord> {
+    await this.assertOutsideContingency(flow, request);
+    this.assertIdle(flow, request);
+    return this.begin(flow, request);
+  }
+
+  /**
+   * Takes the lane before its first await (the caller has just found it idle), records the run
+   * and sets it going; resolves once it is live, so `wait(id)` finds it.
+   */
+  private begin(flow: SyncFlow, request: SyncRequest): Promise<SyncRunRecord> {
     const lane = this.lane(flow, request);
-    const run = this.deps.store.syncs.start(flow, request.reverse ?? false);
+    const launched = this.deps.store.syncs.start(flow, request.reverse ?? false).then(
+      (run) => {
+        this.starting.delete(lane);
+        this.launch(lane, run, request);
+        return run;
+      },
+      (error: unknown) => {
+        this.starting.delete(lane);
+        throw error;
+      },
+    );
+    this.starting.set(lane, launched);
+    return launched;
+  }
+
+  private launch(lane: string, run: SyncRunRecord, request: SyncRequest): void {
     this.busy.set(lane, run.id);
     const entry = { progress: {} as Record<string, unknown>, done: Promise.resolve(run) };
     entry.done = this.execute(run, request, entry.progress).finally(() => {
@@ -199,21 +230,20 @@ export class SyncService {
       setTimeout(() => this.live.delete(run.id), 60_000).unref();
     });
     // Nobody may be waiting (a run started over HTTP): a store failure must not go unhandled.
-    entry.done.catch((error: unknown) => this.deps.log('error', `sync ${lane} run ${run.id} could not be recorded: ${describeError(error)}`));
+    void entry.done.catch((error: unknown) => this.deps.log('error', `sync ${lane} run ${run.id} could not be recorded: ${describeError(error)}`));
     this.live.set(run.id, entry);
-    return run;
   }
 
   async wait(id: string): Promise<SyncRunRecord> {
     const entry = this.live.get(id);
     if (entry) return entry.done;
-    const record = this.deps.store.syncs.get(id);
+    const record = await this.deps.store.syncs.get(id);
     if (!record) throw new NotFoundError(`sync run ${id} does not exist`);
     return record;
   }
 
-  view(id: string): SyncRunView {
-    const record = this.deps.store.syncs.get(id);
+  async view(id: string): Promise<SyncRunView> {
+    const record = await this.deps.store.syncs.get(id);
     if (!record) throw new NotFoundError(`sync run ${id} does not exist`);
     const live = this.live.get(id);
     return live && record.status === 'running' ? { ...record, progress: { ...live.progress } } : record;
@@ -222,6 +252,8 @@ export class SyncService {
   /** Stops every run, which ends as interrupted with `reason`, and waits for them. */
   async close(reason = 'the service is shutting down'): Promise<void> {
     this.aborter.abort(new Error(reason));
+    // A run still being recorded goes live (and sees the abort) before it can be waited for.
+    await Promise.allSettled([...this.starting.values()]);
     await Promise.allSettled([...this.live.values()].map((l) => l.done));
   }
 
@@ -229,17 +261,16 @@ export class SyncService {
     const { store, metrics, log } = this.deps;
     const started = Date.now();
     let lastPersist = 0;
+    // The progress write in flight, if any: awaited before the outcome, which it would otherwise overwrite.
+    let persisting: Promise<void> | undefined;
     const onProgress = (p: object) => {
       Object.assign(progress, p, { elapsedSeconds: Math.round((Date.now() - started) / 1000) });
-      if (Date.now() - lastPersist >= PERSIST_EVERY_MS) {
-        lastPersist = Date.now();
-        // Progress is a courtesy to readers in other processes: a busy store must not stop the sync.
-        try {
-          store.syncs.update(run.id, { progress });
-        } catch (error) {
-          log('warn', `progress of sync run ${run.id} not saved: ${describeError(error)}`);
-        }
-      }
+      if (persisting || Date.now() - lastPersist < PERSIST_EVERY_MS) return;
+      lastPersist = Date.now();
+      // Progress is a courtesy to readers in other processes: a busy store must not stop the sync.
+      persisting = store.syncs.update(run.id, { progress: { ...progress } })
+        .catch((error: unknown) => log('warn', `progress of sync run ${run.id} not saved: ${describeError(error)}`))
+        .finally(() => { persisting = undefined; });
     };
     const direction = run.reverse ? 'reverse' : 'forward';
     log('info', `sync ${run.flow} (${direction}) started`, { run: run.id });
@@ -278,9 +309,10 @@ export class SyncService {
       summary.windowExceeded = true;
       log('warn', `sync ${run.flow} took ${Math.round(durationMs / 60_000)} min, beyond its ${this.deps.config.sync.windowHours} h window`, { run: run.id });
     }
-    store.syncs.finish(run.id, status, summary, verifiedThrough);
+    await persisting;
+    await store.syncs.finish(run.id, status, summary, verifiedThrough);
     if (!run.reverse) {
-      const failures = store.syncs.consecutiveFailures(run.flow);
+      const failures = await store.syncs.consecutiveFailures(run.flow);
       metrics.syncConsecutiveFailures.set({ flow: run.flow }, failures);
       if (status === 'succeeded') metrics.syncLastSuccessTimestampSeconds.set({ flow: run.flow }, Date.now() / 1000);
     }
@@ -288,13 +320,9 @@ export class SyncService {
     // A metadata chain that stopped at the longest export window goes on at once until it is current.
     if (status === 'succeeded' && !run.reverse && (summary.metadata as MetadataSyncSummary | undefined)?.behind && !this.aborter.signal.aborted) {
       log('info', 'the metadata chain is still behind after one full export window: continuing');
-      // After this run has left its lane (the `finally` of `start`).
+      // After this run has left its lane (the `finally` of `launch`); the next run's end is watched by its own entry.
       setTimeout(() => {
-        try {
-          this.start('metadata');
-        } catch (error) {
-          log('warn', `the metadata chain could not continue: ${describeError(error)}`);
-        }
+        void this.start('metadata').catch((error: unknown) => log('warn', `the metadata chain could not continue: ${describeError(error)}`));
       }, 0);
     }
     const level = status === 'succeeded' ? 'info' : status === 'interrupted' ? 'warn' : 'error';
@@ -302,7 +330,7 @@ export class SyncService {
     if (!run.reverse && this.deps.onRunFinished) {
       await this.deps.onRunFinished(run.flow).catch((error: unknown) => log('warn', `after the ${run.flow} sync: ${describeError(error)}`));
     }
-    return store.syncs.get(run.id)!;
+    return (await store.syncs.get(run.id))!;
   }
 
   /**
@@ -326,9 +354,9 @@ export class SyncService {
    * never reached Azure). The newest contingency wins over a `since`: the catch-up pass asks
    * from its first pass's start, yet AWS's writes before that are still AWS's.
    */
-  private conflictsSince(flow: SyncFlow, request: SyncRequest): Date {
-    const held = this.deps.store.contingencies.latest()?.since;
-    const lastForward = this.deps.store.syncs.lastSuccess(flow)?.startedAt;
+  private async conflictsSince(flow: SyncFlow, request: SyncRequest): Promise<Date> {
+    const held = (await this.deps.store.contingencies.latest())?.since;
+    const lastForward = (await this.deps.store.syncs.lastSuccess(flow))?.startedAt;
     const since = held ?? request.since ?? lastForward;
     if (since === undefined) throw new Error(`the reverse ${flow} sync needs a starting time (--since): no contingency is recorded and no forward ${flow} sync has been verified`);
     return new Date(since);
@@ -368,7 +396,7 @@ export class SyncService {
       const mode = run.flow === 'site' && !run.reverse ? 'mirror' : 'copy';
       const leftToAws = new Set<string>();
       const wayBack = run.reverse
-        ? { conflictsSince: this.conflictsSince(run.flow, request), conflicts: config.sync.reverseConflicts, onLeftToAws: (key: string) => void leftToAws.add(key) }
+        ? { conflictsSince: await this.conflictsSince(run.flow, request), conflicts: config.sync.reverseConflicts, onLeftToAws: (key: string) => void leftToAws.add(key) }
         : {};
       const transfer = await syncObjects({ flow: run.flow, mode, source, destination, deletes, ...wayBack, ...objects });
       onProgress({ phase: 'verifying' });
@@ -380,7 +408,7 @@ export class SyncService {
 
     const quarantineFile = join(config.service.stateDir, 'quarantine', `${run.id}.jsonl`);
     const tuning = { sampleRatio: config.sync.metadataSampleRatio, batchSize: config.sync.importBatchSize, concurrency: config.sync.importConcurrency, quarantineFile, signal, onProgress };
-    const previous = store.syncs.lastSuccess('metadata')?.summary.metadata as MetadataSyncSummary | undefined;
+    const previous = (await store.syncs.lastSuccess('metadata'))?.summary.metadata as MetadataSyncSummary | undefined;
     if (run.reverse) {
       const since = request.since ?? (previous?.chain ? new Date(previous.chain.through) : undefined);
       if (!since) throw new Error('the reverse metadata sync needs a starting time (--since): no forward import has been verified yet');

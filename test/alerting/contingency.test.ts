@@ -54,8 +54,8 @@ t.test('a failover of four days raises no alert and publishes no failed day; the
   const sink = new RecordingSink();
   const alerts = new SyncAlerts({ store, notifiers: [email], metricSink: sink, clock, log: () => {} });
   const run = async (flow: SyncFlow, status: 'succeeded' | 'failed') => {
-    const record = store.syncs.start(flow, false);
-    store.syncs.finish(record.id, status, status === 'failed' ? { failureClass: 'network', error: 'the standby did not answer' } : {});
+    const record = await store.syncs.start(flow, false);
+    await store.syncs.finish(record.id, status, status === 'failed' ? { failureClass: 'network', error: 'the standby did not answer' } : {});
     await alerts.afterRun(flow);
   };
   const daily = async (day: string) => {
@@ -66,7 +66,7 @@ t.test('a failover of four days raises no alert and publishes no failed day; the
 
   for (const flow of ['site', 'uploads', 'metadata'] as const) await run(flow, 'succeeded');
   clock.current = new Date('2026-03-02T10:00:00Z');
-  store.contingencies.begin('activation-1', 'activation');
+  await store.contingencies.begin('activation-1', 'activation');
   // The activation's own final sync, the one forward run allowed inside it, fails: still no failed day.
   await run('uploads', 'failed');
   for (const day of ['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06']) await daily(day);
@@ -74,7 +74,7 @@ t.test('a failover of four days raises no alert and publishes no failed day; the
   t.same(sink.points, ['site 2026-03-02 0', 'uploads 2026-03-02 0', 'metadata 2026-03-02 0'], 'the day it began had a success for every flow: good; no datapoint for the days inside it');
 
   clock.current = new Date('2026-03-06T14:00:00Z');
-  store.contingencies.end('the DNS cutback of run rollback-1');
+  await store.contingencies.end('the DNS cutback of run rollback-1');
   await daily('2026-03-07');
   t.same(sent(), [], 'the day of the cutback is held too');
   t.equal(sink.points.length, 3, 'and publishes nothing');

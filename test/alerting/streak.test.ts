@@ -53,8 +53,8 @@ t.test('one alert per streak, retried on a failed channel, a recovery, then a ne
   let current = store;
   const alerts = () => new SyncAlerts({ store: current, notifiers: [email, webhook], clock, log: () => {} });
   const record = async (flow: SyncFlow, status: 'failed' | 'succeeded', error = 'AuthenticationFailed: the key https://acct.blob.core.windows.net/c?sv=1&sig=SECRET was refused') => {
-    const run = current.syncs.start(flow, false);
-    current.syncs.finish(run.id, status, status === 'failed' ? { failureClass: 'auth', error } : {});
+    const run = await current.syncs.start(flow, false);
+    await current.syncs.finish(run.id, status, status === 'failed' ? { failureClass: 'auth', error } : {});
     await alerts().afterRun(flow);
   };
   const kinds = (n: RecordingNotifier) => n.sent.map((m) => `${m.kind}:${(m.data as { flow: string }).flow}`);
@@ -70,7 +70,7 @@ t.test('one alert per streak, retried on a failed channel, a recovery, then a ne
   t.same(kinds(webhook), [], 'the webhook was down');
 
   // A restart (a new store handle and a new SyncAlerts) with the webhook back.
-  current.close();
+  await current.close();
   current = openStore(file, { clock });
   t.teardown(() => current.close());
   webhook.down = false;
@@ -89,7 +89,7 @@ t.test('one alert per streak, retried on a failed channel, a recovery, then a ne
   clock.advance(DAY_MS);
   await record('site', 'failed');
   t.same(kinds(email), ['sync-failure:site', 'sync-recovery:site', 'sync-failure:site'], 'a new streak, a new alert');
-  t.same(current.alerts.list(10, 'site').map((a) => [a.streakStart, Boolean(a.recoveredAt)]), [['2026-03-05', false], ['2026-03-02', true]]);
+  t.same((await current.alerts.list(10, 'site')).map((a) => [a.streakStart, Boolean(a.recoveredAt)]), [['2026-03-05', false], ['2026-03-02', true]]);
 });
 
 t.test('days whose run never started or hung: one alert on the second such day, from the daily evaluation', async (t) => {
@@ -97,8 +97,8 @@ t.test('days whose run never started or hung: one alert on the second such day, 
   const email = new RecordingNotifier('email');
   const alerts = new SyncAlerts({ store, notifiers: [email], clock, log: () => {} });
   const succeed = async (flow: SyncFlow) => {
-    const run = store.syncs.start(flow, false);
-    store.syncs.finish(run.id, 'succeeded', {});
+    const run = await store.syncs.start(flow, false);
+    await store.syncs.finish(run.id, 'succeeded', {});
     await alerts.afterRun(flow);
   };
   /** The scheduler's 'alerts:daily' job, just after midnight UTC. */
@@ -112,7 +112,7 @@ t.test('days whose run never started or hung: one alert on the second such day, 
   for (const flow of ['site', 'uploads', 'metadata'] as const) await succeed(flow);
   await daily('2026-03-03');
   clock.current = new Date('2026-03-03T03:00:00Z');
-  const hung = store.syncs.start('uploads', false);
+  const hung = await store.syncs.start('uploads', false);
   await succeed('metadata');
   await daily('2026-03-04');
   t.same(sent(), [], 'one failed day: no alert');
@@ -131,10 +131,10 @@ t.test('days whose run never started or hung: one alert on the second such day, 
 
   clock.current = new Date('2026-03-06T03:00:00Z');
   await succeed('site');
-  store.syncs.finish(hung.id, 'failed', { failureClass: 'timeout', error: 'the run passed its deadline' });
+  await store.syncs.finish(hung.id, 'failed', { failureClass: 'timeout', error: 'the run passed its deadline' });
   await alerts.afterRun('uploads');
   t.same(sent(), ['sync-failure:site', 'sync-failure:uploads', 'sync-recovery:site'], 'a success recovers site; the hung run, ended failed, keeps the uploads streak');
-  t.same(store.alerts.list(10).map((a) => [a.flow, a.streakStart, Boolean(a.recoveredAt)]), [['uploads', '2026-03-03', false], ['site', '2026-03-03', true]]);
+  t.same((await store.alerts.list(10)).map((a) => [a.flow, a.streakStart, Boolean(a.recoveredAt)]), [['uploads', '2026-03-03', false], ['site', '2026-03-03', true]]);
 });
 
 t.test('a fresh install does not alert; two whole days without any run do', async (t) => {

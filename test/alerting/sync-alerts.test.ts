@@ -41,14 +41,14 @@ t.test('two failed days: one alert per streak, one recovery, the 2-of-2 CloudWat
     const syncs = new SyncService({ config, adapters, store, metrics: createMetrics(), clock, log, onRunFinished: (flow: SyncFlow) => alerts.afterRun(flow) });
     const stop = async () => {
       await syncs.close();
-      store.close();
+      await store.close();
     };
     return { store, alerts, syncs, stop };
   };
   let { store, alerts, syncs, stop } = start();
   t.teardown(() => stop());
   const run = async (expected: 'failed' | 'succeeded') => {
-    const done = await syncs.wait(syncs.start('uploads').id);
+    const done = await syncs.wait((await syncs.start('uploads')).id);
     t.equal(done.status, expected, `${clock.now().toISOString().slice(0, 10)}: the uploads sync ${expected}`);
     return done;
   };
@@ -88,7 +88,7 @@ t.test('two failed days: one alert per streak, one recovery, the 2-of-2 CloudWat
   const hook = hooks()[0]!;
   t.equal(hook.headers.authorization, `Bearer ${lab.endpoints.webhook.token}`);
   t.match(hook.body, { kind: 'sync-failure', data: { flow: 'uploads', failureClass: 'throttling', days: ['2026-03-02', '2026-03-03'] } });
-  t.equal(store.alerts.list(10).length, 1, 'one alert recorded for the streak');
+  t.equal((await store.alerts.list(10)).length, 1, 'one alert recorded for the streak');
 
   // Day 4 morning: the daily publication (for day 3) and the alarm, which fires on 2 of 2.
   clock.advance(DAY_MS);

@@ -80,14 +80,14 @@ t.test('a check whose config section is missing fails naming it', async (t) => {
   const summary = await r.run('monthly');
   t.equal(summary.results[0]!.result.status, 'fail');
   t.equal(summary.results[0]!.result.reason, 'certificate cannot run: the certificate check needs azure.keyVault in the config, which is missing');
-  t.equal(store.checks.latest()[0]!.result.status, 'fail', 'stored like any result');
+  t.equal((await store.checks.latest())[0]!.result.status, 'fail', 'stored like any result');
 });
 
 t.test('history keeps the newest results per check and every failure', async (t) => {
   const outcomes = [fail('first failure', { seen: 'x' }), pass('1'), pass('2'), pass('3'), pass('4')];
   const { runner: r, store } = runner(t, [entry('flaky', async () => outcomes.shift()!)]);
   for (let i = 0; i < 5; i++) await r.run('smoke');
-  const history = store.checks.history('smoke', 'flaky', 100);
+  const history = await store.checks.history('smoke', 'flaky', 100);
   t.same(history.map((h) => h.result.reason), ['4', '3', 'first failure'], 'historySize 2, and the failure kept');
   t.same(history[2]!.result.evidence, { seen: 'x' }, 'with its evidence');
 });
@@ -145,10 +145,10 @@ t.test('an unrecorded run (a dry-run\'s look) answers like any run but leaves hi
   const summary = await r.run('smoke', undefined, { record: false });
   t.equal(summary.status, 'fail');
   t.match(summary.results[0]!.result.reason, 'no backend server');
-  t.same(store.checks.latest(), [], 'nothing stored: the readiness does not see it');
+  t.same(await store.checks.latest(), [], 'nothing stored: the readiness does not see it');
   t.same(await metricLine(metrics, 'dr_check_success{'), [], 'no metric moved');
   await r.run('smoke');
-  t.equal(store.checks.latest().length, 1, 'a recorded run of the same suite is stored as ever');
+  t.equal((await store.checks.latest()).length, 1, 'a recorded run of the same suite is stored as ever');
 });
 
 t.test('an unrecorded look joins a recorded run of the suite going on; a recorded run never joins an unrecorded one', async (t) => {
@@ -165,11 +165,11 @@ t.test('an unrecorded look joins a recorded run of the suite going on; a recorde
   release();
   await Promise.all([recorded, look]);
   t.equal(runs, 1, 'the standby was probed once');
-  t.equal(store.checks.latest().length, 1);
+  t.equal((await store.checks.latest()).length, 1);
 
   const onlyLook = r.run('smoke', undefined, { record: false });
   const mustRecord = r.run('smoke');
   await Promise.all([onlyLook, mustRecord]);
   t.equal(runs, 3, 'the recorded run ran on its own');
-  t.equal(store.checks.history('smoke', 'slow', 10).length, 2, 'and was recorded');
+  t.equal((await store.checks.history('smoke', 'slow', 10)).length, 2, 'and was recorded');
 });

@@ -48,7 +48,7 @@ t.test('a failed check: exit 1, and the results are in the store the service rea
   t.same(summary.results.map((r: { check: string; result: { status: string } }) => [r.check, r.result.status]), [['site', 'pass'], ['vault', 'fail']]);
   const store = openStore(storeFile(loadConfig(config, FIXTURE_ENV).config));
   t.teardown(() => store.close());
-  t.same(store.checks.latest().map((r) => [r.suite, r.check, r.result.reason]), [['monthly', 'site', 'the site answers 200'], ['monthly', 'vault', 'the certificate expires in 10 days']]);
+  t.same((await store.checks.latest()).map((r) => [r.suite, r.check, r.result.reason]), [['monthly', 'site', 'the site answers 200'], ['monthly', 'vault', 'the certificate expires in 10 days']]);
 });
 
 t.test('all: every suite, one JSON document', async (t) => {

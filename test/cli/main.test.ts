@@ -98,14 +98,14 @@ t.test('audit verify: a fresh store is intact (exit 0); a missing store is a con
   t.equal(missing.code, 2);
   t.match(missing.stderr, `no store at ${join(dir, 'state', 'drsentinel.db')}`);
 
-  openStore(join(dir, 'state', 'drsentinel.db')).close();
+  await openStore(join(dir, 'state', 'drsentinel.db')).close();
   const fresh = await run(['audit', 'verify', '--config', config]);
   t.equal(fresh.code, 0, fresh.stderr);
   t.equal(fresh.stdout, 'audit log intact: 0 rows\n');
 
   const store = openStore(join(dir, 'state', 'drsentinel.db'));
-  store.audit.append({ actor: 'alice', action: 'drill.start', target: 'run-1', details: {} });
-  store.close();
+  await store.audit.append({ actor: 'alice', action: 'drill.start', target: 'run-1', details: {} });
+  await store.close();
   const json = await run(['audit', 'verify', '--json'], { ...FIXTURE_ENV, DRSENTINEL_CONFIG: config });
   t.equal(json.code, 0);
   t.same(JSON.parse(json.stdout), { ok: true, rows: 1 });

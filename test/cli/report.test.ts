@@ -19,21 +19,21 @@ async function run(argv: string[]) {
 }
 
 /** A config whose state directory holds March 2026. */
-function configWithMarch(dir: string): string {
+async function configWithMarch(dir: string): Promise<string> {
   const file = writeValidConfig(dir);
   const clock = new ManualClock();
   const store = openStore(storeFile(loadConfig(file, FIXTURE_ENV).config), { clock });
   try {
-    fillMarch(store, clock);
+    await fillMarch(store, clock);
   } finally {
-    store.close();
+    await store.close();
   }
   return file;
 }
 
 t.test('writes the report to --out in the chosen format, and stores it', async (t) => {
   const dir = t.testdir();
-  const config = configWithMarch(dir);
+  const config = await configWithMarch(dir);
   const out = join(dir, 'march.html');
   const res = await run(['report', 'monthly', '--month', '2026-03', '--format', 'html', '--out', out, '--config', config]);
   t.equal(res.code, 0, res.stderr);
@@ -52,12 +52,12 @@ t.test('writes the report to --out in the chosen format, and stores it', async (
 
   const store = openStore(storeFile(loadConfig(config, FIXTURE_ENV).config));
   t.teardown(() => store.close());
-  t.equal(store.reports.list(10, 'monthly').length, 3);
+  t.equal((await store.reports.list(10, 'monthly')).length, 3);
 });
 
 t.test('usage and config mistakes exit 2 with a clear message', async (t) => {
   const dir = t.testdir();
-  const config = configWithMarch(dir);
+  const config = await configWithMarch(dir);
   const email = await run(['report', 'monthly', '--email', '--config', config]);
   t.equal(email.code, 2);
   t.match(email.stderr, 'drsentinel report monthly: cannot e-mail the report: notify.email is not configured');
@@ -77,7 +77,7 @@ t.test('--email sends the report over SMTP to the Tech Lead, as HTML with the se
   const sink = await startSmtpSink({ host: '127.0.0.1' });
   t.teardown(() => sink.close());
   const dir = t.testdir();
-  const config = configWithMarch(dir);
+  const config = await configWithMarch(dir);
   appendFileSync(config, `notify:\n  email:\n    host: 127.0.0.1\n    port: ${sink.port}\n    from: drsentinel@example.test\n    techLead: lead@example.test\n`);
 
   const res = await run(['report', 'monthly', '--email', '--month', '2026-03', '--out', join(dir, 'march.md'), '--config', config]);

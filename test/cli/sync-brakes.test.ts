@@ -76,7 +76,7 @@ t.test('--allow-deletes lets them through, and the audit says who allowed them',
   const { config } = loadConfig(lab.configFile);
   const store = openStore(storeFile(config));
   t.teardown(() => store.close());
-  const row = store.audit.list({ limit: 100 }).find((r) => r.action === 'sync.run' && r.details.allowDeletes === true);
+  const row = (await store.audit.list({ limit: 100 })).find((r) => r.action === 'sync.run' && r.details.allowDeletes === true);
   t.equal(row?.actor, `cli:${userInfo().username}`, 'the audit names who allowed the deletes');
   t.equal(row?.target, 'site');
 });

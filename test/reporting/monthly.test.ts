@@ -25,8 +25,8 @@ function withEmail() {
 }
 
 t.test('the model: seven checks in runbook order, each from its latest result of the month', async (t) => {
-  const { store, clock } = marchStore(t);
-  const report = buildMonthlyReport({ store, clock, config: testConfig() });
+  const { store, clock } = await marchStore(t);
+  const report = await buildMonthlyReport({ store, clock, config: testConfig() });
   t.equal(report.month, '2026-03');
   t.equal(report.to, NOW, 'the running month ends now');
   t.same(report.checks.map((c) => c.id), CHECK_IDS);
@@ -42,8 +42,8 @@ t.test('the model: seven checks in runbook order, each from its latest result of
 });
 
 t.test('escalation: fixed the same day, escalated, and still open today', async (t) => {
-  const { store, clock } = marchStore(t);
-  const { escalations } = buildMonthlyReport({ store, clock, config: testConfig() });
+  const { store, clock } = await marchStore(t);
+  const { escalations } = await buildMonthlyReport({ store, clock, config: testConfig() });
   t.same(
     escalations.map((e) => [e.check, e.outcome]),
     [
@@ -61,8 +61,8 @@ t.test('escalation: fixed the same day, escalated, and still open today', async 
 });
 
 t.test('sync history per flow: runs, success rate, worst RPO, last success; reverse runs left out', async (t) => {
-  const { store, clock } = marchStore(t);
-  const { syncs } = buildMonthlyReport({ store, clock, config: testConfig() });
+  const { store, clock } = await marchStore(t);
+  const { syncs } = await buildMonthlyReport({ store, clock, config: testConfig() });
   t.equal(syncs.rpoTargetHours, 24);
   const [site, uploads, metadata] = syncs.flows;
   // The failure on the 2nd leaves the copy of the 1st (03:00) as the newest until the 3rd's run ends at 03:10.
@@ -72,21 +72,21 @@ t.test('sync history per flow: runs, success rate, worst RPO, last success; reve
   t.match(metadata, { runs: 1, worstRpoSeconds: null }, 'no verified copy before the 10th: the worst RPO is unknown');
 
   clock.current = new Date('2026-04-05T00:00:00.000Z');
-  const march = buildMonthlyReport({ store, clock, config: testConfig() }, '2026-03');
+  const march = await buildMonthlyReport({ store, clock, config: testConfig() }, '2026-03');
   t.equal(march.to, '2026-04-01T00:00:00.000Z', 'a past month ends at its end');
   t.equal(march.syncs.flows[0]!.worstRpoSeconds, (12 * 24 + 21) * 3600, 'from the 19th 03:00 to the end of the month');
   t.equal(march.escalations.find((e) => e.check === 'certificate')?.outcome, 'escalated', 'the day is over');
 });
 
 t.test('a malformed or future month is a usage error', async (t) => {
-  const { store, clock } = marchStore(t);
-  t.throws(() => buildMonthlyReport({ store, clock, config: testConfig() }, '2026-3'), UsageError);
-  t.throws(() => buildMonthlyReport({ store, clock, config: testConfig() }, '2026-04'), { message: 'the month 2026-04 has not begun yet' });
+  const { store, clock } = await marchStore(t);
+  await t.rejects(buildMonthlyReport({ store, clock, config: testConfig() }, '2026-3'), UsageError);
+  await t.rejects(buildMonthlyReport({ store, clock, config: testConfig() }, '2026-04'), { message: 'the month 2026-04 has not begun yet' });
 });
 
 t.test('HTML is e-mail safe and escapes every value; Markdown escapes too; JSON is the model', async (t) => {
-  const { store, clock } = marchStore(t);
-  const report = buildMonthlyReport({ store, clock, config: testConfig() });
+  const { store, clock } = await marchStore(t);
+  const report = await buildMonthlyReport({ store, clock, config: testConfig() });
   const page = renderMonthly(report, 'html');
   t.notMatch(page, /<script/i, 'no script element, not even from a reason');
   t.match(page, 'Stopped &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; cannot serve');
@@ -114,12 +114,12 @@ t.test('the templates escape by default and keep HTML and Markdown apart', async
 });
 
 t.test('produceMonthlyReport stores the model, renders it from the store and e-mails the Tech Lead', async (t) => {
-  const { store, clock } = marchStore(t);
+  const { store, clock } = await marchStore(t);
   const notifier = new RecordingNotifier();
   const produced = await produceMonthlyReport({ store, clock, config: withEmail(), notifiers: [notifier] }, { email: true });
   t.same(produced.emailedTo, ['lead@example.test']);
-  t.match(store.reports.list(10), [{ id: produced.id, kind: 'monthly', period: '2026-03', createdAt: NOW }]);
-  const record = store.reports.get(produced.id)!;
+  t.match(await store.reports.list(10), [{ id: produced.id, kind: 'monthly', period: '2026-03', createdAt: NOW }]);
+  const record = (await store.reports.get(produced.id))!;
   t.equal(renderStored(record, 'html'), renderMonthly(produced.report, 'html'));
 
   t.equal(notifier.sent.length, 1);
@@ -134,19 +134,19 @@ t.test('produceMonthlyReport stores the model, renders it from the store and e-m
 });
 
 t.test('e-mailing without notify.email says so before anything is stored', async (t) => {
-  const { store, clock } = marchStore(t);
+  const { store, clock } = await marchStore(t);
   await t.rejects(produceMonthlyReport({ store, clock, config: testConfig(), notifiers: [new RecordingNotifier()] }, { email: true }), {
     name: 'UsageError',
     message: /notify\.email is not configured/,
   });
-  t.equal(store.reports.list(10).length, 0);
+  t.equal((await store.reports.list(10)).length, 0);
 });
 
 t.test('a failed delivery keeps the stored report and names it', async (t) => {
-  const { store, clock } = marchStore(t);
+  const { store, clock } = await marchStore(t);
   const broken: Notifier = { channel: 'email', send: async () => Promise.reject(new Error('connection refused by 127.0.0.1:2525')) };
   await t.rejects(produceMonthlyReport({ store, clock, config: withEmail(), notifiers: [broken] }, { email: true }), {
     message: /^report [0-9a-f-]{36} is stored, but connection refused by 127\.0\.0\.1:2525$/,
   });
-  t.equal(store.reports.list(10).length, 1);
+  t.equal((await store.reports.list(10)).length, 1);
 });

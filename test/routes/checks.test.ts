@@ -38,7 +38,7 @@ t.test('POST /api/v1/checks/:suite/run needs an operator, SRE, tech lead or CTO'
   const viewer = await app.inject({ method: 'POST', url: '/api/v1/checks/monthly/run', headers: bearer('viewer') });
   t.equal(viewer.statusCode, 403);
   t.match(viewer.json().message, 'needs the role operator, sre, tech-lead or cto');
-  t.same(store.checks.latest(), [], 'nothing ran');
+  t.same(await store.checks.latest(), [], 'nothing ran');
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/checks/weekly/run', headers: bearer('operator') })).statusCode, 400);
 });
 
@@ -57,7 +57,7 @@ t.test("a run answers its results, and GET shows every check's latest result and
   t.same(summary.results.map((r: { check: string; result: { status: string; reason: string } }) => [r.check, r.result.status, r.result.reason]), [
     ['static-site', 'fail', '404 Not Found'], ['cosmos', 'pass', 'written, read, deleted'],
   ]);
-  t.same(store.audit.list({ limit: 10 }).map((a) => [a.actor, a.action, a.target]), [['sre-holder', 'check.run', 'monthly']]);
+  t.same((await store.audit.list({ limit: 10 })).map((a) => [a.actor, a.action, a.target]), [['sre-holder', 'check.run', 'monthly']]);
 
   repairSite();
   await app.inject({ method: 'POST', url: '/api/v1/checks/monthly/run', headers: bearer('operator') });

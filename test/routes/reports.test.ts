@@ -7,7 +7,7 @@ import { testConfig, tokenOf } from '../service/harness.js';
 import { MARKUP_REASON, marchStore } from '../reporting/fixture.js';
 
 async function setUp(t: Test, withEmail = true) {
-  const { store, clock } = marchStore(t);
+  const { store, clock } = await marchStore(t);
   const config = testConfig();
   if (withEmail) config.notify.email = { host: '127.0.0.1', port: 2525, secure: false, from: 'drsentinel@example.test', techLead: 'lead@example.test', devops: [] };
   const sent: Message[] = [];
@@ -30,7 +30,7 @@ t.test('producing a report needs a token and an operating role, and is audited',
   const created = await create({});
   t.equal(created.statusCode, 201, created.body);
   t.match(created.json(), { id: String, month: '2026-03', verdict: 'not-ready', emailedTo: [] });
-  t.match(store.audit.list({ limit: 10 }).at(-1), { actor: 'tech-lead-holder', action: 'report.monthly', target: created.json().id, details: { month: '2026-03' } });
+  t.match((await store.audit.list({ limit: 10 })).at(-1), { actor: 'tech-lead-holder', action: 'report.monthly', target: created.json().id, details: { month: '2026-03' } });
   t.equal((await create({}, 'operator')).statusCode, 201);
 });
 

@@ -39,8 +39,8 @@ t.test('a reverse run writes into production: tech-lead or cto only', async (t) 
     t.equal(refused.statusCode, 403, role);
     t.match(refused.json().message, /^a reverse sync writes into production on AWS: it needs the tech-lead or cto role; demo-\w+ holds \w+$/);
   }
-  t.same(store.syncs.list(10), [], 'nothing started');
-  t.same(store.audit.list({ limit: 10 }), [], 'nothing done, nothing audited');
+  t.same(await store.syncs.list(10), [], 'nothing started');
+  t.same(await store.audit.list({ limit: 10 }), [], 'nothing done, nothing audited');
 });
 
 t.test('allowDeletes lets deletes past the brakes: tech-lead or cto only', async (t) => {
@@ -48,20 +48,20 @@ t.test('allowDeletes lets deletes past the brakes: tech-lead or cto only', async
   const refused = await post('operator', 'site', { allowDeletes: true });
   t.equal(refused.statusCode, 403);
   t.match(refused.json().message, /^allowDeletes lets deletes past the safety brakes: it needs the tech-lead or cto role/);
-  t.same(store.syncs.list(10), []);
+  t.same(await store.syncs.list(10), []);
 });
 
 t.test('a forward run in contingency answers 409 naming the run; readiness and metrics show it', async (t) => {
   const { app, store, post } = await setUp(t);
-  store.contingencies.begin('run-42', 'activation');
+  await store.contingencies.begin('run-42', 'activation');
   const held = await post('tech-lead', 'all', {});
   t.equal(held.statusCode, 409);
   t.match(held.json().message, /^drsentinel is in contingency since \S+ \(run run-42, activation\): a forward site sync would undo what the standby took in/);
-  t.same(store.syncs.list(10), [], 'nothing started');
+  t.same(await store.syncs.list(10), [], 'nothing started');
   const readiness = (await app.inject({ method: 'GET', url: '/api/v1/readiness' })).json();
-  t.same(readiness.contingency, { runId: 'run-42', runbook: 'activation', since: store.contingencies.current()!.since });
+  t.same(readiness.contingency, { runId: 'run-42', runbook: 'activation', since: (await store.contingencies.current())!.since });
   t.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /^dr_contingency 1$/m);
-  store.contingencies.end('the DNS cutback of run run-43');
+  await store.contingencies.end('the DNS cutback of run run-43');
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/readiness' })).json().contingency, null);
   t.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /^dr_contingency 0$/m);
 });

@@ -24,15 +24,15 @@ const sre = { name: 'chen', roles: ['sre'] as const };
 const cto = { name: 'dagny', roles: ['cto'] as const };
 const cto2 = { name: 'hank', roles: ['cto'] as const };
 
-function liveRun(store: Store, id: string, runbook = 'activation') {
-  store.runs.create({ id, runbook, dryRun: false, params: {}, startedBy: 'chen' }, [{ stepId: 'announce', title: 'Announce' }]);
+async function liveRun(store: Store, id: string, runbook = 'activation') {
+  await store.runs.create({ id, runbook, dryRun: false, params: {}, startedBy: 'chen' }, [{ stepId: 'announce', title: 'Announce' }]);
 }
 
-const decisions = (store: Store) => store.audit.list({ limit: 100 }).filter((r) => /^message\.(approve|reject|retry)$/.test(r.action)).map((r) => `${r.action} ${r.actor}`);
+const decisions = async (store: Store) => (await store.audit.list({ limit: 100 })).filter((r) => /^message\.(approve|reject|retry)$/.test(r.action)).map((r) => `${r.action} ${r.actor}`);
 
 t.test('an internal message is stored, then sent on every internal channel', async (t) => {
   const { store } = tempStore(t);
-  liveRun(store, 'run-1');
+  await liveRun(store, 'run-1');
   const email = channel('email');
   const webhook = channel('webhook');
   const comms = new Communications(store, () => [email, webhook], () => []);
@@ -41,8 +41,8 @@ t.test('an internal message is stored, then sent on every internal channel', asy
   t.same(record.channels, ['email', 'webhook']);
   t.match(email.got[0]!.subject, /^\[DR\] Disaster recovery activated: S3 down$/);
   t.match(email.got[0]!.text, /Reason: region outage[\s\S]*War room:\n  cto: Dagny/);
-  t.same(store.messages.forRun('run-1').map((m) => m.kind), ['internal-alert']);
-  t.ok(store.audit.list({ limit: 10 }).some((r) => r.action === 'message.create'));
+  t.same((await store.messages.forRun('run-1')).map((m) => m.kind), ['internal-alert']);
+  t.ok((await store.audit.list({ limit: 10 })).some((r) => r.action === 'message.create'));
   await t.rejects(comms.decide(record.id, 'approve', cto), { name: 'ConflictError', message: /is internal: it went out when it was posted/ });
 });
 
@@ -52,7 +52,7 @@ t.test('a message naming a run that does not exist is refused: whether it is a d
   const comms = new Communications(store, () => [email], () => []);
   await t.rejects(comms.post('internal-alert', { runId: 'no-such-run' }, sre), { name: 'NotFoundError', message: 'runbook run no-such-run does not exist' });
   t.same(email.got, []);
-  t.same(store.messages.list(10), []);
+  t.same(await store.messages.list(10), []);
 });
 
 t.test('an external message waits for a CTO; only a CTO sends or rejects it', async (t) => {
@@ -93,8 +93,8 @@ t.test('two CTOs approving at the same moment: the status page gets it once', as
   t.equal(statusPage.got.length, 1, 'delivered exactly once');
   t.equal(first.status, 'sent', 'the winner delivered it');
   t.match(second, { status: 'sending', decidedBy: 'dagny' }, 'the other was answered with the message as it stood');
-  t.same(decisions(store), ['message.approve dagny'], 'one decision recorded');
-  t.match(store.messages.get(held.id), { status: 'sent', channels: ['status-page'] });
+  t.same(await decisions(store), ['message.approve dagny'], 'one decision recorded');
+  t.match(await store.messages.get(held.id), { status: 'sent', channels: ['status-page'] });
 });
 
 t.test('approve and reject at the same moment: never "rejected" while it is sent', async (t) => {
@@ -110,8 +110,8 @@ t.test('approve and reject at the same moment: never "rejected" while it is sent
     t.match(approved, { status: 'fulfilled', value: { status: 'sent' } });
     t.match(rejected, { status: 'rejected', reason: { name: 'ConflictError', message: /is being sent \(approved by dagny\): it can no longer be rejected/ } });
     t.equal(statusPage.got.length, 1);
-    t.equal(store.messages.get(held.id)!.status, 'sent');
-    t.same(decisions(store), ['message.approve dagny']);
+    t.equal((await store.messages.get(held.id))!.status, 'sent');
+    t.same(await decisions(store), ['message.approve dagny']);
   });
 
   t.test('the reject first: nothing is sent', async (t) => {
@@ -123,7 +123,7 @@ t.test('approve and reject at the same moment: never "rejected" while it is sent
     t.match(rejected, { status: 'fulfilled', value: { status: 'rejected', decidedBy: 'hank' } });
     t.match(approved, { status: 'rejected', reason: { name: 'ConflictError', message: /was rejected by hank: that decision stands/ } });
     t.same(statusPage.got, []);
-    t.same(decisions(store), ['message.reject hank']);
+    t.same(await decisions(store), ['message.reject hank']);
   });
 });
 
@@ -137,7 +137,7 @@ t.test('four eyes: nobody approves an external message they wrote', async (t) =>
     t.notOk(own.decidedBy);
     await t.rejects(comms.decide(own.id, 'approve', cto), { name: 'ForbiddenError', message: `four eyes (activation.fourEyes): dagny wrote message ${own.id}, so another cto approves it` });
     t.same(statusPage.got, [], 'nothing sent');
-    t.equal(store.messages.get(own.id)!.status, 'awaiting-approval', 'still held');
+    t.equal((await store.messages.get(own.id))!.status, 'awaiting-approval', 'still held');
     t.match(await comms.decide(own.id, 'approve', cto2), { status: 'sent', decidedBy: 'hank' });
     const withdrawn = await comms.post('external-progress', {}, cto);
     t.match(await comms.decide(withdrawn.id, 'reject', cto), { status: 'rejected' }, 'withdrawing your own message is allowed');
@@ -162,22 +162,22 @@ t.test('a message a restart caught in `sending` is not sent again unless a perso
   const email = channel('email');
   const comms = new Communications(store, () => [email], () => [statusPage]);
   // What a crash in the middle of a delivery leaves behind.
-  const cut = store.messages.create({ kind: 'external-initial', audience: 'external', status: 'sending', subject: 's', body: 'b', createdBy: 'chen', decidedBy: 'dagny' });
+  const cut = await store.messages.create({ kind: 'external-initial', audience: 'external', status: 'sending', subject: 's', body: 'b', createdBy: 'chen', decidedBy: 'dagny' });
   const held = await comms.post('external-progress', {}, sre);
-  t.equal(comms.markInterrupted(), 1, 'found at start');
-  t.equal(comms.markInterrupted(), 0, 'noted once');
-  t.match(store.messages.get(cut.id), { status: 'sending', error: /^the service stopped while delivering this message: it may or may not have reached its channels/ });
-  t.equal(store.messages.get(held.id)!.status, 'awaiting-approval', 'a held message is left alone');
+  t.equal(await comms.markInterrupted(), 1, 'found at start');
+  t.equal(await comms.markInterrupted(), 0, 'noted once');
+  t.match(await store.messages.get(cut.id), { status: 'sending', error: /^the service stopped while delivering this message: it may or may not have reached its channels/ });
+  t.equal((await store.messages.get(held.id))!.status, 'awaiting-approval', 'a held message is left alone');
   t.match(await comms.decide(cut.id, 'approve', cto2), { status: 'sending' }, 'an approval replays, it does not send');
   t.same(statusPage.got, []);
 
   await t.rejects(comms.retry(cut.id, sre), { name: 'ForbiddenError', message: /external messages are sent again by the cto/ });
   t.match(await comms.retry(cut.id, cto), { status: 'sent', channels: ['status-page'] }, 'a CTO sends it again explicitly');
-  t.notOk(store.messages.get(cut.id)!.error);
+  t.notOk((await store.messages.get(cut.id))!.error);
   t.equal(statusPage.got.length, 1);
   await t.rejects(comms.retry(cut.id, cto), { name: 'ConflictError', message: `message ${cut.id} is sent: only a failed message, or one whose delivery a restart interrupted, is sent again` });
   await t.rejects(comms.retry(held.id, cto), { name: 'ConflictError', message: /is awaiting-approval/ });
-  t.same(decisions(store), ['message.retry dagny']);
+  t.same(await decisions(store), ['message.retry dagny']);
 });
 
 t.test('a failed message is sent again on request; one being delivered is not', async (t) => {

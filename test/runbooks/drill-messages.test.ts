@@ -36,7 +36,7 @@ async function setUp(t: Test) {
   const announceRun = async (runbook: string, dryRun: boolean, scenario: string) => {
     const id = `${runbook}-${dryRun ? 'dry' : 'live'}`;
     const params = { scenario, reason: 'practice', startedBy: 'chen', startedAt: '2026-03-02T03:00:00.000Z' };
-    store.runs.create({ id, runbook, dryRun, params, startedBy: 'chen' }, [{ stepId: 'announce', title: announce.title }]);
+    await store.runs.create({ id, runbook, dryRun, params, startedBy: 'chen' }, [{ stepId: 'announce', title: announce.title }]);
     await announce.act!({ runId: id, runbook, dryRun, params, signal: new AbortController().signal } as unknown as StepContext);
     return id;
   };
@@ -53,13 +53,13 @@ t.test("a game day's announcement is marked [DRILL] in the e-mail and the webhoo
   const [call] = posted('/team');
   t.match(call?.subject, /^\[DRILL\] /);
   t.match(call?.text, /^\[DRILL\] /);
-  t.match(store.messages.forRun('game-day-live'), [{ status: 'sent', subject: /^\[DRILL\] / }], 'stored as sent');
+  t.match(await store.messages.forRun('game-day-live'), [{ status: 'sent', subject: /^\[DRILL\] / }], 'stored as sent');
 });
 
 t.test("a drill's every message is marked, internal and external", async (t) => {
   const { comms, smtp, posted, store } = await setUp(t);
-  store.runs.create({ id: 'gd', runbook: 'game-day', dryRun: false, params: {}, startedBy: 'chen' }, []);
-  store.runs.create({ id: 'rehearsal', runbook: 'activation', dryRun: true, params: { scenario: 'drill (dry-run)' }, startedBy: 'chen' }, []);
+  await store.runs.create({ id: 'gd', runbook: 'game-day', dryRun: false, params: {}, startedBy: 'chen' }, []);
+  await store.runs.create({ id: 'rehearsal', runbook: 'activation', dryRun: true, params: { scenario: 'drill (dry-run)' }, startedBy: 'chen' }, []);
   const cto = { name: 'dagny', roles: ['cto'] as const };
   for (const runId of ['gd', 'rehearsal']) {
     for (const kind of ['internal-alert', 'status-update', 'stabilisation', 'external-initial', 'external-progress', 'external-return'] as const) {

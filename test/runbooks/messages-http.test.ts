@@ -76,8 +76,8 @@ t.test('a retry is explicit: a sent message is a 409, an external one needs a CT
   const again = await post('cto', `/api/v1/messages/${id}/retry`);
   t.equal(again.statusCode, 409);
   t.match(again.json().message, /is sent: only a failed message, or one whose delivery a restart interrupted, is sent again/);
-  const cut = store.messages.create({ kind: 'external-initial', audience: 'external', status: 'sending', subject: 's', body: 'b', createdBy: 'chen', decidedBy: 'dagny' });
-  store.messages.markInterrupted('interrupted');
+  const cut = await store.messages.create({ kind: 'external-initial', audience: 'external', status: 'sending', subject: 's', body: 'b', createdBy: 'chen', decidedBy: 'dagny' });
+  await store.messages.markInterrupted('interrupted');
   t.equal((await post('sre', `/api/v1/messages/${cut.id}/retry`)).statusCode, 403);
   const retried = await post('cto', `/api/v1/messages/${cut.id}/retry`);
   t.equal(retried.statusCode, 200);

@@ -75,17 +75,17 @@ t.test('a daily job runs at each due time and records its start', async (t) => {
   const { clock, store, timers, scheduler } = setup(t, '2026-03-01T00:00:00Z');
   const sync = recorder('sync', { kind: 'daily', at: '03:00' }, clock);
   scheduler.add(sync.job);
-  scheduler.start();
+  await scheduler.start();
   await timers.advanceTo('2026-03-04T00:00:00Z');
   t.same(sync.runs, ['2026-03-01T03:00:00.000Z', '2026-03-02T03:00:00.000Z', '2026-03-03T03:00:00.000Z']);
-  t.same(store.jobs.lastRun('sync'), new Date('2026-03-03T03:00:00Z'));
+  t.same(await store.jobs.lastRun('sync'), new Date('2026-03-03T03:00:00Z'));
 });
 
 t.test('a first-Monday job runs once a month, across a year boundary', async (t) => {
   const { clock, timers, scheduler } = setup(t, '2026-11-15T00:00:00Z');
   const monthly = recorder('monthly', { kind: 'first-monday', at: '09:00' }, clock);
   scheduler.add(monthly.job);
-  scheduler.start();
+  await scheduler.start();
   await timers.advanceTo('2027-02-15T00:00:00Z');
   t.same(monthly.runs, ['2026-12-07T09:00:00.000Z', '2027-01-04T09:00:00.000Z', '2027-02-01T09:00:00.000Z']);
 });
@@ -95,7 +95,7 @@ t.test('jobs with different schedules interleave in time order', async (t) => {
   const order: string[] = [];
   scheduler.add({ name: 'probes', schedule: { kind: 'every', minutes: 5 }, run: async () => void order.push(`probes ${clock.now().toISOString().slice(11, 16)}`) });
   scheduler.add({ name: 'sync', schedule: { kind: 'daily', at: '03:02' }, run: async () => void order.push(`sync ${clock.now().toISOString().slice(11, 16)}`) });
-  scheduler.start();
+  await scheduler.start();
   await timers.advanceTo('2026-03-02T03:06:00Z');
   t.same(order, ['probes 02:55', 'probes 03:00', 'sync 03:02', 'probes 03:05']);
 });
@@ -105,7 +105,7 @@ t.test('a job never overlaps itself: ticks while it runs are skipped and logged'
   const probes = recorder('probes', { kind: 'every', minutes: 1 }, clock);
   probes.block();
   scheduler.add(probes.job);
-  scheduler.start();
+  await scheduler.start();
   await timers.advanceTo('2026-03-02T10:05:30Z');
   t.equal(probes.runs.length, 1, 'one run, still going');
   t.equal(scheduler.running('probes'), true);
@@ -120,10 +120,10 @@ t.test('a job never overlaps itself: ticks while it runs are skipped and logged'
 
 t.test('missed runs are caught up once at start', async (t) => {
   const { clock, store, timers, logs, scheduler } = setup(t, '2026-03-05T10:00:00Z');
-  store.jobs.recordRun('sync', new Date('2026-03-02T03:00:00Z'));
+  await store.jobs.recordRun('sync', new Date('2026-03-02T03:00:00Z'));
   const sync = recorder('sync', { kind: 'daily', at: '03:00' }, clock);
   scheduler.add(sync.job);
-  scheduler.start();
+  await scheduler.start();
   await settle();
   await timers.advanceTo('2026-03-05T12:00:00Z');
   t.same(sync.runs, ['2026-03-05T10:00:00.000Z'], 'three missed days, one catch-up run');
@@ -134,16 +134,16 @@ t.test('missed runs are caught up once at start', async (t) => {
 
 t.test('no catch-up when nothing was missed, nor on the very first start', async (t) => {
   const { clock, store, timers, scheduler } = setup(t, '2026-03-05T10:00:00Z');
-  store.jobs.recordRun('sync', new Date('2026-03-05T03:00:00Z'));
+  await store.jobs.recordRun('sync', new Date('2026-03-05T03:00:00Z'));
   const sync = recorder('sync', { kind: 'daily', at: '03:00' }, clock);
   const monthly = recorder('monthly', { kind: 'first-monday', at: '09:00' }, clock);
   scheduler.add(sync.job);
   scheduler.add(monthly.job);
-  scheduler.start();
+  await scheduler.start();
   await timers.advanceTo('2026-03-05T12:00:00Z');
   t.same(sync.runs, []);
   t.same(monthly.runs, []);
-  t.same(store.jobs.lastRun('monthly'), new Date('2026-03-05T10:00:00Z'), 'the first start is recorded');
+  t.same(await store.jobs.lastRun('monthly'), new Date('2026-03-05T10:00:00Z'), 'the first start is recorded');
 });
 
 t.test('a failing job is logged and the scheduler goes on', async (t) => {
@@ -158,7 +158,7 @@ t.test('a failing job is logged and the scheduler goes on', async (t) => {
       return calls === 2 ? Promise.reject(new Error('async boom')) : Promise.resolve();
     }) as Job['run'],
   });
-  scheduler.start();
+  await scheduler.start();
   await timers.advanceTo('2026-03-02T10:03:30Z');
   t.equal(calls, 3);
   t.same(logs.filter(([level]) => level === 'error').map(([, msg]) => msg), ['job flaky failed: synchronous boom', 'job flaky failed: async boom']);
@@ -174,7 +174,7 @@ t.test('trigger starts a job now; unknown and duplicate names are refused', asyn
   t.equal(await scheduler.trigger('sync'), 'started');
   await settle();
   t.same(sync.runs, ['2026-03-02T10:00:00.000Z']);
-  t.same(store.jobs.lastRun('sync'), new Date('2026-03-02T10:00:00Z'));
+  t.same(await store.jobs.lastRun('sync'), new Date('2026-03-02T10:00:00Z'));
   sync.release();
 });
 
@@ -196,7 +196,7 @@ t.test('stop aborts running jobs and waits for them', async (t) => {
         }),
       ),
   });
-  scheduler.start();
+  await scheduler.start();
   await timers.advanceTo('2026-03-02T10:01:00Z');
   t.equal(scheduler.running('long'), true);
   await scheduler.stop();

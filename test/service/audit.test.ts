@@ -41,8 +41,8 @@ async function setUp(t: Test) {
   let fullVerifies = 0;
   const audit: Store['audit'] = {
     ...store.audit,
-    list: (opts) => {
-      const rows = store.audit.list(opts);
+    list: async (opts) => {
+      const rows = await store.audit.list(opts);
       reads.push({ afterSeq: opts.afterSeq ?? 0, rows: rows.length });
       return rows;
     },
@@ -69,8 +69,8 @@ t.test(`with ${ROWS} rows, a GET after the first reads only the rows appended si
   t.same((await get('?limit=1')).verified, { ok: true, rows: ROWS }, 'the first GET follows the whole chain once');
   t.ok(rowsRead(reads) >= ROWS);
 
-  store.audit.append({ actor: 'bob', action: 'report.monthly', target: 'r-1', details: {} });
-  store.audit.append({ actor: 'bob', action: 'check.run', target: 'smoke', details: {} });
+  await store.audit.append({ actor: 'bob', action: 'report.monthly', target: 'r-1', details: {} });
+  await store.audit.append({ actor: 'bob', action: 'check.run', target: 'smoke', details: {} });
   const page = await get(`?afterSeq=${ROWS}`);
   t.same(page.rows.map((r) => r.seq), [ROWS + 1, ROWS + 2]);
   t.same(page.verified, { ok: true, rows: ROWS + 2 });

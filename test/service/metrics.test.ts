@@ -40,10 +40,10 @@ t.test('GET /metrics exposes every dr_ family and the process metrics', async (t
 
 t.test('stored results are projected onto the gauges at scrape time', async (t) => {
   const h = await harness(t);
-  h.store.checks.record('monthly', 'website-index', {
+  await h.store.checks.record('monthly', 'website-index', {
     status: 'pass', reason: 'index.html answered 200', evidence: {}, measurements: {}, startedAt: '2025-03-03T09:59:00.000Z', durationMs: 1500,
   });
-  h.store.checks.record('smoke', 'api-health', {
+  await h.store.checks.record('smoke', 'api-health', {
     status: 'fail', reason: 'HTTP 503', evidence: {}, measurements: {}, startedAt: '2025-03-03T09:59:30.000Z', durationMs: 250,
   });
   const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -58,10 +58,10 @@ t.test('stored results are projected onto the gauges at scrape time', async (t) 
 t.test('sync runs set the last-success time, the failure streak and the RPO', async (t) => {
   const h = await harness(t);
   h.setNow('2025-03-03T03:00:00Z');
-  const ok = h.store.syncs.start('uploads', false);
+  const ok = await h.store.syncs.start('uploads', false);
   h.setNow('2025-03-03T03:10:00Z');
-  h.store.syncs.finish(ok.id, 'succeeded', {});
-  for (let i = 0; i < 2; i++) h.store.syncs.finish(h.store.syncs.start('uploads', false).id, 'failed', {});
+  await h.store.syncs.finish(ok.id, 'succeeded', {});
+  for (let i = 0; i < 2; i++) await h.store.syncs.finish((await h.store.syncs.start('uploads', false)).id, 'failed', {});
   h.setNow('2025-03-03T05:00:00Z');
   const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
   t.match(body, new RegExp(`^dr_sync_last_success_timestamp_seconds\\{flow="uploads"\\} ${Date.parse('2025-03-03T03:10:00Z') / 1000}$`, 'm'));

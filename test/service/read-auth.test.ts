@@ -87,12 +87,12 @@ t.test('/metrics, scraped after activity, shows no token, token hash, reason, me
   const posted = await app.inject({ method: 'POST', url: '/api/v1/messages', headers: bearer('sre'), payload: { kind: 'internal-alert', text: GUARDED.message } });
   t.equal(posted.statusCode, 201, posted.body);
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/reports/monthly', headers: bearer('operator'), payload: {} })).statusCode, 201);
-  store.audit.append({ actor: 'cto-holder', action: 'approval', target: 'run-1/integrity', details: { reason: GUARDED.reason, rootCause: GUARDED.rootCause } });
-  store.checks.record('smoke', 'api-health', {
+  await store.audit.append({ actor: 'cto-holder', action: 'approval', target: 'run-1/integrity', details: { reason: GUARDED.reason, rootCause: GUARDED.rootCause } });
+  await store.checks.record('smoke', 'api-health', {
     status: 'fail', reason: GUARDED.syncError, evidence: { token: tokenOf('cto') }, measurements: {}, startedAt: '2025-03-03T09:59:00.000Z', durationMs: 20,
   });
-  const sync = store.syncs.start('uploads', false);
-  store.syncs.finish(sync.id, 'failed', { error: GUARDED.syncError, failureClass: 'auth' });
+  const sync = await store.syncs.start('uploads', false);
+  await store.syncs.finish(sync.id, 'failed', { error: GUARDED.syncError, failureClass: 'auth' });
   for (const url of GUARDED_READS) await app.inject({ url, headers: bearer('viewer') });
 
   const scrape = await app.inject({ url: '/metrics' });

@@ -25,17 +25,17 @@ t.test('GET /api/v1/readiness follows the store: unknown, not-ready, ready, stal
     generatedAt: '2025-03-03T10:00:00.000Z',
   });
 
-  h.store.checks.record('monthly', 'website-index', result('pass', '2025-03-03T09:58:00.000Z'));
-  h.store.checks.record('standby', 'api-health', result('fail', '2025-03-03T09:59:00.000Z'));
+  await h.store.checks.record('monthly', 'website-index', result('pass', '2025-03-03T09:58:00.000Z'));
+  await h.store.checks.record('standby', 'api-health', result('fail', '2025-03-03T09:59:00.000Z'));
   const failing = await get();
   t.equal(failing.verdict, 'not-ready');
   t.equal(failing.score, 0.5);
   t.same(failing.checks[1], { suite: 'standby', check: 'api-health', status: 'fail', reason: 'it said fail', startedAt: '2025-03-03T09:59:00.000Z', durationMs: 120, stale: false });
 
-  h.store.checks.record('standby', 'api-health', result('pass', '2025-03-03T10:00:00.000Z'));
+  await h.store.checks.record('standby', 'api-health', result('pass', '2025-03-03T10:00:00.000Z'));
   for (const flow of ['site', 'uploads', 'metadata'] as const) {
-    const run = h.store.syncs.start(flow, false);
-    h.store.syncs.finish(run.id, 'succeeded', {}, flow === 'metadata' ? '2025-03-03T09:00:00.000Z' : undefined);
+    const run = await h.store.syncs.start(flow, false);
+    await h.store.syncs.finish(run.id, 'succeeded', {}, flow === 'metadata' ? '2025-03-03T09:00:00.000Z' : undefined);
   }
   const ready = await get();
   t.equal(ready.verdict, 'ready');

@@ -30,7 +30,7 @@ async function setUp(t: Tap.Test, patch: (config: Config) => void = () => {}) {
     await app.close();
     await syncs.close();
     adapters.close();
-    store.close();
+    await store.close();
   });
   const auth = (role: keyof typeof lab.endpoints.tokens) => ({ authorization: `Bearer ${lab.endpoints.tokens[role]}` });
   return { lab, app, store, syncs, metrics, auth, config };
@@ -56,7 +56,7 @@ t.test('starting a sync needs a token and an operating role; it runs, verifies a
   t.ok(done.verifiedThrough);
   const list = (await app.inject({ url: '/api/v1/syncs?flow=site' })).json();
   t.equal(list.runs[0].id, id);
-  const audit = store.audit.list({ limit: 10 });
+  const audit = await store.audit.list({ limit: 10 });
   t.match(audit.at(-1), { actor: 'demo-operator', action: 'sync.run', target: 'site' });
 });
 
@@ -66,16 +66,16 @@ t.test('failed runs are counted per flow until one succeeds (R4), and projected 
   const uploads = blob.getContainerClient(lab.endpoints.azure.blob.containers.uploads);
   await uploads.delete();
   for (let i = 1; i <= 2; i++) {
-    const run = await syncs.wait(syncs.start('uploads').id);
+    const run = await syncs.wait((await syncs.start('uploads')).id);
     t.equal(run.status, 'failed', `run ${i} fails without its container`);
     t.ok(run.summary.failureClass, 'the failure is classified');
-    t.equal(store.syncs.consecutiveFailures('uploads'), i);
+    t.equal(await store.syncs.consecutiveFailures('uploads'), i);
   }
   t.match(await metrics.text(), /dr_sync_consecutive_failures\{flow="uploads"\} 2/);
   await uploads.create();
-  const ok = await syncs.wait(syncs.start('uploads').id);
+  const ok = await syncs.wait((await syncs.start('uploads')).id);
   t.equal(ok.status, 'succeeded', String((ok.summary.verification as { reason?: string } | undefined)?.reason ?? ok.summary.error));
-  t.equal(store.syncs.consecutiveFailures('uploads'), 0);
+  t.equal(await store.syncs.consecutiveFailures('uploads'), 0);
   t.match(await metrics.text(), /dr_sync_consecutive_failures\{flow="uploads"\} 0/);
   t.match(await metrics.text(), /dr_sync_integrity_ratio\{flow="uploads"\} 1/);
 });
@@ -83,7 +83,7 @@ t.test('failed runs are counted per flow until one succeeds (R4), and projected 
 t.test('a flow with 16 transfers in flight raises no listener-leak warning on the shared stop signal', async (t) => {
   const { syncs } = await setUp(t);
   const warnings = watchLeakWarnings(t);
-  const [site, uploads] = syncs.startMany(['site', 'uploads']);
+  const [site, uploads] = await syncs.startMany(['site', 'uploads']);
   const runs = await Promise.all([syncs.wait(site!.id), syncs.wait(uploads!.id)]);
   t.same(runs.map((r) => r.status), ['succeeded', 'succeeded']);
   // Warnings are emitted on the next tick.
@@ -100,15 +100,15 @@ t.test('S3 answering minutes late: the flow ends failed, class timeout, long bef
   const deadlineMinutes = (config.sync.runDeadlineHours ?? 2 * config.sync.windowHours) * 60;
   lab.faults.set('s3', { latencyMs: 10 * 60_000 });
   const started = Date.now();
-  const stalled = await syncs.wait(syncs.start('uploads').id);
+  const stalled = await syncs.wait((await syncs.start('uploads')).id);
   const minutes = (Date.now() - started) / 60_000;
   t.equal(stalled.status, 'failed', String(stalled.summary.error));
   t.equal(stalled.summary.failureClass, 'timeout', String(stalled.summary.error));
   t.ok(minutes < 3 && minutes < deadlineMinutes / 10, `ended after ${minutes.toFixed(1)} min, its deadline being ${deadlineMinutes} min`);
-  t.equal(store.syncs.consecutiveFailures('uploads'), 1);
+  t.equal(await store.syncs.consecutiveFailures('uploads'), 1);
 
   lab.faults.clear();
-  const next = await syncs.wait(syncs.start('uploads').id);
+  const next = await syncs.wait((await syncs.start('uploads')).id);
   t.equal(next.status, 'succeeded', String((next.summary.verification as { reason?: string } | undefined)?.reason ?? next.summary.error));
-  t.equal(store.syncs.consecutiveFailures('uploads'), 0);
+  t.equal(await store.syncs.consecutiveFailures('uploads'), 0);
 });

@@ -26,38 +26,38 @@ function setUp(t: Tap.Test) {
 
 t.test('outside a contingency nothing is held', async (t) => {
   const { store } = setUp(t);
-  t.equal(store.contingencies.current(), undefined);
+  t.equal(await store.contingencies.current(), undefined);
 });
 
 t.test('a scheduled tick in contingency is skipped with a log line', async (t) => {
   const { store, syncs, logged } = setUp(t);
-  store.contingencies.begin('run-1', 'activation');
+  await store.contingencies.begin('run-1', 'activation');
   t.same(await syncs.runAll(), [], 'no run started');
   t.match(logged, [/^forward syncs skipped: in contingency since .* \(run run-1\); they resume after the rollback's DNS cutback$/]);
-  t.same(store.syncs.list(10), [], 'nothing recorded');
+  t.same(await store.syncs.list(10), [], 'nothing recorded');
 });
 
 t.test('a forward run by hand is refused, naming the run that holds the contingency', async (t) => {
   const { store, syncs } = setUp(t);
-  store.contingencies.begin('run-1', 'game-day');
+  await store.contingencies.begin('run-1', 'game-day');
   for (const flow of ['site', 'uploads', 'metadata'] as const) {
-    const refused = t.throws(() => syncs.start(flow)) as Error;
+    const refused: unknown = await syncs.start(flow).catch((error: unknown) => error);
     t.ok(refused instanceof ConflictError, flow);
-    t.match(refused.message, new RegExp(`in contingency since .* \\(run run-1, game-day\\): a forward ${flow} sync would undo what the standby took in`));
+    t.match((refused as Error).message, new RegExp(`in contingency since .* \\(run run-1, game-day\\): a forward ${flow} sync would undo what the standby took in`));
   }
-  t.throws(() => syncs.startMany(['site', 'uploads']), ConflictError);
-  t.throws(() => syncs.start('uploads', { finalSyncOf: 'another-run' }), ConflictError, 'another run\'s final sync is held too');
-  t.same(store.syncs.list(10), [], 'nothing recorded');
+  await t.rejects(syncs.startMany(['site', 'uploads']), ConflictError);
+  await t.rejects(syncs.start('uploads', { finalSyncOf: 'another-run' }), ConflictError, 'another run\'s final sync is held too');
+  t.same(await store.syncs.list(10), [], 'nothing recorded');
 });
 
 t.test('the contingency ends once, and the forward syncs are free again', async (t) => {
   const { store } = setUp(t);
-  store.contingencies.begin('run-1', 'activation');
-  store.contingencies.begin('run-1', 'activation');
-  const ended = store.contingencies.end('the DNS cutback of run run-2');
+  await store.contingencies.begin('run-1', 'activation');
+  await store.contingencies.begin('run-1', 'activation');
+  const ended = await store.contingencies.end('the DNS cutback of run run-2');
   t.equal(ended?.runId, 'run-1');
   t.equal(ended?.endedBy, 'the DNS cutback of run run-2');
-  t.equal(store.contingencies.end('again'), undefined, 'ending twice changes nothing');
-  t.equal(store.contingencies.current(), undefined);
-  t.equal(store.contingencies.latest()?.endedBy, 'the DNS cutback of run run-2', 'the ended one is still known (the rollback reads its start)');
+  t.equal(await store.contingencies.end('again'), undefined, 'ending twice changes nothing');
+  t.equal(await store.contingencies.current(), undefined);
+  t.equal((await store.contingencies.latest())?.endedBy, 'the DNS cutback of run run-2', 'the ended one is still known (the rollback reads its start)');
 });

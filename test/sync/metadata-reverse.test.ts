@@ -305,9 +305,9 @@ function syncService(t: Test, table: string, container: string, reverseConflicts
   t.teardown(async () => {
     await syncs.close();
     adapters.close();
-    store.close();
+    await store.close();
   });
-  return (request: SyncRequest) => syncs.wait(syncs.start('metadata', request).id);
+  return async (request: SyncRequest) => syncs.wait((await syncs.start('metadata', request)).id);
 }
 
 t.test('a reverse run with a conflict fails, class conflict, naming the item with the time aws.dynamodb.updatedAttribute holds; keep-aws passes', async (t) => {

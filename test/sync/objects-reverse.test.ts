@@ -45,7 +45,7 @@ async function setUp(t: Test, reverseConflicts: Config['sync']['reverseConflicts
   t.teardown(async () => {
     await syncs.close();
     adapters.close();
-    store.close();
+    await store.close();
   });
   const s3 = {
     put: (key: string, body: string) => sdk.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
@@ -57,7 +57,7 @@ async function setUp(t: Test, reverseConflicts: Config['sync']['reverseConflicts
   const blob = {
     put: (key: string, body: string) => sdk.blob.getContainerClient(container).getBlockBlobClient(key).upload(body, Buffer.byteLength(body)),
   };
-  const run = async (reverse: boolean): Promise<SyncRunRecord> => syncs.wait(syncs.start('uploads', { reverse }).id);
+  const run = async (reverse: boolean): Promise<SyncRunRecord> => syncs.wait((await syncs.start('uploads', { reverse })).id);
   return { adapters, store, s3, blob, run };
 }
 
@@ -76,7 +76,7 @@ async function contingency(env: Awaited<ReturnType<typeof setUp>>) {
   if (forward.status !== 'succeeded') throw new Error(`the forward run failed: ${why(forward)}`);
   // A write in the contingency's first second counts as during it: keep the seconds apart.
   await sleep(1100);
-  const began = new Date(store.contingencies.begin('activation-1', 'activation').since);
+  const began = new Date((await store.contingencies.begin('activation-1', 'activation')).since);
   await sleep(1100);
   await blob.put('azure-changed.txt', 'Azure during: azure-changed.txt');
   await blob.put('both-changed.txt', 'Azure during: both-changed.txt');

@@ -55,8 +55,8 @@ export default async function audit(app: FastifyInstance, opts: { store: Store }
     async (request) => {
       const { limit, afterSeq, verify } = request.query;
       return {
-        rows: opts.store.audit.list({ limit, ...(afterSeq !== undefined ? { afterSeq } : {}) }),
-        verified: verify ? opts.store.audit.verify() : verifyNewRows(),
+        rows: await opts.store.audit.list({ limit, ...(afterSeq !== undefined ? { afterSeq } : {}) }),
+        verified: await (verify ? opts.store.audit.verify() : verifyNewRows()),
       };
     },
   );

@@ -24,11 +24,12 @@ export default async function checks(app: FastifyInstance, opts: CheckRoutesOpti
     { schema: { summary: "Every check's latest result and how much history is kept", tags: ['checks'], response: { 200: CheckList } } },
     async () => {
       const key = (suite: string, check: string) => `${suite}/${check}`;
-      const latest = new Map(store.checks.latest().map((r) => [key(r.suite, r.check), r.result]));
-      const lengths = new Map(store.checks.historyLengths().map((h) => [key(h.suite, h.check), h.length]));
+      const historyLengths = await store.checks.historyLengths();
+      const latest = new Map((await store.checks.latest()).map((r) => [key(r.suite, r.check), r.result]));
+      const lengths = new Map(historyLengths.map((h) => [key(h.suite, h.check), h.length]));
       const registered = SUITES.flatMap((suite) => runner.checkIds(suite).map((check) => ({ suite, check })));
       const registeredKeys = new Set(registered.map((r) => key(r.suite, r.check)));
-      const retired = store.checks.historyLengths().filter((h) => !registeredKeys.has(key(h.suite, h.check)));
+      const retired = historyLengths.filter((h) => !registeredKeys.has(key(h.suite, h.check)));
       return {
         checks: [
           ...registered.map((r) => ({ ...r, registered: true })),
@@ -44,7 +45,7 @@ export default async function checks(app: FastifyInstance, opts: CheckRoutesOpti
     { schema: { summary: "One check's kept results, newest first", tags: ['checks'], params: HistoryParams, querystring: HistoryQuery, response: { 200: History } } },
     async (request) => {
       const { suite, check } = request.params;
-      const records = store.checks.history(suite, check, request.query.limit);
+      const records = await store.checks.history(suite, check, request.query.limit);
       if (records.length === 0 && !(isSuite(suite) && runner.checkIds(suite).includes(check))) {
         throw new NotFoundError(`no check ${check} in suite ${suite}`);
       }
@@ -60,7 +61,7 @@ export default async function checks(app: FastifyInstance, opts: CheckRoutesOpti
     },
     async (request) => {
       const { suite } = request.params;
-      store.audit.append({ actor: request.principal!.name, action: 'check.run', target: suite, details: {} });
+      await store.audit.append({ actor: request.principal!.name, action: 'check.run', target: suite, details: {} });
       return { suites: await runner.runMany(suite) };
     },
   );

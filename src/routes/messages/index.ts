@@ -49,7 +49,7 @@ export default async function messages(app: FastifyInstance, opts: { comms: Comm
   app.get(
     '/api/v1/messages',
     { config: { auth: true }, schema: { summary: 'Incident messages, newest first', tags: ['communications'], response: { 200: Type.Object({ messages: Type.Array(MessageSchema) }) } } },
-    async () => ({ messages: opts.store.messages.list(200) }),
+    async () => ({ messages: await opts.store.messages.list(200) }),
   );
 
   app.post<{ Body: PostBody }>(

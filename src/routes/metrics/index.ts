@@ -8,16 +8,16 @@ import type { Metrics } from '../../metrics.js';
 import { SYNC_FLOWS } from '../../metrics.js';
 import { currentReadiness, type ReadinessSources } from '../readiness/current.js';
 
-export function projectStoredState(metrics: Metrics, sources: ReadinessSources): void {
+export async function projectStoredState(metrics: Metrics, sources: ReadinessSources): Promise<void> {
   const { store } = sources;
-  for (const { suite, check, result } of store.checks.latest()) metrics.projectCheck(suite, check, result);
+  for (const { suite, check, result } of await store.checks.latest()) metrics.projectCheck(suite, check, result);
   for (const flow of SYNC_FLOWS) {
-    const last = store.syncs.lastSuccess(flow);
+    const last = await store.syncs.lastSuccess(flow);
     const finishedAt = last?.finishedAt;
     if (finishedAt) metrics.syncLastSuccessTimestampSeconds.set({ flow }, Date.parse(finishedAt) / 1000);
-    metrics.syncConsecutiveFailures.set({ flow }, store.syncs.consecutiveFailures(flow));
+    metrics.syncConsecutiveFailures.set({ flow }, await store.syncs.consecutiveFailures(flow));
   }
-  metrics.projectReadiness(currentReadiness(sources));
+  metrics.projectReadiness(await currentReadiness(sources));
 }
 
 export default async function metricsRoute(app: FastifyInstance, opts: ReadinessSources & { metrics: Metrics }): Promise<void> {
@@ -32,7 +32,7 @@ export default async function metricsRoute(app: FastifyInstance, opts: Readiness
       },
     },
     async (_request, reply) => {
-      projectStoredState(opts.metrics, opts);
+      await projectStoredState(opts.metrics, opts);
       return reply.type(opts.metrics.registry.contentType).send(await opts.metrics.text());
     },
   );

@@ -12,15 +12,19 @@ export interface ReadinessSources {
   clock: Clock;
 }
 
-export function currentReadiness({ config, store, clock }: ReadinessSources): Readiness {
-  const lastSuccess = Object.fromEntries(SYNC_FLOWS.map((flow) => [flow, store.syncs.lastSuccess(flow)])) as Record<SyncFlow, SyncRunRecord | undefined>;
+export async function currentReadiness({ config, store, clock }: ReadinessSources): Promise<Readiness> {
+  const lastSuccesses = await Promise.all(SYNC_FLOWS.map(async (flow) => [flow, await store.syncs.lastSuccess(flow)] as const));
+  const checks = await store.checks.latest();
+  const rto = await estimatedRtoSeconds(store);
+  const contingency = await store.contingencies.current();
   return assessReadiness({
+    // Read after the store, so that nothing read is newer than the instant it is judged at.
     now: clock.now(),
-    checks: store.checks.latest(),
-    lastSuccess,
+    checks,
+    lastSuccess: Object.fromEntries(lastSuccesses) as Record<SyncFlow, SyncRunRecord | undefined>,
     rpoHours: config.sync.rpoHours,
     probeEveryMinutes: config.checks.probeEveryMinutes,
-    estimatedRtoSeconds: estimatedRtoSeconds(store),
-    contingency: store.contingencies.current(),
+    estimatedRtoSeconds: rto,
+    contingency,
   });
 }

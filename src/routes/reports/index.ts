@@ -15,14 +15,14 @@ export default async function reports(app: FastifyInstance, opts: ReportRoutesOp
   app.get<{ Querystring: ListQuery }>(
     '/api/v1/reports',
     { config: { auth: true }, schema: { summary: 'Stored reports, newest first, without their bodies', tags: ['reports'], querystring: ListQuery, response: { 200: ReportList } } },
-    async (request) => ({ reports: opts.store.reports.list(request.query.limit, request.query.kind) }),
+    async (request) => ({ reports: await opts.store.reports.list(request.query.limit, request.query.kind) }),
   );
 
   app.get<{ Params: ReportIdParam; Querystring: FormatQuery }>(
     '/api/v1/reports/:id',
     { config: { auth: true }, schema: { summary: 'One report: JSON (default), or ?format=html|md', tags: ['reports'], params: ReportIdParam, querystring: FormatQuery } },
     async (request, reply) => {
-      const record = opts.store.reports.get(request.params.id);
+      const record = await opts.store.reports.get(request.params.id);
       if (!record) throw new NotFoundError(`report ${request.params.id} does not exist`);
       const { format } = request.query;
       const body = renderStored(record, format);
@@ -41,7 +41,7 @@ export default async function reports(app: FastifyInstance, opts: ReportRoutesOp
     async (request, reply) => {
       const body = request.body ?? {};
       const produced = await produceMonthlyReport(opts, { month: body.month, email: body.email ?? false });
-      opts.store.audit.append({
+      await opts.store.audit.append({
         actor: request.principal!.name,
         action: 'report.monthly',
         target: produced.id,

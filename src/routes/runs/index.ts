@@ -32,7 +32,7 @@ export default async function runs(app: FastifyInstance, opts: RunRoutesOptions)
     { config: { roles: [...LEADS] }, schema: { summary: 'Start the activation (failover) runbook, R6–R12', tags: ['runs'], body: ActivationBody, response: { 202: StartedReply } } },
     async (request, reply) => {
       const { scenario, reason, dryRun, overrideRpo } = request.body;
-      const run = opts.starter.activate({ scenario, reason, dryRun: dryRun ?? false, ...(overrideRpo ? { overrideRpo } : {}) }, caller(request));
+      const run = await opts.starter.activate({ scenario, reason, dryRun: dryRun ?? false, ...(overrideRpo ? { overrideRpo } : {}) }, caller(request));
       return reply.code(202).send({ id: run.id });
     },
   );
@@ -42,7 +42,7 @@ export default async function runs(app: FastifyInstance, opts: RunRoutesOptions)
     { config: { roles: [...LEADS] }, schema: { summary: 'Start the rollback runbook, R13 (a CTO approves before anything changes)', tags: ['runs'], body: RollbackBody, response: { 202: StartedReply } } },
     async (request, reply) => {
       const { reason, dryRun, since } = request.body;
-      const run = opts.starter.rollback({ reason, dryRun: dryRun ?? false, ...(since ? { since: new Date(since) } : {}) }, caller(request));
+      const run = await opts.starter.rollback({ reason, dryRun: dryRun ?? false, ...(since ? { since: new Date(since) } : {}) }, caller(request));
       return reply.code(202).send({ id: run.id });
     },
   );
@@ -50,13 +50,13 @@ export default async function runs(app: FastifyInstance, opts: RunRoutesOptions)
   app.post<{ Body: DrillBody }>(
     '/api/v1/drills',
     { config: { roles: ['sre', ...LEADS] }, schema: { summary: 'Start a drill: dry-run, or game-day (activation, validation and rollback for real)', tags: ['runs'], body: DrillBody, response: { 202: StartedReply } } },
-    async (request, reply) => reply.code(202).send({ id: opts.starter.drill(request.body.mode, caller(request)).id }),
+    async (request, reply) => reply.code(202).send({ id: (await opts.starter.drill(request.body.mode, caller(request))).id }),
   );
 
   app.get(
     '/api/v1/runs',
     { config: { auth: true }, schema: { summary: 'Recent runbook runs, newest first', tags: ['runs'], response: { 200: RunList } } },
-    async () => ({ runs: opts.engine.list(50) }),
+    async () => ({ runs: await opts.engine.list(50) }),
   );
 
   app.get<{ Params: RunIdParam }>(
@@ -70,7 +70,7 @@ export default async function runs(app: FastifyInstance, opts: RunRoutesOptions)
     { config: { auth: true }, schema: { summary: 'Decide at a gate (needs the gate\'s role)', tags: ['runs'], params: RunIdParam, body: ApprovalBody, response: { 200: ApprovalReply } } },
     async (request) => {
       const { gate, decision, reason } = request.body;
-      const { view, replayed } = opts.engine.decide(request.params.id, { gate, decision, reason, by: caller(request) });
+      const { view, replayed } = await opts.engine.decide(request.params.id, { gate, decision, reason, by: caller(request) });
       return { replayed, run: view };
     },
   );
@@ -88,10 +88,10 @@ export default async function runs(app: FastifyInstance, opts: RunRoutesOptions)
       schema: { summary: 'Write the post-incident report of a run (R16): root cause and corrective actions; the timeline and the real RTO come from the run', tags: ['runs'], params: RunIdParam, body: PostIncidentBody, response: { 201: PostIncidentReply } },
     },
     async (request, reply) => {
-      const run = opts.engine.view(request.params.id);
-      const report = postIncidentReport(run, opts.store.messages.forRun(run.id), request.body, ACTIVATION_END_STEP, opts.clock.now());
-      const saved = opts.store.reports.save({ kind: 'post-incident', period: run.id, format: 'md', body: renderPostIncident(report).text });
-      opts.store.audit.append({ actor: request.principal!.name, action: 'report.post-incident', target: run.id, details: { report: saved.id } });
+      const run = await opts.engine.view(request.params.id);
+      const report = postIncidentReport(run, await opts.store.messages.forRun(run.id), request.body, ACTIVATION_END_STEP, opts.clock.now());
+      const saved = await opts.store.reports.save({ kind: 'post-incident', period: run.id, format: 'md', body: renderPostIncident(report).text });
+      await opts.store.audit.append({ actor: request.principal!.name, action: 'report.post-incident', target: run.id, details: { report: saved.id } });
       return reply.code(201).send({ reportId: saved.id, rtoSeconds: report.rtoSeconds, dueBy: report.dueBy, late: report.late });
     },
   );

@@ -22,7 +22,7 @@ export default async function syncs(app: FastifyInstance, opts: SyncRoutesOption
   app.get<{ Querystring: ListQuery }>(
     '/api/v1/syncs',
     { schema: { summary: 'Recent sync runs, newest first', tags: ['syncs'], querystring: ListQuery, response: { 200: SyncList } } },
-    async (request) => ({ runs: opts.store.syncs.list(request.query.limit, request.query.flow) }),
+    async (request) => ({ runs: await opts.store.syncs.list(request.query.limit, request.query.flow) }),
   );
 
   app.post<{ Params: FlowParam; Body: RunSyncBody }>(
@@ -42,8 +42,8 @@ export default async function syncs(app: FastifyInstance, opts: SyncRoutesOption
         throw new ForbiddenError(`${needsLead.join('; ')}: it needs the tech-lead or cto role; ${principal.name} holds ${principal.roles.join(', ')}`);
       }
       const flows: SyncFlow[] = flow === 'all' ? [...FLOWS] : [flow];
-      const ids = opts.syncs.startMany(flows, request_).map((run) => run.id);
-      opts.store.audit.append({ actor: principal.name, action: 'sync.run', target: flow, details: { reverse: request_.reverse, since: body.since ?? null, allowDeletes: request_.allowDeletes, runs: ids } });
+      const ids = (await opts.syncs.startMany(flows, request_)).map((run) => run.id);
+      await opts.store.audit.append({ actor: principal.name, action: 'sync.run', target: flow, details: { reverse: request_.reverse, since: body.since ?? null, allowDeletes: request_.allowDeletes, runs: ids } });
       return reply.code(202).send({ ids });
     },
   );
