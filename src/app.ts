@@ -8,6 +8,7 @@ import type { Config } from './config/schema.js';
 import type { Notifier } from './core/ports.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/types.js';
+import type { ReplicaRole } from './leadership.js';
 import { REDACTED_PATHS } from './log.js';
 import auth from './routes/auth.js';
 import docs from './routes/docs.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   comms?: Communications;
   /** Who delivers reports by e-mail (the e-mail notifier); none: reports cannot be e-mailed. */
   notifiers?: Notifier[];
+  /** This replica's part among several (leadership.ts); absent: alone on its store. */
+  role?: () => ReplicaRole;
   /** Fastify's logger option: false (default, for tests), true, or pino options. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -54,8 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errors);
   await app.register(auth, { tokens: deps.config.auth.tokens });
   await app.register(docs);
-  await app.register(health, { clock: deps.clock });
-  await app.register(metricsRoute, { ...sources, metrics: deps.metrics });
+  await app.register(health, { clock: deps.clock, store: deps.store, ...(deps.role ? { role: deps.role } : {}) });
+  await app.register(metricsRoute, { ...sources, metrics: deps.metrics, ...(deps.role ? { role: deps.role } : {}) });
   await app.register(readiness, sources);
   if (deps.syncs) await app.register(syncRoutes, { syncs: deps.syncs, store: deps.store });
   if (deps.checks) await app.register(checkRoutes, { runner: deps.checks, store: deps.store });

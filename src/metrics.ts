@@ -34,6 +34,8 @@ export interface Metrics {
   readonly runbookStepDurationSeconds: Gauge<'runbook' | 'step'>;
   readonly estimatedRtoSeconds: Gauge;
   readonly contingency: Gauge;
+  readonly leader: Gauge;
+  readonly storeUp: Gauge;
   /** Sets the three dr_check_* gauges of one check from its Result. */
   projectCheck(suite: string, check: string, result: Result): void;
   /** Sets dr_readiness, dr_readiness_score, dr_rpo_seconds and dr_estimated_rto_seconds. */
@@ -148,6 +150,16 @@ export function createMetrics(): Metrics {
     help: '1 while a contingency is open (from a live activation\'s first act until the rollback\'s DNS cutback or the undo of that act): the standby serves and forward syncs are held; 0 otherwise.',
     registers,
   });
+  const leader = new Gauge({
+    name: 'dr_leader',
+    help: '1 on the process that runs the schedule, the syncs and the runbook steps (the leader among replicas, or a process alone on its store); 0 on a follower.',
+    registers,
+  });
+  const storeUp = new Gauge({
+    name: 'dr_store_up',
+    help: '1 when the store (SQLite file or PostgreSQL) answered a query at the scrape, 0 when it did not: then no replica acts.',
+    registers,
+  });
   // An unlabelled gauge starts at 0, which would claim a zero-second RTO.
   estimatedRtoSeconds.remove({});
 
@@ -170,6 +182,8 @@ export function createMetrics(): Metrics {
     runbookStepDurationSeconds,
     estimatedRtoSeconds,
     contingency,
+    leader,
+    storeUp,
 
     projectCheck(suite, check, result) {
       const labels = { suite, check };

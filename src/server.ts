@@ -26,12 +26,14 @@ import { describeError } from './core/result.js';
 import { systemClock } from './core/clock.js';
 import { importLab } from './lab-loader.js';
 import { loggerOptions } from './log.js';
-import { LAB_STATE_DIR, storeFile } from './paths.js';
+import { LAB_STATE_DIR } from './paths.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler, configuredSchedules } from './scheduler.js';
 import { SyncService } from './sync/service.js';
 import { aborted, onTermination } from './shutdown.js';
-import { openStore } from './store/index.js';
+import { openConfiguredStore } from './store/configured.js';
+import type { SqliteStore } from './store/index.js';
+import { Leadership } from './leadership.js';
 
 export const NO_LAB_MESSAGE = 'no --config given and the lab twin is not installed (dev dependencies): give --config FILE';
 
@@ -110,6 +112,9 @@ async function startLabTwin(log: (line: string) => void): Promise<LabHandle> {
   return startLab({ stateDir: LAB_STATE_DIR, log });
 }
 
+/** How often the leader looks for runs started, decided or aborted on another replica. */
+const CARRY_ON_EVERY_MS = 1000;
+
 export async function serve(opts: ServeOptions = {}): Promise<Running> {
   const env = opts.env ?? process.env;
   const print = opts.print ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -140,10 +145,13 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     }
     const { config } = loadConfig(configFile, env);
 
-    const store = openStore(storeFile(config), { clock: systemClock });
+    const { store, lease } = await openConfiguredStore(config, env, {
+      writer: 'drsentinel serve',
+      clock: systemClock,
+      onError: (err) => print(`the store dropped a connection: ${describeError(err)}`),
+    });
     cleanups.push(() => store.close());
 
-    const interrupted = await store.syncs.markInterrupted();
     const adapters = buildAdapters(config, env);
     cleanups.push(() => adapters.close());
     const metrics = createMetrics();
@@ -164,40 +172,76 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     cleanups.push(() => checks.close());
     const emailNotifiers = notifiers.filter((n) => n.channel === 'email');
     const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []), { fourEyes: config.activation.fourEyes });
-    // Before anything is sent: a message left 'sending' by a crash waits for a person's retry, never goes twice.
-    const cutShort = await comms.markInterrupted();
-    if (cutShort > 0) log('warn', `${cutShort} message(s) were being sent when the service stopped: check their channels, then retry them (POST /api/v1/messages/:id/retry) only if they did not arrive`);
-    const runbooks = new RunbookService({ deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock }, metrics, log, notifiers: () => notifiers });
+    // Assigned below, before anything can ask it: the engine asks it only once a run executes.
+    let leadership: Leadership | undefined;
+    const runbooks = new RunbookService({
+      deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock },
+      metrics, log, notifiers: () => notifiers,
+      acting: () => leadership?.acting() ?? false,
+      beforeAct: async () => leadership?.confirm(),
+    });
     cleanups.push(() => runbooks.engine.close());
 
     const app = await buildApp({
       config, store, metrics, clock: systemClock, syncs, checks, runbooks, comms, notifiers: emailNotifiers, logger: loggerOptions(config.service.logLevel),
+      role: () => leadership?.role() ?? (lease ? 'follower' : 'single'),
     });
     appLog = app.log;
     cleanups.push(() => app.close());
 
-    const scheduler = new Scheduler({ jobs: store.jobs, clock: systemClock, log });
     const schedules = configuredSchedules(config);
-    scheduler.add({ name: 'sync', schedule: schedules.sync, run: async (signal) => void (await syncs.runAll({}, signal)) });
     const monthlyReport = async (signal: AbortSignal) =>
       void (await produceMonthlyReport({ store, config, clock: systemClock, notifiers: emailNotifiers }, { email: config.notify.email !== undefined, signal }));
-    for (const job of checkJobs(checks, config, monthlyReport)) scheduler.add(job);
-    scheduler.add({ name: 'alerts:daily', schedule: schedules.alerts, run: async (signal) => void (await alerts.publishDaily(systemClock.now(), signal)) });
-    cleanups.push(() => scheduler.stop());
-    await scheduler.start();
-    // A sync cut short by a crash or a stop is run again now: the engines converge without
-    // copying again what already landed intact.
-    if (interrupted > 0) {
-      log('warn', `${interrupted} sync run(s) were interrupted by the last shutdown: running the syncs again`);
-      // A refusal (the scheduler already stopping) must not fail the start-up; the run logs its own end.
-      void scheduler.trigger('sync').catch((err: unknown) => log('error', `the interrupted syncs could not be run again: ${describeError(err)}`));
-    }
-    // A runbook cut short goes on from its first unfinished step; finished acts are not repeated.
-    await runbooks.engine.resumeInterrupted();
+    /** The schedule of one term of leadership: a new one each time this process leads. */
+    const schedule = () => {
+      const scheduler = new Scheduler({ jobs: store.jobs, clock: systemClock, log });
+      scheduler.add({ name: 'sync', schedule: schedules.sync, run: async (signal) => void (await syncs.runAll({}, signal)) });
+      for (const job of checkJobs(checks, config, monthlyReport)) scheduler.add(job);
+      scheduler.add({ name: 'alerts:daily', schedule: schedules.alerts, run: async (signal) => void (await alerts.publishDaily(systemClock.now(), signal)) });
+      return scheduler;
+    };
+    let term: { scheduler: Scheduler; carryOn: NodeJS.Timeout } | undefined;
+    leadership = new Leadership({
+      ...(lease ? { lease } : {}),
+      log,
+      // What a process does when it starts to act, alone or as the new leader.
+      async lead() {
+        const interrupted = await store.syncs.markInterrupted();
+        // Before anything is sent: a message left 'sending' by a crash waits for a person's retry, never goes twice.
+        const cutShort = await comms.markInterrupted();
+        if (cutShort > 0) log('warn', `${cutShort} message(s) were being sent when the service stopped: check their channels, then retry them (POST /api/v1/messages/:id/retry) only if they did not arrive`);
+        const scheduler = schedule();
+        await scheduler.start();
+        // A sync cut short by a crash or a stop is run again now: the engines converge without
+        // copying again what already landed intact.
+        if (interrupted > 0) {
+          log('warn', `${interrupted} sync run(s) were interrupted by the last shutdown: running the syncs again`);
+          // A refusal (the scheduler already stopping) must not fail the start-up; the run logs its own end.
+          void scheduler.trigger('sync').catch((err: unknown) => log('error', `the interrupted syncs could not be run again: ${describeError(err)}`));
+        }
+        // A runbook cut short goes on from its first unfinished step; finished acts are not repeated.
+        await runbooks.engine.resumeInterrupted();
+        // Runs started, decided or aborted on another replica are carried on here.
+        const carryOn = setInterval(() => void runbooks.engine.carryOn().catch((err: unknown) => log('warn', `runs could not be read from the store: ${describeError(err)}`)), CARRY_ON_EVERY_MS);
+        term = { scheduler, carryOn };
+      },
+      async follow() {
+        const ending = term;
+        term = undefined;
+        if (ending) clearInterval(ending.carryOn);
+        await ending?.scheduler.stop();
+        await runbooks.engine.standDown();
+        await syncs.standDown('this replica no longer leads');
+      },
+    });
+    await leadership.start();
+    cleanups.push(() => leadership!.stop());
 
     const listening = await listen(app, config.service, env);
     cleanups.push(() => listening.close());
     const address = listening.url;
+    // The process refused the state directory is told where to go instead.
+    if ('lock' in store) (store as SqliteStore).lock?.describe({ api: address });
     print(`drsentinel listening on ${address} (API docs at ${address}/docs), config ${configFile}`);
     if (lab) print(`lab twin running: endpoints in ${join(lab.stateDir, 'endpoints.json')}, demo bearer tokens under its "tokens" key`);
 

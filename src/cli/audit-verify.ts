@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
-import { UsageError } from '../core/errors.js';
-import { openStore } from '../store/index.js';
-import { storeFile } from '../paths.js';
+import { systemClock } from '../core/clock.js';
+import { openConfiguredStore } from '../store/configured.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type Command } from './command.js';
 
 /** Walks the hash chain of the audit log: exit 0 if intact, 1 naming the first bad row. */
@@ -13,10 +11,8 @@ export const auditVerify: Command = {
   positionals: [{ name: 'action', choices: ['verify'] }],
   async run({ values }, io) {
     const { config } = loadConfig(configFileOf(values, io.env), io.env);
-    const file = storeFile(config);
-    // Opening a missing file would create an empty store and "verify" nothing.
-    if (!existsSync(file)) throw new UsageError(`no store at ${file}: check service.stateDir in the config`);
-    const store = openStore(file);
+    // Reads only: it verifies beside a running service, and a missing store is an error, not an empty log.
+    const { store } = await openConfiguredStore(config, io.env, { writer: 'drsentinel audit verify', clock: systemClock, readOnly: true });
     try {
       const verdict = await store.audit.verify();
       if (values.json) line(io.stdout, JSON.stringify(verdict));

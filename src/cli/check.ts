@@ -9,9 +9,8 @@ import { checkDeps, type CheckEntry } from '../checks/suites.js';
 import { loadConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { createMetrics } from '../metrics.js';
-import { storeFile } from '../paths.js';
 import { onTermination } from '../shutdown.js';
-import { openStore } from '../store/index.js';
+import { openConfiguredStore } from '../store/configured.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type CliIo, type Command } from './command.js';
 
 const MARK = { pass: '✔', fail: '✘', warn: '!', skip: '-' } as const;
@@ -30,7 +29,7 @@ export function checkCommandWith(checks?: readonly CheckEntry[]): Command {
     positionals: [{ name: 'suite', choices: [...SUITES, 'all'] }],
     async run({ values, words }, io: CliIo) {
       const { config } = loadConfig(configFileOf(values, io.env), io.env);
-      const store = openStore(storeFile(config));
+      const { store } = await openConfiguredStore(config, io.env, { writer: 'drsentinel check', clock: systemClock });
       const runner = new CheckRunner({ config, store, metrics: createMetrics(), clock: systemClock, deps: checkDeps({ config, env: io.env }), checks });
       // Ctrl-C fails the running checks as aborted, and they are recorded as such.
       const termination = io.signal ? undefined : onTermination(() => line(io.stderr, 'still stopping the checks…'));

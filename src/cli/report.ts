@@ -4,18 +4,16 @@
  * stdout, and with --email sends it to the Tech Lead. Exit 0 once produced, whatever the
  * verdict: the report is the output, not a check.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { buildEmailNotifier } from '../adapters/notify/email.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { UsageError } from '../core/errors.js';
 import type { Notifier } from '../core/ports.js';
-import { storeFile } from '../paths.js';
 import { VERDICT_LABEL } from '../reporting/format.js';
 import { emailSettings, produceMonthlyReport } from '../reporting/produce.js';
 import { renderMonthly, type ReportFormat } from '../reporting/render.js';
-import { openStore } from '../store/index.js';
+import { openConfiguredStore } from '../store/configured.js';
 import { CONFIG_OPTION, EXIT, configFileOf, line, type Command } from './command.js';
 
 export interface ReportCommandDeps {
@@ -35,11 +33,9 @@ export function reportCommand(deps: ReportCommandDeps): Command {
       const { config } = loadConfig(configFileOf(values, io.env), io.env);
       const email = Boolean(values.email);
       if (email) emailSettings(config);
-      const file = storeFile(config);
-      // Opening a missing file would create an empty store and report every check "not run".
-      if (!existsSync(file)) throw new UsageError(`no store at ${file}: check service.stateDir in the config`);
       const notifiers = email ? deps.emailNotifiers(config, io.env) : [];
-      const store = openStore(file);
+      // A missing store would report every check "not run".
+      const { store } = await openConfiguredStore(config, io.env, { writer: 'drsentinel report', clock: systemClock, mustExist: true });
       try {
         const month = values.month as string | undefined;
         const produced = await produceMonthlyReport({ store, config, clock: deps.clock ?? systemClock, notifiers }, { month, email, signal: io.signal });

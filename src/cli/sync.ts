@@ -6,13 +6,12 @@
 import { userInfo } from 'node:os';
 import { buildAdapters } from '../adapters/index.js';
 import { loadConfig } from '../config/load.js';
-import { UsageError } from '../core/errors.js';
+import { ConflictError, UsageError } from '../core/errors.js';
 import { describeError } from '../core/result.js';
 import { systemClock } from '../core/clock.js';
 import { createMetrics } from '../metrics.js';
-import { storeFile } from '../paths.js';
 import { onTermination } from '../shutdown.js';
-import { openStore } from '../store/index.js';
+import { openConfiguredStore } from '../store/configured.js';
 import type { SyncFlow, SyncRunRecord } from '../store/types.js';
 import { FLOWS, SyncService, type SyncRunView } from '../sync/service.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type CliIo, type Command, type Output } from './command.js';
@@ -93,7 +92,9 @@ export const syncCommand: Command = {
     const since = values.since === undefined ? undefined : new Date(String(values.since));
     if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since must be a date and time (ISO 8601), got "${values.since}"`);
     const { config } = loadConfig(configFileOf(values, io.env), io.env);
-    const store = openStore(storeFile(config));
+    // Among replicas the leader runs the syncs: a process of its own would act without the lease.
+    if (config.store.postgres) throw new ConflictError(`with store.postgres the replicas run the syncs: ask any of them (POST /api/v1/syncs/${words.flow}/run)`);
+    const { store } = await openConfiguredStore(config, io.env, { writer: `drsentinel sync ${words.flow}`, clock: systemClock });
     const adapters = buildAdapters(config, io.env);
     const stderr: Terminal = io.stderr;
     const board = stderr.isTTY ? new StatusBoard(stderr) : undefined;

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ConflictError, DomainError, ForbiddenError, NotAvailableError, NotFoundError, UsageError } from '../core/errors.js';
+import { ConflictError, DomainError, FencedError, ForbiddenError, NotAvailableError, NotFoundError, StoreUnavailableError, UsageError } from '../core/errors.js';
 
 /** Body of every error answer. */
 export interface ErrorBody {
@@ -21,6 +21,8 @@ const DOMAIN_STATUS: Array<[new (...args: never[]) => DomainError, number]> = [
   [NotFoundError, 404],
   [ConflictError, 409],
   [NotAvailableError, 501],
+  [FencedError, 503],
+  [StoreUnavailableError, 503],
 ];
 
 export function httpStatusOf(err: DomainError): number {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RoleName } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { ConflictError, ForbiddenError, NotFoundError, UsageError } from '../core/errors.js';
+import { ConflictError, FencedError, ForbiddenError, NotFoundError, UsageError } from '../core/errors.js';
 import { describeError, fail, pass, skip, warn, type Outcome, type Result } from '../core/result.js';
 import { FAILURE_OPTIONS, type Decision, type GateRequirement, type GateView, type Runbook, type RunView, type Step, type StepContext } from '../core/runbook.js';
 import type { Metrics } from '../metrics.js';
@@ -38,6 +38,13 @@ export interface EngineOptions {
   fourEyes?: boolean;
   /** How long an abort waits for the act in flight to settle before it records anything. */
   abortSettleMs?: number;
+  /**
+   * Whether this process runs the steps: it is alone on its store, or it leads the replicas.
+   * A follower records what it is asked (runs, decisions, aborts) and the leader acts on it.
+   */
+  acting?: () => boolean;
+  /** Before each act: throws (FencedError) unless this process may still act. */
+  beforeAct?: () => Promise<void>;
 }
 
 type Decisions = StepContext['decisions'];
@@ -89,6 +96,10 @@ export class RunbookEngine {
   readonly #locks = new Map<string, Promise<void>>();
   /** Set by close: a decision that comes during a shutdown launches nothing. */
   #closing = false;
+  /** Runs being started here: launched by `start` itself, not picked up by `carryOn`. */
+  readonly #starting = new Set<string>();
+  /** Aborts asked on a follower, being carried out here. */
+  readonly #aborting = new Set<string>();
 
   constructor(o: EngineOptions) {
     this.#o = o;
@@ -102,24 +113,64 @@ export class RunbookEngine {
   async start(runbookName: string, o: { params: Record<string, unknown>; dryRun: boolean; by: string }): Promise<RunView> {
     const runbook = this.#runbook(runbookName);
     const id = randomUUID();
-    await this.#o.store.runs.create(
-      { id, runbook: runbook.name, dryRun: o.dryRun, params: o.params, startedBy: o.by },
-      runbook.steps.map((s) => ({ stepId: s.id, title: s.title })),
-    );
-    await this.#audit(o.by, o.dryRun ? 'runbook.dry-run' : 'runbook.start', id, { runbook: runbook.name, params: o.params });
-    this.#launch(id);
+    this.#starting.add(id);
+    try {
+      await this.#o.store.runs.create(
+        { id, runbook: runbook.name, dryRun: o.dryRun, params: o.params, startedBy: o.by },
+        runbook.steps.map((s) => ({ stepId: s.id, title: s.title })),
+      );
+      await this.#audit(o.by, o.dryRun ? 'runbook.dry-run' : 'runbook.start', id, { runbook: runbook.name, params: o.params });
+      if (this.#acting()) this.#launch(id);
+    } finally {
+      this.#starting.delete(id);
+    }
     return this.view(id);
+  }
+
+  /**
+   * The leader's round over the store: every run left running here or elsewhere (a crash, a
+   * decision taken on a follower) goes on from its first unfinished step, and every abort asked
+   * on a follower is carried out. Returns the runs it set going.
+   */
+  async carryOn(): Promise<string[]> {
+    if (!this.#acting()) return [];
+    const launched: string[] = [];
+    for (const run of await this.#o.store.runs.active()) {
+      if (!this.#runbooks.has(run.runbook) || this.#starting.has(run.id)) continue;
+      if (run.abortRequest) {
+        this.#carryOutAbort(run.id, run.abortRequest);
+      } else if (run.status === 'running' && !this.#active.has(run.id)) {
+        this.#launch(run.id);
+        launched.push(run.id);
+      }
+    }
+    return launched;
+  }
+
+  #carryOutAbort(id: string, request: NonNullable<RunbookRunRecord['abortRequest']>): void {
+    if (this.#aborting.has(id)) return;
+    this.#aborting.add(id);
+    this.abort(id, { by: request.by, reason: request.reason, undo: request.undo })
+      .catch((err: unknown) => this.#o.log('warn', `the abort of run ${id} asked by ${request.by} was not carried out: ${describeError(err)}`))
+      .finally(() => this.#aborting.delete(id));
+  }
+
+  /** No longer the leader: every run executing here stops at once and writes nothing more (the store would refuse it). */
+  async standDown(): Promise<void> {
+    const active = [...this.#active.values()];
+    for (const { abort } of active) abort.abort(new FencedError('this replica no longer leads'));
+    const settleMs = this.#o.abortSettleMs ?? DEFAULT_ABORT_SETTLE_MS;
+    await Promise.race([Promise.all(active.map((a) => a.done)), sleep(settleMs, undefined, { ref: false })]);
+  }
+
+  #acting(): boolean {
+    return !this.#closing && (this.#o.acting?.() ?? true);
   }
 
   /** Runs left `running` by a stop or a crash (a decision recorded but not acted on included) go on from their first unfinished step. */
   async resumeInterrupted(): Promise<string[]> {
-    const resumed = (await this.#o.store.runs.list(200))
-      .filter((r) => r.status === 'running' && this.#runbooks.has(r.runbook) && !this.#active.has(r.id))
-      .map((r) => r.id);
-    for (const id of resumed) {
-      this.#o.log('warn', `runbook run ${id} was interrupted: resuming at its first unfinished step`);
-      this.#launch(id);
-    }
+    const resumed = await this.carryOn();
+    for (const id of resumed) this.#o.log('warn', `runbook run ${id} was interrupted: resuming at its first unfinished step`);
     return resumed;
   }
 
@@ -196,7 +247,7 @@ export class RunbookEngine {
     );
     // Another decision won the race between our read and our write.
     if (!recorded) return this.#replay(id, (await this.view(id)).gates.find((g) => g.id === gate.id)!, o.decision);
-    if (status === 'running') this.#launch(id);
+    if (status === 'running' && this.#acting()) this.#launch(id);
     return { view: await this.view(id), replayed: false };
   }
 
@@ -206,6 +257,7 @@ export class RunbookEngine {
    * compensated or already aborted.
    */
   async abort(id: string, o: { by: string; reason: string; undo?: boolean }): Promise<RunView> {
+    if (!this.#acting()) return this.#askLeaderToAbort(id, o);
     // Under the run's lock: the run does not finish between the check and the write.
     await this.#serially(id, async () => {
       const run = await this.#o.store.runs.get(id);
@@ -274,14 +326,41 @@ export class RunbookEngine {
     return { stepId: step.id, patch: { status: 'skipped', finishedAt: now, result: { ...skip(`skipped by ${o.by.name} after it failed: ${o.reason}`), startedAt: now, durationMs: 0 } } };
   }
 
+  /**
+   * On a follower: the abort is recorded for the leader, which carries it out; the answer waits,
+   * bounded, for the run to be stopped (and its acts undone) there.
+   */
+  async #askLeaderToAbort(id: string, o: { by: string; reason: string; undo?: boolean }): Promise<RunView> {
+    const run = await this.#o.store.runs.get(id);
+    if (!run) throw new NotFoundError(`runbook run ${id} does not exist`);
+    if (CLOSED.has(run.status)) throw new ConflictError(`run ${id} is already ${run.status}: nothing is left to stop${run.status === 'aborted' ? ' or to undo' : ''}`);
+    await this.#o.store.runs.requestAbort(id, { by: o.by, reason: o.reason, undo: o.undo === true, at: this.#o.clock.now().toISOString() });
+    const deadline = Date.now() + (this.#o.abortSettleMs ?? DEFAULT_ABORT_SETTLE_MS) + 120_000;
+    for (;;) {
+      const run = await this.#o.store.runs.get(id);
+      const undone = !o.undo || (await this.#o.store.runs.steps(id)).every((s) => !s.actStartedAt || s.undoResult);
+      if ((run?.status === 'aborted' && undone) || Date.now() > deadline) return this.view(id);
+      await sleep(250);
+    }
+  }
+
   #launch(id: string): void {
-    if (this.#closing) return;
+    if (!this.#acting()) return;
     const active = this.#active.get(id);
-    // A decision taken as the run stopped at its gate, before it was done stopping: it goes on once it is.
-    if (active) return void active.done.then(() => this.#launch(id));
+    // A decision taken as the run stopped at its gate, before it was done stopping: it goes on
+    // once it is, if it is still to run then (not waiting at its next gate, nor ended).
+    if (active) {
+      void active.done.then(async () => {
+        if ((await this.#o.store.runs.get(id))?.status === 'running') this.#launch(id);
+      }).catch((err: unknown) => this.#o.log('error', `runbook run ${id} could not be set going again: ${describeError(err)}`));
+      return;
+    }
     const abort = new AbortController();
     const done = this.#locked(id, (unlocked) => this.#execute(id, abort.signal, unlocked))
-      .catch((err: unknown) => this.#o.log('error', `runbook run ${id} stopped on an unexpected error`, { err }))
+      .catch((err: unknown) =>
+        err instanceof FencedError
+          ? this.#o.log('warn', `runbook run ${id} stopped here: ${err.message}`)
+          : this.#o.log('error', `runbook run ${id} stopped on an unexpected error`, { err }))
       .finally(() => {
         this.#active.delete(id);
         this.#o.onSettled?.(id);
@@ -403,6 +482,7 @@ export class RunbookEngine {
     try {
       let waitUntil = record.waitUntil;
       if (step.act && !record.actDoneAt && !run.dryRun) {
+        await this.#o.beforeAct?.();
         // Recorded before the act: an act cut short (an abort, a killed process) counts as done for undo.
         if (!record.actStartedAt) await runs.updateStep(run.id, step.id, { actStartedAt: this.#o.clock.now().toISOString() });
         await this.#audit(run.startedBy, 'runbook.act', run.id, { step: step.id, startedBy: run.startedBy, ...this.#lastDecider(ctx.decisions) });
@@ -426,6 +506,8 @@ export class RunbookEngine {
       }
       return would ? { ...outcome, reason: `${outcome.reason}${would}` } : outcome;
     } catch (err) {
+      // Not the step's failure: this replica may no longer act, and records nothing.
+      if (err instanceof FencedError || ctx.signal.reason instanceof FencedError) throw err instanceof FencedError ? err : ctx.signal.reason;
       return fail(`${step.title}: ${describeError(err)}`);
     }
   }

@@ -22,6 +22,9 @@ export interface RunbookServiceOptions {
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
   /** Who is told when a run waits at a gate (e-mail, webhook). */
   notifiers?: () => Notifier[];
+  /** Among replicas: whether this one runs the steps, and its check before each act (engine.ts). */
+  acting?: () => boolean;
+  beforeAct?: () => Promise<void>;
 }
 
 const LEADS = ['tech-lead', 'cto'] as const;
@@ -72,6 +75,8 @@ export class RunbookService implements RunStarter {
       stepTimeoutMs: config.activation.stepTimeoutMinutes * 60_000,
       ...(o.metrics ? { metrics: o.metrics } : {}),
       fourEyes: config.activation.fourEyes,
+      ...(o.acting ? { acting: o.acting } : {}),
+      ...(o.beforeAct ? { beforeAct: o.beforeAct } : {}),
       // A finished activation or drill is a new RTO measurement.
       onSettled: () => {
         const { metrics } = o;

@@ -50,6 +50,11 @@ export interface SqliteOptions {
   clock?: Clock;
   /** Who opens it, in the words a second process is refused with (`drsentinel serve`). */
   writer?: string;
+  /**
+   * Reads only, beside whichever process holds the directory (WAL lets it): no lock, no
+   * migration, and every write refused by SQLite itself. The file must exist.
+   */
+  readOnly?: boolean;
 }
 
 export type SqliteStore = Store & { lock?: StateDirLock };
@@ -58,6 +63,10 @@ export function openStore(file: string, opts: SqliteOptions = {}): SqliteStore {
   const path = resolve(file);
   mkdirSync(dirname(path), { recursive: true });
   const now = () => (opts.clock ?? systemClock).now();
+  if (opts.readOnly) {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    return { engine: 'sqlite', file: path, close: async () => void db.close(), ...tables(sqliteSql(db), now, SOLE_WRITER) };
+  }
   const lock = lockStateDir(dirname(path), opts.writer ?? 'a drsentinel process', now);
   const db = new Database(path);
   try {

@@ -125,7 +125,8 @@ export class SyncService {
   private readonly busy = new Map<string, string>();
   /** Lanes whose run is being recorded: held before the store answers, so a second start in between is refused. */
   private readonly starting = new Map<string, Promise<SyncRunRecord>>();
-  private readonly aborter = new AbortController();
+  /** Stops the runs of this term: the service's life, or until this replica stops leading. */
+  private aborter = new AbortController();
 
   constructor(private readonly deps: SyncServiceDeps) {
     allowRequests(this.aborter.signal, requestsInFlight(deps.config));
@@ -249,6 +250,19 @@ export class SyncService {
     return live && record.status === 'running' ? { ...record, progress: { ...live.progress } } : record;
   }
 
+  /**
+   * No longer the leader: every run here stops (its end is refused by the store's fence, and
+   * the leader marks it interrupted), and the service takes new runs again if it leads again.
+   */
+  async standDown(reason: string): Promise<void> {
+    const stopping = this.aborter;
+    this.aborter = new AbortController();
+    allowRequests(this.aborter.signal, requestsInFlight(this.deps.config));
+    stopping.abort(new Error(reason));
+    await Promise.allSettled([...this.starting.values()]);
+    await Promise.allSettled([...this.live.values()].map((l) => l.done));
+  }
+
   /** Stops every run, which ends as interrupted with `reason`, and waits for them. */
   async close(reason = 'the service is shutting down'): Promise<void> {
     this.aborter.abort(new Error(reason));
@@ -273,6 +287,8 @@ export class SyncService {
         .finally(() => { persisting = undefined; });
     };
     const direction = run.reverse ? 'reverse' : 'forward';
+    // The stop of the term this run began in, whatever stop comes after it.
+    const aborter = this.aborter;
     log('info', `sync ${run.flow} (${direction}) started`, { run: run.id });
     const deadline = this.deadline(run);
     let status: 'succeeded' | 'failed' | 'interrupted';
@@ -294,11 +310,11 @@ export class SyncService {
       if (!run.reverse) this.project(run.flow, outcome);
     } catch (error) {
       // Stopped by a shutdown: not a failure of the flow (R4 counts failures), run again at start.
-      status = this.aborter.signal.aborted ? 'interrupted' : 'failed';
+      status = aborter.signal.aborted ? 'interrupted' : 'failed';
       // An SDK aborted mid-request says only "Request aborted": the reason is why it was stopped.
       const why = deadline.expired() ? deadline.signal.reason : error;
       summary = status === 'interrupted'
-        ? { error: `stopped before the end (${describeError(this.aborter.signal.reason)}); the next run converges` }
+        ? { error: `stopped before the end (${describeError(aborter.signal.reason)}); the next run converges` }
         : { error: describeError(why), failureClass: classifyFailure(why) };
     } finally {
       deadline.clear();
@@ -318,7 +334,7 @@ export class SyncService {
     }
     if (!run.reverse) metrics.syncDurationSeconds.set({ flow: run.flow }, (Date.now() - started) / 1000);
     // A metadata chain that stopped at the longest export window goes on at once until it is current.
-    if (status === 'succeeded' && !run.reverse && (summary.metadata as MetadataSyncSummary | undefined)?.behind && !this.aborter.signal.aborted) {
+    if (status === 'succeeded' && !run.reverse && (summary.metadata as MetadataSyncSummary | undefined)?.behind && !aborter.signal.aborted) {
       log('info', 'the metadata chain is still behind after one full export window: continuing');
       // After this run has left its lane (the `finally` of `launch`); the next run's end is watched by its own entry.
       setTimeout(() => {

@@ -136,7 +136,7 @@ t.test('a game day fails over to Azure and back, and nothing written meanwhile i
     t.match(byHand.body.message, new RegExp(`^drsentinel is in contingency since \\S+ \\(run ${id}, game-day\\): a forward site sync would undo what the standby took in`));
     const cli = await syncWithCli('metadata');
     t.equal(cli.code, 1, 'the CLI refuses a forward sync too');
-    t.match(cli.stderr, new RegExp(`in contingency since \\S+ \\(run ${id}, game-day\\)`));
+    t.match(cli.stderr, new RegExp(`the state directory \\S+ is in use by drsentinel serve \\(pid ${process.pid} on \\S+, since \\S+, API ${service.url}\\): one drsentinel process at a time`), 'it names the running service: its API takes the sync, and holds it');
     const readiness = (await service.call('GET', '/api/v1/readiness')).body;
     t.same(readiness.contingency?.runId, id, 'the readiness shows the contingency');
     t.match(await (await fetch(`${service.url}/metrics`)).text(), /^dr_contingency 1$/m);

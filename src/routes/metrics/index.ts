@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../metrics.js';
 import { SYNC_FLOWS } from '../../metrics.js';
+import type { ReplicaRole } from '../../leadership.js';
 import { currentReadiness, type ReadinessSources } from '../readiness/current.js';
 
 export async function projectStoredState(metrics: Metrics, sources: ReadinessSources): Promise<void> {
@@ -20,7 +21,7 @@ export async function projectStoredState(metrics: Metrics, sources: ReadinessSou
   metrics.projectReadiness(await currentReadiness(sources));
 }
 
-export default async function metricsRoute(app: FastifyInstance, opts: ReadinessSources & { metrics: Metrics }): Promise<void> {
+export default async function metricsRoute(app: FastifyInstance, opts: ReadinessSources & { metrics: Metrics; role?: () => ReplicaRole }): Promise<void> {
   app.get(
     '/metrics',
     {
@@ -32,7 +33,11 @@ export default async function metricsRoute(app: FastifyInstance, opts: Readiness
       },
     },
     async (_request, reply) => {
-      await projectStoredState(opts.metrics, opts);
+      // A store that does not answer is itself the news: the rest is exported as last known.
+      const storeUp = await opts.store.ping().then(() => true, () => false);
+      opts.metrics.storeUp.set(storeUp ? 1 : 0);
+      opts.metrics.leader.set((opts.role?.() ?? 'single') === 'follower' ? 0 : 1);
+      if (storeUp) await projectStoredState(opts.metrics, opts);
       return reply.type(opts.metrics.registry.contentType).send(await opts.metrics.text());
     },
   );
