@@ -6,7 +6,7 @@
  *   BENCH_FULL=1    also P2 at 100 000 objects (several more minutes)
  *   BENCH_SEED=sdk  seed the P2 buckets with PutObjects instead of s3rver's on-disk layout
  *   BENCH_OUT=path  where the JSON goes
- *   BENCH_ONLY=p1,p3  run only these parts (p1, p2, p3)
+ *   BENCH_ONLY=p1,p3  run only these parts (p1, p2, p3, p4: high availability, needs PostgreSQL)
  *   BENCH_RCLONE=off  drsentinel alone (its RSS figures in minutes rather than rclone's hour at 100 000)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { startLab, type Lab } from '../lab/index.js';
 import { labClients, type LabClients } from '../lab/clients.js';
 import { loadConfig } from '../src/config/load.js';
+import { haRows } from './ha.js';
 import { importRates, type TransformRate } from './metadata.js';
 import { initialCopy, noChangeResync, wallRow, warmUp, type ObjectBench, type Pair } from './objects.js';
 import { killMeasured, measureNodeScript } from './measure.js';
@@ -44,7 +45,7 @@ function rssRow(id: string, what: string, pair: Pair): Row {
   };
 }
 
-type Part = 'p1' | 'p2' | 'p3';
+type Part = 'p1' | 'p2' | 'p3' | 'p4';
 
 async function objectRows(bench: ObjectBench, full: boolean, parts: Set<Part>, raw: Record<string, unknown>): Promise<Row[]> {
   const rows: Row[] = [];
@@ -133,7 +134,7 @@ async function main(): Promise<number> {
   const began = Date.now();
   const full = process.env.BENCH_FULL === '1';
   const seedMethod: SeedMethod = process.env.BENCH_SEED === 'sdk' ? 'sdk' : 'disk';
-  const parts = new Set((process.env.BENCH_ONLY ?? 'p1,p2,p3').split(',').map((p) => p.trim().toLowerCase() as Part));
+  const parts = new Set((process.env.BENCH_ONLY ?? 'p1,p2,p3,p4').split(',').map((p) => p.trim().toLowerCase() as Part));
   const outFile = resolve(process.env.BENCH_OUT ?? 'bench/out/results.json');
   const rcloneOff = process.env.BENCH_RCLONE === 'off';
   const rclone = rcloneOff ? undefined : await findRclone();
@@ -171,6 +172,7 @@ async function main(): Promise<number> {
     const rows = [
       ...(await objectRows(bench, full, parts, raw)),
       ...(parts.has('p3') ? await metadataRows(clients, lab, config.sync.importBatchSize, config.sync.importConcurrency, raw) : []),
+      ...(parts.has('p4') ? await haRows(log, raw) : []),
     ];
     const durationMs = Date.now() - began;
     log(`\n${formatTable(rows)}\n`);

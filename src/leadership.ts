@@ -5,7 +5,7 @@
  * follow: they serve reads and take decisions, which the leader acts on.
  *
  * The leader renews often (a fifth of the lease), so a failed renewal or two cost nothing; a
- * follower asks every second, so it takes over within about a second of the expiry. A leader
+ * follower asks twice a second, so it takes over within half a second of the expiry. A leader
  * that cannot renew steps down before its lease can have run out, and fencing refuses whatever
  * it still tries to write.
  */
@@ -23,7 +23,7 @@ export interface LeadershipOptions {
   lead(epoch: number): Promise<void>;
   /** No longer the leader: stop acting at once, writing nothing. */
   follow(): Promise<void>;
-  /** Follower poll; defaults to 1 s. */
+  /** Follower poll; defaults to 500 ms. */
   pollMs?: number;
 }
 
@@ -103,31 +103,38 @@ export class Leadership {
   }
 
   async #tick(): Promise<void> {
+    await this.#renewOrTake();
+    if (this.#stopped) return;
+    const every = this.#role === 'leader' ? this.#renewEveryMs() : (this.#o.pollMs ?? 500);
+    this.#timer = setTimeout(() => void this.#tick(), every);
+  }
+
+  async #renewOrTake(): Promise<void> {
     const lease = this.#o.lease!;
     const asked = performance.now();
+    let epoch: number;
     try {
-      const epoch = await lease.acquireOrRenew();
-      this.#storeUp = true;
-      if (epoch > 0) {
-        this.#renewedAt = asked;
-        if (this.#role !== 'leader') void this.#become('leader', epoch);
-      } else if (this.#role === 'leader') {
-        this.#o.log('warn', `${lease.holder} found its lease gone (expired or taken): following`);
-        void this.#become('follower');
-      }
+      epoch = await lease.acquireOrRenew();
     } catch (err) {
+      // Said once per outage, not at every try.
+      if (this.#storeUp) this.#o.log('warn', `the store does not answer (${describeError(err)}): no replica can act until it does`);
       this.#storeUp = false;
       if (this.#role === 'leader' && this.#leaseLeftMs() <= 0) {
-        this.#o.log('error', `${lease.holder} could not renew its lease (${describeError(err)}): stepping down before it runs out`);
+        this.#o.log('error', `${lease.holder} could not renew its lease: stepping down before it runs out`);
         lease.stepDown();
         void this.#become('follower');
-      } else {
-        this.#o.log('warn', `the store did not answer the lease renewal: ${describeError(err)}`);
       }
+      return;
     }
-    if (this.#stopped) return;
-    const every = this.#role === 'leader' ? this.#renewEveryMs() : (this.#o.pollMs ?? 1000);
-    this.#timer = setTimeout(() => void this.#tick(), every);
+    if (!this.#storeUp) this.#o.log('info', 'the store answers again');
+    this.#storeUp = true;
+    if (epoch > 0) {
+      this.#renewedAt = asked;
+      if (this.#role !== 'leader') void this.#become('leader', epoch);
+    } else if (this.#role === 'leader') {
+      this.#o.log('warn', `${lease.holder} found its lease gone (expired or taken): following`);
+      void this.#become('follower');
+    }
   }
 
   #become(role: 'leader' | 'follower', epoch = 0): Promise<void> {

@@ -43,7 +43,12 @@ export interface RunView {
   startedBy: string;
   startedAt: string;
   finishedAt?: string;
-  steps: Array<{ id: string; title: string; role: RoleName; status: StepStatusName; startedAt?: string; finishedAt?: string; result?: Result; undo?: Result }>;
+  steps: Array<{
+    id: string; title: string; role: RoleName; status: StepStatusName; startedAt?: string; finishedAt?: string;
+    /** When its act was done; waitUntil: the end of the wait after it (DNS TTLs). */
+    actedAt?: string; waitUntil?: string;
+    result?: Result; undo?: Result;
+  }>;
   gates: GateView[];
 }
 

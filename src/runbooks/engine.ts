@@ -196,6 +196,8 @@ export class RunbookEngine {
         status: record?.status ?? 'pending',
         ...(record?.startedAt ? { startedAt: record.startedAt } : {}),
         ...(record?.finishedAt ? { finishedAt: record.finishedAt } : {}),
+        ...(record?.actDoneAt ? { actedAt: record.actDoneAt } : {}),
+        ...(record?.waitUntil ? { waitUntil: record.waitUntil } : {}),
         ...(record?.result ? { result: record.result } : {}),
         ...(record?.undoResult ? { undo: record.undoResult } : {}),
       };

@@ -39,7 +39,7 @@ t.test('a leader killed during a drill: the follower takes over and the drill su
   await decide('incident-commander', 'tech-lead');
   await decide('integrity', 'tech-lead');
 
-  const waiting = await until(leader, `/api/v1/runs/${id}`, (r) => r.steps.some((s: any) => s.id === 'dns-ttl' && s.status === 'running') || r.status !== 'running');
+  const waiting = await until(leader, `/api/v1/runs/${id}`, (r) => r.steps.some((s: any) => s.id === 'dns-ttl' && s.waitUntil) || r.status !== 'running');
   t.equal(waiting.steps.find((s: any) => s.id === 'dns-ttl').status, 'running', 'the leader acted on decisions taken on the follower, up to the TTL wait');
   const killedAt = Date.now();
   leader.child.kill('SIGKILL');

@@ -8,7 +8,7 @@ const [configFile] = process.argv.slice(2);
 if (!configFile) throw new Error('usage: serve-child.ts CONFIG_FILE');
 const running = await serve({
   configFile,
-  env: { ...process.env, DRSENTINEL__SERVICE__PORT: '0', DRSENTINEL__SERVICE__LOG_LEVEL: 'silent' },
+  env: { ...process.env, DRSENTINEL__SERVICE__PORT: '0', DRSENTINEL__SERVICE__LOG_LEVEL: process.env.DRSENTINEL__SERVICE__LOG_LEVEL ?? 'silent' },
   print: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);

@@ -82,6 +82,8 @@ export const RunSchema = Type.Object({
       status: Type.String(),
       startedAt: Type.Optional(Type.String()),
       finishedAt: Type.Optional(Type.String()),
+      actedAt: Type.Optional(Type.String({ description: 'when its act was done (a resumed run never repeats it)' })),
+      waitUntil: Type.Optional(Type.String({ description: 'the end of the wait after its act (DNS TTLs), honoured across restarts and failovers' })),
       result: Type.Optional(ResultSchema),
       undo: Type.Optional(Type.Intersect([ResultSchema], { description: 'what undoing its act gave (a compensated or aborted run)' })),
     }),
