@@ -80,15 +80,15 @@ export class Leadership {
     await this.#tick();
   }
 
-  /** Stops competing; a leader gives the lease up so another need not wait it out. */
+  /** Stops acting and competing; a leader gives the lease up so another need not wait it out. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#transition;
-    if (this.#role === 'leader') {
-      await this.#become('follower');
-      await this.#o.lease?.release().catch((err: unknown) => this.#o.log('warn', `the lease could not be given up; it runs out by itself: ${describeError(err)}`));
-    }
+    if (this.#role === 'single') await this.#o.follow();
+    if (this.#role !== 'leader') return;
+    await this.#become('follower');
+    await this.#o.lease?.release().catch((err: unknown) => this.#o.log('warn', `the lease could not be given up; it runs out by itself: ${describeError(err)}`));
   }
 
   #leaseLeftMs(): number {

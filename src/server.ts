@@ -164,7 +164,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
       store, notifiers, clock: systemClock, log,
       ...(config.aws.cloudwatch ? { metricSink: control.metricSink(), cloudwatch: config.aws.cloudwatch } : {}),
     });
-    const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log, onRunFinished: (flow) => alerts.afterRun(flow) });
+    const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log, onRunFinished: (flow) => alerts.afterRun(flow), acting: () => leadership?.acting() ?? false });
     cleanups.push(() => syncs.close());
     // One set of adapters, control planes and resolver clients for the checks and the runbooks.
     const deps = checkDeps({ config, env, adapters, control });
@@ -222,7 +222,10 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
         // A runbook cut short goes on from its first unfinished step; finished acts are not repeated.
         await runbooks.engine.resumeInterrupted();
         // Runs started, decided or aborted on another replica are carried on here.
-        const carryOn = setInterval(() => void runbooks.engine.carryOn().catch((err: unknown) => log('warn', `runs could not be read from the store: ${describeError(err)}`)), CARRY_ON_EVERY_MS);
+        const carryOn = setInterval(() => {
+          void runbooks.engine.carryOn().catch((err: unknown) => log('warn', `runs could not be read from the store: ${describeError(err)}`));
+          void syncs.carryOn().catch((err: unknown) => log('warn', `queued syncs could not be taken up: ${describeError(err)}`));
+        }, CARRY_ON_EVERY_MS);
         term = { scheduler, carryOn };
       },
       async follow() {

@@ -56,7 +56,7 @@ export function flowHistory(flow: SyncFlow, runs: readonly SyncRunRecord[], wind
   const succeeded = count('succeeded');
   const failed = count('failed');
   const lastSuccess = inMonth.filter((r) => r.status === 'succeeded').sort((a, b) => finished(b) - finished(a))[0];
-  const lastFinished = inMonth.filter((r) => r.status !== 'running').sort((a, b) => finished(b) - finished(a))[0];
+  const lastFinished = inMonth.filter((r) => r.status !== 'running' && r.status !== 'queued').sort((a, b) => finished(b) - finished(a))[0];
   const worst = worstRpo(runs.filter((r) => r.status === 'succeeded'), window, until);
   return {
     flow,

@@ -34,19 +34,42 @@ export function syncsTable(sql: Sql, now: () => Date, fence: Fence): Store['sync
   const mustChange = (changes: number, id: string) => {
     if (changes === 0) throw new NotFoundError(`sync run ${id} does not exist`);
   };
+  /** `write`, which makes a run of `flow` running: refused, naming the one already running, by the index one_running_sync. */
+  const refusedWhileRunning = async <T>(flow: SyncFlow, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const running = await sql.get<Row>("SELECT * FROM sync_runs WHERE flow = ? AND status = 'running'", [flow]);
+      throw new ConflictError(`the ${flow} sync is already running${running ? `: run ${running.id}, started ${running.started_at}` : ''}`);
+    }
+  };
   return {
     // The index one_running_sync: one running run per flow, whichever process started it.
     async start(flow, reverse) {
       const id = randomUUID();
-      try {
-        await fenced(sql, fence, (tx, epoch) =>
-          tx.run("INSERT INTO sync_runs (id, flow, reverse, status, started_at, summary, epoch) VALUES (?, ?, ?, 'running', ?, '{}', ?)", [id, flow, reverse ? 1 : 0, now().toISOString(), epoch]));
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-        const running = await sql.get<Row>("SELECT * FROM sync_runs WHERE flow = ? AND status = 'running'", [flow]);
-        throw new ConflictError(`the ${flow} sync is already running${running ? `: run ${running.id}, started ${running.started_at}` : ''}`);
-      }
+      await refusedWhileRunning(flow, () =>
+        fenced(sql, fence, (tx, epoch) =>
+          tx.run("INSERT INTO sync_runs (id, flow, reverse, status, started_at, summary, epoch) VALUES (?, ?, ?, 'running', ?, '{}', ?)", [id, flow, reverse ? 1 : 0, now().toISOString(), epoch])));
       return toRecord((await get(sql, id))!);
+    },
+    // Not fenced: a follower records what a person asked of it; only the leader claims it.
+    async enqueue(flow, reverse, request) {
+      const id = randomUUID();
+      await sql.run("INSERT INTO sync_runs (id, flow, reverse, status, started_at, summary) VALUES (?, ?, ?, 'queued', ?, ?)", [
+        id, flow, reverse ? 1 : 0, now().toISOString(), JSON.stringify({ request }),
+      ]);
+      return toRecord((await get(sql, id))!);
+    },
+    queued: async () => (await sql.all<Row>("SELECT * FROM sync_runs WHERE status = 'queued' ORDER BY seq")).map(toRecord),
+    // Only a queued row changes, so of two claims of one run the second finds nothing to take.
+    async claim(id) {
+      const row = await get(sql, id);
+      if (row?.status !== 'queued') return undefined;
+      const { changes } = await refusedWhileRunning(row.flow, () =>
+        fenced(sql, fence, (tx, epoch) =>
+          tx.run("UPDATE sync_runs SET status = 'running', started_at = ?, epoch = ? WHERE id = ? AND status = 'queued'", [now().toISOString(), epoch, id])));
+      return changes === 0 ? undefined : toRecord((await get(sql, id))!);
     },
     update: (id, summary) =>
       fenced(sql, fence, async (tx, epoch) => mustChange((await tx.run('UPDATE sync_runs SET summary = ?, epoch = ? WHERE id = ?', [JSON.stringify(summary), epoch, id])).changes, id)),
@@ -74,6 +97,7 @@ export function syncsTable(sql: Sql, now: () => Date, fence: Fence): Store['sync
       const row = await sql.get<Row>("SELECT * FROM sync_runs WHERE flow = ? AND reverse = 0 AND status = 'succeeded' ORDER BY seq DESC LIMIT 1", [flow]);
       return row && toRecord(row);
     },
+    // Queued runs are left as they are: they never began, and the leader still runs them.
     markInterrupted: () =>
       fenced(sql, fence, async (tx, epoch) => (await tx.run("UPDATE sync_runs SET status = 'interrupted', finished_at = ?, epoch = ? WHERE status = 'running'", [now().toISOString(), epoch])).changes),
   };

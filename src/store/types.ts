@@ -15,16 +15,18 @@ export interface CheckRecord {
 }
 
 export type SyncFlow = 'site' | 'uploads' | 'metadata';
-export type SyncStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+/** `queued`: asked of a replica that does not act, waiting for the leader to run it under its id. */
+export type SyncStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
 
 export interface SyncRunRecord {
   id: string;
   flow: SyncFlow;
   reverse: boolean;
   status: SyncStatus;
+  /** When it began running; while it is queued, when it was asked for. */
   startedAt: string;
   finishedAt?: string;
-  /** Engine-specific summary: counts, bytes, verification Result, failure class. */
+  /** Engine-specific summary: counts, bytes, verification Result, failure class; while queued, `request`. */
   summary: Record<string, unknown>;
   /** For the metadata flow: export time covered by this run once it is verified (ISO). */
   verifiedThrough?: string;
@@ -199,14 +201,26 @@ export interface Store {
 
   syncs: {
     start(flow: SyncFlow, reverse: boolean): Promise<SyncRunRecord>;
+    /**
+     * Records a run for the leader to start (not fenced: any replica asks), `queued`, with its
+     * request in the summary as `request`.
+     */
+    enqueue(flow: SyncFlow, reverse: boolean, request: { since?: string; allowDeletes?: boolean; by?: string; finalSyncOf?: string }): Promise<SyncRunRecord>;
+    /** The queued runs, oldest first. */
+    queued(): Promise<SyncRunRecord[]>;
+    /**
+     * The leader takes a queued run: it becomes `running`, started now. Refused (ConflictError,
+     * naming it) while the flow has a running run; undefined when the run is no longer queued.
+     */
+    claim(id: string): Promise<SyncRunRecord | undefined>;
     update(id: string, summary: Record<string, unknown>): Promise<void>;
-    finish(id: string, status: Exclude<SyncStatus, 'running'>, summary: Record<string, unknown>, verifiedThrough?: string): Promise<void>;
+    finish(id: string, status: Exclude<SyncStatus, 'running' | 'queued'>, summary: Record<string, unknown>, verifiedThrough?: string): Promise<void>;
     get(id: string): Promise<SyncRunRecord | undefined>;
     list(limit: number, flow?: SyncFlow): Promise<SyncRunRecord[]>;
     /** Failed runs since the last success, per flow (forward flows only). */
     consecutiveFailures(flow: SyncFlow): Promise<number>;
     lastSuccess(flow: SyncFlow): Promise<SyncRunRecord | undefined>;
-    /** Runs left `running` by a crash become `interrupted`; returns how many. */
+    /** Runs left `running` by a crash become `interrupted`; returns how many. Queued runs stay queued, for the leader. */
     markInterrupted(): Promise<number>;
   };
 

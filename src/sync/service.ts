@@ -39,6 +39,33 @@ export interface SyncRequest {
   allowDeletes?: boolean;
   /** The live run whose final sync this is: the one forward run allowed inside the contingency it holds. */
   finalSyncOf?: string;
+  /** Who asked: kept with a run queued for the leader, whose log names them. */
+  by?: string;
+}
+
+/** A request as a queued run keeps it in the store, until the leader runs it. */
+type QueuedRequest = Parameters<Store['syncs']['enqueue']>[2];
+
+function queuedRequest(request: SyncRequest): QueuedRequest {
+  const { since, allowDeletes, by, finalSyncOf } = request;
+  return {
+    ...(since ? { since: since.toISOString() } : {}),
+    ...(allowDeletes ? { allowDeletes } : {}),
+    ...(by ? { by } : {}),
+    ...(finalSyncOf ? { finalSyncOf } : {}),
+  };
+}
+
+/** The request a queued run was asked with: the same run, whichever replica was asked. */
+function requestOf(run: SyncRunRecord): SyncRequest {
+  const { since, allowDeletes, by, finalSyncOf } = (run.summary.request ?? {}) as QueuedRequest;
+  return {
+    reverse: run.reverse,
+    ...(since ? { since: new Date(since) } : {}),
+    ...(allowDeletes ? { allowDeletes } : {}),
+    ...(by ? { by } : {}),
+    ...(finalSyncOf ? { finalSyncOf } : {}),
+  };
 }
 
 export interface SyncRunView extends SyncRunRecord {
@@ -54,6 +81,11 @@ export interface SyncServiceDeps {
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** Awaited after each forward run is recorded (R4 alerting); its failure is logged, never the run's. */
   onRunFinished?: (flow: SyncFlow) => Promise<void>;
+  /**
+   * Whether this process runs syncs now (it leads, or is alone; default true). A replica that
+   * does not queues the runs asked of it, and the leader's `carryOn` runs them.
+   */
+  acting?: () => boolean;
 }
 
 interface Outcomes {
@@ -123,8 +155,13 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
 export class SyncService {
   private readonly live = new Map<string, { progress: Record<string, unknown>; done: Promise<SyncRunRecord> }>();
   private readonly busy = new Map<string, string>();
-  /** Lanes whose run is being recorded: held before the store answers, so a second start in between is refused. */
-  private readonly starting = new Map<string, Promise<SyncRunRecord>>();
+  /**
+   * Lanes whose run is being recorded (or a queued run claimed): held before the store answers,
+   * so a second start in between is refused. A claim that comes to nothing resolves undefined.
+   */
+  private readonly starting = new Map<string, Promise<SyncRunRecord | undefined>>();
+  /** The pass of `carryOn` going on, if any: one at a time, so two cannot take up one lane. */
+  private carrying: Promise<void> | undefined;
   /** Stops the runs of this term: the service's life, or until this replica stops leading. */
   private aborter = new AbortController();
 
@@ -132,10 +169,15 @@ export class SyncService {
     allowRequests(this.aborter.signal, requestsInFlight(deps.config));
   }
 
+  private acting(): boolean {
+    return this.deps.acting?.() ?? true;
+  }
+
   /** Starts runs of several flows side by side, or none if one of them is already running. */
   async startMany(flows: readonly SyncFlow[], request: SyncRequest = {}): Promise<SyncRunRecord[]> {
     // One look at the contingency serves every flow; a refusal names the first, as a start of it alone would.
     if (flows[0]) await this.assertOutsideContingency(flows[0], request);
+    if (!this.acting()) return this.enqueue(flows, request);
     // Checked and taken with no await in between: either every lane is free and held, or none is.
     for (const flow of flows) this.assertIdle(flow, request);
     return Promise.all(flows.map((flow) => this.begin(flow, request)));
@@ -186,32 +228,105 @@ export class SyncService {
 
   /** The id of the flow's run going on now, else of a run started now: a caller that only needs the flow synced joins it. */
   async startOrJoin(flow: SyncFlow, request: SyncRequest = {}): Promise<string> {
+    // Not leading: no run here to join; one is queued for the leader, as `start` would.
+    if (!this.acting()) return (await this.start(flow, request)).id;
     const lane = this.lane(flow, request);
     // Joining a run needs no look at the contingency: only starting one does.
     if (!this.busy.has(lane) && !this.starting.has(lane)) await this.assertOutsideContingency(flow, request);
     // Looked at again after that await, and decided with none in between: another caller may have started it meanwhile.
     const running = this.busy.get(lane);
     if (running) return running;
-    return (await (this.starting.get(lane) ?? this.begin(flow, request))).id;
+    const pending = this.starting.get(lane);
+    // A claim that came to nothing left the lane idle: look again.
+    if (pending) return (await pending)?.id ?? this.startOrJoin(flow, request);
+    return (await this.begin(flow, request)).id;
   }
 
   /** Starts a run and returns once it is recorded, not ended; `wait(id)` gives its end. */
   async start(flow: SyncFlow, request: SyncRequest = {}): Promise<SyncRunRecord> {
     await this.assertOutsideContingency(flow, request);
+    if (!this.acting()) return (await this.enqueue([flow], request))[0]!;
     this.assertIdle(flow, request);
     return this.begin(flow, request);
   }
 
   /**
-   * Takes the lane before its first await (the caller has just found it idle), records the run
-   * and sets it going; resolves once it is live, so `wait(id)` finds it.
+   * Not leading: the runs are recorded queued, one per flow in order, and the leader runs
+   * them under these ids. Whether a flow is running is the leader's to see: a queued run
+   * waits for it to end rather than being refused.
    */
-  private begin(flow: SyncFlow, request: SyncRequest): Promise<SyncRunRecord> {
+  private async enqueue(flows: readonly SyncFlow[], request: SyncRequest): Promise<SyncRunRecord[]> {
+    const queued: SyncRunRecord[] = [];
+    for (const flow of flows) queued.push(await this.deps.store.syncs.enqueue(flow, request.reverse ?? false, queuedRequest(request)));
+    for (const run of queued) this.deps.log('info', `sync ${this.lane(run.flow, request)} queued for the leader`, { run: run.id });
+    return queued;
+  }
+
+  /**
+   * Leading: takes up the runs queued on other replicas, oldest first, and runs them here under
+   * their ids with the request they were asked with. A run whose flow is running (here or by
+   * another process) stays queued and is taken up once it has ended: it may ask what the running
+   * one does not (allowDeletes, a reverse `since`), so it is not folded into it.
+   */
+  carryOn(): Promise<void> {
+    this.carrying ??= this.takeUpQueued().finally(() => (this.carrying = undefined));
+    return this.carrying;
+  }
+
+  private async takeUpQueued(): Promise<void> {
+    if (!this.acting()) return;
+    for (const run of await this.deps.store.syncs.queued()) await this.takeUp(run);
+  }
+
+  private async takeUp(queued: SyncRunRecord): Promise<void> {
+    const request = requestOf(queued);
+    const lane = this.lane(queued.flow, request);
+    if (this.busy.has(lane) || this.starting.has(lane)) return;
+    if (!(await this.stillAllowed(queued, request))) return;
+    // Looked at again after the await: a start here, or the lease, may have changed meanwhile.
+    if (!this.acting() || this.busy.has(lane) || this.starting.has(lane)) return;
+    const run = await this.begin(queued.flow, request, this.claim(queued.id));
+    if (run) this.deps.log('info', `sync ${lane} run ${run.id}, asked of another replica${request.by ? ` by ${request.by}` : ''}, taken up here`);
+  }
+
+  /**
+   * A contingency may have begun since the run was queued: a forward run would now undo what
+   * the standby took in. It ends `interrupted` (not `failed`: the flow did not fail, R4 counts failures).
+   */
+  private async stillAllowed(queued: SyncRunRecord, request: SyncRequest): Promise<boolean> {
+    try {
+      await this.assertOutsideContingency(queued.flow, request);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      await this.deps.store.syncs.finish(queued.id, 'interrupted', { ...queued.summary, error: `not run: ${error.message}` });
+      this.deps.log('warn', `queued sync ${this.lane(queued.flow, request)} run ${queued.id} not run: ${error.message}`);
+      return false;
+    }
+  }
+
+  /** The queued run, now running here; undefined while its flow runs elsewhere, or once another took it. */
+  private async claim(id: string): Promise<SyncRunRecord | undefined> {
+    try {
+      return await this.deps.store.syncs.claim(id);
+    } catch (error) {
+      if (error instanceof ConflictError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Takes the lane before its first await (the caller has just found it idle), records the run
+   * (or claims a queued one) and sets it going; resolves once it is live, so `wait(id)` finds it.
+   */
+  private begin(flow: SyncFlow, request: SyncRequest): Promise<SyncRunRecord>;
+  private begin(flow: SyncFlow, request: SyncRequest, recording: Promise<SyncRunRecord | undefined>): Promise<SyncRunRecord | undefined>;
+  private begin(flow: SyncFlow, request: SyncRequest, recording: Promise<SyncRunRecord | undefined> = this.deps.store.syncs.start(flow, request.reverse ?? false)): Promise<SyncRunRecord | undefined> {
     const lane = this.lane(flow, request);
-    const launched = this.deps.store.syncs.start(flow, request.reverse ?? false).then(
+    const launched = recording.then(
       (run) => {
         this.starting.delete(lane);
-        this.launch(lane, run, request);
+        if (run) this.launch(lane, run, request);
         return run;
       },
       (error: unknown) => {
@@ -255,6 +370,8 @@ export class SyncService {
    * the leader marks it interrupted), and the service takes new runs again if it leads again.
    */
   async standDown(reason: string): Promise<void> {
+    // A pass taking up queued runs ends first: nothing it claims may go live under the next term.
+    await this.carrying?.catch(() => undefined);
     const stopping = this.aborter;
     this.aborter = new AbortController();
     allowRequests(this.aborter.signal, requestsInFlight(this.deps.config));
@@ -265,6 +382,7 @@ export class SyncService {
 
   /** Stops every run, which ends as interrupted with `reason`, and waits for them. */
   async close(reason = 'the service is shutting down'): Promise<void> {
+    await this.carrying?.catch(() => undefined);
     this.aborter.abort(new Error(reason));
     // A run still being recorded goes live (and sees the abort) before it can be waited for.
     await Promise.allSettled([...this.starting.values()]);

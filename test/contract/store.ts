@@ -330,6 +330,55 @@ export async function storeContract(t: Test, engine: StoreEngine): Promise<void>
     t.not(next.id, site.id);
   });
 
+  await t.test('a queued sync run: kept with its request, listed oldest first, claimed once under its id', async (t) => {
+    const { store, clock, reopen } = await engine.open(t);
+    const request = { since: '2026-03-01T00:00:00.000Z', allowDeletes: true, by: 'alice' };
+    const site = await store.syncs.enqueue('site', false, request);
+    t.match(site, { flow: 'site', reverse: false, status: 'queued', startedAt: clock.now().toISOString(), summary: { request } });
+    t.match(site.id, /^[0-9a-f-]{36}$/);
+    clock.advance(1000);
+    const uploads = await store.syncs.enqueue('uploads', true, {});
+    t.same((await store.syncs.queued()).map((r) => r.id), [site.id, uploads.id], 'oldest first');
+    t.same((await store.syncs.list(10)).map((r) => r.status), ['queued', 'queued'], 'listed as runs');
+
+    const again = await reopen();
+    t.equal(await again.syncs.markInterrupted(), 0, 'a queued run is not interrupted by a restart: it never began');
+    t.same(await again.syncs.get(site.id), site, 'it survives a restart as it was');
+    t.equal(await again.syncs.consecutiveFailures('site'), 0);
+    t.equal(await again.syncs.lastSuccess('site'), undefined);
+    t.same(await again.alerts.syncDays('site', 10), [], 'not a sync day');
+
+    clock.advance(60_000);
+    const claimed = await again.syncs.claim(site.id);
+    t.same(claimed, { ...site, status: 'running', startedAt: clock.now().toISOString() }, 'running under its id, started now');
+    t.equal(await again.syncs.claim(site.id), undefined, 'a second claim takes nothing');
+    t.equal(await again.syncs.claim('nope'), undefined);
+    t.same((await again.syncs.queued()).map((r) => r.id), [uploads.id]);
+    await t.rejects(again.syncs.start('site', false), { name: 'ConflictError', message: new RegExp(site.id) }, 'the claimed run holds its flow');
+    await again.syncs.finish(site.id, 'succeeded', { copied: 1 });
+    t.equal((await again.syncs.lastSuccess('site'))?.id, site.id);
+    t.equal(await again.syncs.claim(site.id), undefined, 'a finished run is not claimed');
+  });
+
+  await t.test('a queued run is not claimed while its flow runs: refused naming the running run, it stays queued', async (t) => {
+    const { store } = await engine.open(t);
+    const running = await store.syncs.start('metadata', false);
+    const queued = await store.syncs.enqueue('metadata', true, { since: '2026-03-01T00:00:00.000Z' });
+    t.equal(queued.status, 'queued', 'queueing is not refused by a running run');
+    await t.rejects(store.syncs.claim(queued.id), { name: 'ConflictError', message: new RegExp(`the metadata sync is already running: run ${running.id}`) });
+    t.same(await store.syncs.queued(), [queued], 'still queued, unchanged');
+    await store.syncs.finish(running.id, 'failed', {});
+    t.match(await store.syncs.claim(queued.id), { id: queued.id, reverse: true, status: 'running' }, 'taken once the flow is free');
+  });
+
+  await t.test('two claims of one queued run at once: one takes it', async (t) => {
+    const { store } = await engine.open(t);
+    const queued = await store.syncs.enqueue('uploads', false, {});
+    const claims = await Promise.all([store.syncs.claim(queued.id), store.syncs.claim(queued.id)]);
+    t.same(claims.filter(Boolean).map((r) => r?.id), [queued.id]);
+    t.same(await store.syncs.queued(), []);
+  });
+
   // ---------------------------------------------------------------- audit log
 
   await t.test('appended audit rows form a chain and list in order', async (t) => {

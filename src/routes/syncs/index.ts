@@ -2,7 +2,8 @@
  * The sync runs: list, start (R1–R3 forward, R13.2 reverse) and follow with live progress.
  * Starting one writes to the standby: operators and above, audited. Writing back into AWS
  * (reverse) or letting deletes past the brakes (allowDeletes): tech-lead or cto. Forward runs
- * are refused (409) while the service is in contingency.
+ * are refused (409) while the service is in contingency. Asked of a replica that does not lead,
+ * a run is queued and the leader starts it within about a second, under the id answered.
  */
 import type { FastifyInstance } from 'fastify';
 import type { RoleName } from '../../config/schema.js';
@@ -35,7 +36,7 @@ export default async function syncs(app: FastifyInstance, opts: SyncRoutesOption
       const { flow } = request.params;
       const body = request.body ?? {};
       const principal = request.principal!;
-      const request_ = { reverse: body.reverse ?? false, since: body.since ? new Date(body.since) : undefined, allowDeletes: body.allowDeletes ?? false };
+      const request_ = { reverse: body.reverse ?? false, since: body.since ? new Date(body.since) : undefined, allowDeletes: body.allowDeletes ?? false, by: principal.name };
       // Writes into production, and deletes past the brakes, are a lead's call.
       const needsLead = [...(request_.reverse ? ['a reverse sync writes into production on AWS'] : []), ...(request_.allowDeletes ? ['allowDeletes lets deletes past the safety brakes'] : [])];
       if (needsLead.length > 0 && !LEADS.some((role) => principal.roles.includes(role))) {

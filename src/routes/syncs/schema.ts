@@ -26,7 +26,7 @@ export const SyncRun = Type.Object({
   id: Type.String(),
   flow: Type.String(),
   reverse: Type.Boolean(),
-  status: Type.Union(['running', 'succeeded', 'failed', 'interrupted'].map((s) => Type.Literal(s))),
+  status: Type.Union(['queued', 'running', 'succeeded', 'failed', 'interrupted'].map((s) => Type.Literal(s)), { description: 'queued: asked of a replica that does not lead; the leader starts it within a second under this id' }),
   startedAt: Type.String(),
   finishedAt: Type.Optional(Type.String()),
   verifiedThrough: Type.Optional(Type.String()),
