@@ -7,7 +7,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import * as dnsPacket from 'dns-packet';
-import { exchangeUdp, type DnsMessage } from '../src/adapters/dns/resolver.js';
+import { randomInt } from 'node:crypto';
+import type { DnsMessage } from '../src/adapters/dns/resolver.js';
 import type { DnsRecordType } from '../src/core/ports.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultSwitch } from './faults.js';
@@ -171,6 +172,35 @@ interface CacheEntry {
   expiresAt: number;
 }
 
+/**
+ * One question to the authority over UDP, with the twin's own socket code: a resolver twin that
+ * forwarded through the product's DNS client would share its mistakes.
+ */
+function askAuthority(authority: { host: string; port: number }, question: dnsPacket.Question): Promise<DnsMessage> {
+  const id = randomInt(0, 0x10000);
+  const socket = createSocket(authority.host.includes(':') ? 'udp6' : 'udp4');
+  return new Promise<DnsMessage>((resolve, reject) => {
+    const done = (err: Error | undefined, answer?: DnsMessage) => {
+      clearTimeout(timer);
+      socket.close();
+      if (err) reject(err);
+      else resolve(answer!);
+    };
+    const timer = setTimeout(() => done(new Error(`the authority did not answer within ${FORWARD_TIMEOUT_MS} ms`)), FORWARD_TIMEOUT_MS);
+    socket.on('error', (err) => done(err));
+    socket.on('message', (buf) => {
+      let answer: DnsMessage;
+      try {
+        answer = dnsPacket.decode(buf) as DnsMessage;
+      } catch {
+        return; // not a DNS message: the answer may still come
+      }
+      if (answer.id === id && answer.type === 'response') done(undefined, answer);
+    });
+    socket.send(dnsPacket.encode({ type: 'query', id, questions: [question] }), authority.port, authority.host, (err) => err && done(err));
+  });
+}
+
 /** A recursive resolver whose only upstream is the twin's authority; it caches for the TTL. */
 class CachingResolver {
   readonly #cache = new Map<string, CacheEntry>();
@@ -190,7 +220,7 @@ class CachingResolver {
     if (!entry || this.now() >= entry.expiresAt) {
       this.#cache.delete(key);
       try {
-        entry = this.#remember(key, await exchangeUdp(this.upstream, { type: 'query', questions: [question] }, FORWARD_TIMEOUT_MS));
+        entry = this.#remember(key, await askAuthority(this.upstream, question));
       } catch {
         return reply(query, 'SERVFAIL', flags);
       }

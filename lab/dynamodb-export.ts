@@ -4,16 +4,15 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
-import { GetItemCommand, ScanCommand, type AttributeValue as SdkValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-// The twin speaks DynamoDB JSON exactly as the production adapter reads it.
-import { fromSdkItem, toSdkItem } from '../src/adapters/aws/dynamodb.js';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Item } from '../src/core/items.js';
+import type { DynamoWire } from './dynamodb-wire.js';
 
 /**
  * The export writer of the DynamoDB twin: what ExportTableToPointInTime leaves in S3, in the
  * documented layout (AWSDynamoDB/<exportId>/ with _started, data/*.json.gz, manifest-files.json,
- * manifest-summary.json and their .md5 files).
+ * manifest-summary.json and their .md5 files). Items go from DynamoDB's wire to the data files
+ * untouched (see dynamodb-wire.ts).
  */
 
 /** One write seen by the DynamoDB front: which item, when (µs since the epoch), and whether it deleted it. */
@@ -99,7 +98,7 @@ export interface ExportOutcome {
 }
 
 export interface ExportDeps {
-  dynamodb: DynamoDBClient;
+  dynamodb: DynamoWire;
   s3: S3Client;
   changes: ChangeLog;
   itemsPerFile?: number;
@@ -177,12 +176,10 @@ async function fullLines(job: ExportJob, deps: ExportDeps, files: DataFiles): Pr
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       const file = files.series();
-      let ExclusiveStartKey: Record<string, SdkValue> | undefined;
+      let ExclusiveStartKey: unknown;
       do {
-        const page = await deps.dynamodb.send(
-          new ScanCommand({ TableName: job.tableName, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey }),
-        );
-        for (const item of page.Items ?? []) await file.add({ Item: fromSdkItem(item) });
+        const page = await deps.dynamodb('Scan', { TableName: job.tableName, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey });
+        for (const item of (page.Items ?? []) as unknown[]) await file.add({ Item: item });
         ExclusiveStartKey = page.LastEvaluatedKey;
       } while (ExclusiveStartKey);
       await file.close();
@@ -202,10 +199,8 @@ async function incrementalLines(job: ExportJob, deps: ExportDeps, files: DataFil
   for (const change of changes) {
     const line: Record<string, unknown> = { Metadata: { WriteTimestampMicros: { N: String(change.micros) } }, Keys: change.keys };
     if (!change.deleted) {
-      const current = await deps.dynamodb.send(
-        new GetItemCommand({ TableName: job.tableName, Key: toSdkItem(change.keys), ConsistentRead: true }),
-      );
-      if (current.Item) line.NewImage = fromSdkItem(current.Item);
+      const current = await deps.dynamodb('GetItem', { TableName: job.tableName, Key: change.keys, ConsistentRead: true });
+      if (current.Item) line.NewImage = current.Item;
     }
     await file.add(line);
   }

@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Item } from '../src/core/items.js';
 import { ChangeLog, writeExport, type ChangeRecord, type ExportJob } from './dynamodb-export.js';
 import type { FaultSwitch } from './faults.js';
+import { dynamoWire, type DynamoWire } from './dynamodb-wire.js';
 import { JsonState } from './json-state.js';
 import { startProxy, type LocalAnswer, type ProxyHandle, type ProxyRequest, type ProxyResponse } from './proxy.js';
 
@@ -89,6 +90,7 @@ class DynamoError extends Error {
 
 class DynamoFront {
   readonly #dynamodb: DynamoDBClient;
+  readonly #wire: DynamoWire;
   readonly #s3: S3Client;
   readonly #keyNames = new Map<string, string[]>();
   readonly #running = new Set<Promise<void>>();
@@ -99,6 +101,7 @@ class DynamoFront {
   ) {
     const credentials = { accessKeyId: o.s3.accessKeyId, secretAccessKey: o.s3.secretAccessKey };
     this.#dynamodb = new DynamoDBClient({ endpoint: o.upstream, region: o.s3.region, credentials });
+    this.#wire = dynamoWire({ endpoint: o.upstream, region: o.s3.region, accessKeyId: o.s3.accessKeyId });
     this.#s3 = new S3Client({
       endpoint: o.s3.endpoint,
       region: o.s3.region,
@@ -271,7 +274,7 @@ class DynamoFront {
 
   async #run(job: ExportJob, description: ExportDescription): Promise<void> {
     try {
-      const outcome = await writeExport(job, { dynamodb: this.#dynamodb, s3: this.#s3, changes: this.state.changes });
+      const outcome = await writeExport(job, { dynamodb: this.#wire, s3: this.#s3, changes: this.state.changes });
       Object.assign(description, {
         ExportStatus: 'COMPLETED',
         EndTime: outcome.endTime / 1000,

@@ -4,9 +4,9 @@
  * run as root, so as root the cluster belongs to the `postgres` user the package creates.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from './ports.js';
 
 export interface LocalPostgres {
@@ -31,6 +31,16 @@ function asOwner(command: string, args: string[], owner: string | undefined) {
   if (done.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${done.status}): ${(done.stderr || done.stdout).trim().slice(-2000)}`);
 }
 
+/** The `postgres` user must walk down to the cluster: an ancestor others may not search (a mkdtemp dir, 0700) stops it. */
+function assertReachableByOthers(dir: string): void {
+  for (let at = dirname(dir); ; at = dirname(at)) {
+    if ((statSync(at).mode & 0o001) === 0) {
+      throw new Error(`the postgres user cannot reach ${dir}: ${at} may not be searched by others (chmod o+x it, or put the cluster under a directory that may)`);
+    }
+    if (dirname(at) === at) return;
+  }
+}
+
 /** Creates and starts a cluster under `dir` (made if missing); about 2 s. */
 export async function startPostgres(dir: string, port?: number): Promise<LocalPostgres> {
   const bin = postgresBinaries();
@@ -39,6 +49,7 @@ export async function startPostgres(dir: string, port?: number): Promise<LocalPo
   const data = join(dir, 'data');
   mkdirSync(dir, { recursive: true });
   if (owner) {
+    assertReachableByOthers(dir);
     const ids = execFileSync('id', ['-u', owner], { encoding: 'utf8' }).trim();
     const gid = execFileSync('id', ['-g', owner], { encoding: 'utf8' }).trim();
     chownSync(dir, Number(ids), Number(gid));

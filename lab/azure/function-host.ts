@@ -17,8 +17,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { CosmosClient, type Container } from '@azure/cosmos';
-import { toDocument } from '../../src/core/documents.js';
-import type { KeySchema } from '../../src/core/items.js';
 import type { AzureTwinState, TwinFunction } from './state.js';
 import { FINGERPRINT_KEY as REPLICA_MARK } from '../../src/sync/objects.js';
 
@@ -39,7 +37,19 @@ export interface FunctionHost {
 
 /** Characters of Base64 per Cosmos document (a multiple of 4: each chunk decodes on its own). */
 export const CHUNK_CHARS = 8 * 1024;
-const IMAGES_SCHEMA: KeySchema = { hashKey: { name: 'imageId', type: 'S' }, rangeKey: { name: 'chunkIndex', type: 'N' } };
+/** The longest Cosmos document id, in bytes. */
+const MAX_ID_BYTES = 1023;
+
+/**
+ * A chunk's document as the standby's application writes it, by the documented layout (natural
+ * JSON; `id` the base64url of the JSON array of the key's texts), with code of the twin's own:
+ * an encoder shared with the product could not catch the product's mistakes.
+ */
+function chunkDocument(name: string, index: number, content: string): { id: string; imageId: string; chunkIndex: number; content: string } {
+  const id = Buffer.from(JSON.stringify([name, String(index)]), 'utf8').toString('base64url');
+  if (id.length > MAX_ID_BYTES) throw new Error(`blob name too long for the twin's application (its document id would be ${id.length} bytes): ${name.slice(0, 60)}…`);
+  return { id, imageId: name, chunkIndex: index, content };
+}
 
 interface Trigger {
   container: ContainerClient;
@@ -55,7 +65,7 @@ async function convert({ container, cosmos, name }: Trigger): Promise<void> {
   const chunks = Math.max(1, Math.ceil(base64.length / CHUNK_CHARS));
   for (let i = 0; i < chunks; i++) {
     const content = base64.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
-    await cosmos.items.upsert(toDocument({ imageId: { S: name }, chunkIndex: { N: String(i) }, content: { S: content } }, IMAGES_SCHEMA));
+    await cosmos.items.upsert(chunkDocument(name, i, content));
   }
 }
 
