@@ -6,9 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Clock } from './core/clock.js';
 import type { Config } from './config/schema.js';
 import type { Notifier } from './core/ports.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from './metrics/index.js';
 import type { Store } from './store/types.js';
-import type { ReplicaRole } from './leadership.js';
+import type { ReplicaRole } from './ha/leadership.js';
 import { REDACTED_PATHS } from './log.js';
 import auth from './routes/auth.js';
 import docs from './routes/docs.js';

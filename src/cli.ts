@@ -13,7 +13,7 @@ import { ConfigError } from './config/load.js';
 import { DomainError, NotAvailableError, UsageError } from './core/errors.js';
 import { describeError } from './core/result.js';
 import { boundHeapGrowth } from './heap.js';
-import { VERSION } from './version.js';
+import { VERSION } from './core/version.js';
 
 /** The words of a usage line before its first argument: `config validate`, `sync`. */
 function synopsis(usage: string): string {

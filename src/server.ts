@@ -24,16 +24,16 @@ import { readSecret } from './config/secrets.js';
 import { UsageError } from './core/errors.js';
 import { describeError } from './core/result.js';
 import { systemClock } from './core/clock.js';
-import { importLab } from './lab-loader.js';
+import { importLab } from './cli/lab-loader.js';
 import { loggerOptions } from './log.js';
-import { LAB_STATE_DIR } from './paths.js';
-import { createMetrics } from './metrics.js';
-import { Scheduler, configuredSchedules } from './scheduler.js';
+import { LAB_STATE_DIR } from './config/paths.js';
+import { createMetrics } from './metrics/index.js';
+import { Scheduler, configuredSchedules } from './scheduler/index.js';
 import { SyncService } from './sync/service.js';
-import { aborted, onTermination } from './shutdown.js';
+import { aborted, onTermination } from './cli/shutdown.js';
 import { openConfiguredStore } from './store/configured.js';
 import type { SqliteStore } from './store/index.js';
-import { Leadership } from './leadership.js';
+import { Leadership } from './ha/leadership.js';
 
 export const NO_LAB_MESSAGE = 'no --config given and the lab twin is not installed (dev dependencies): give --config FILE';
 

@@ -8,8 +8,8 @@ import { SUITES, type Suite } from '../checks/suite-names.js';
 import { checkDeps, type CheckEntry } from '../checks/suites.js';
 import { loadConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { createMetrics } from '../metrics.js';
-import { onTermination } from '../shutdown.js';
+import { createMetrics } from '../metrics/index.js';
+import { onTermination } from './shutdown.js';
 import { openConfiguredStore } from '../store/configured.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type CliIo, type Command } from './command.js';
 

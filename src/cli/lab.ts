@@ -1,7 +1,7 @@
-import { importLab, importReplicaDemo } from '../lab-loader.js';
+import { importLab, importReplicaDemo } from './lab-loader.js';
 import type { startReplicaDemo } from '../../lab/replicas.js';
-import { LAB_STATE_DIR } from '../paths.js';
-import { aborted, onTermination } from '../shutdown.js';
+import { LAB_STATE_DIR } from '../config/paths.js';
+import { aborted, onTermination } from './shutdown.js';
 import { EXIT, line, type Command } from './command.js';
 
 export const labCommand: Command = {

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, UsageError } from '../core/errors.js';
 import type { RunView } from '../runbooks/engine.js';
-import { onTermination } from '../shutdown.js';
+import { onTermination } from './shutdown.js';
 import { CLIENT_OPTIONS, EXIT, line, type CliIo, type Command, type OptionValues } from './command.js';
 
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';

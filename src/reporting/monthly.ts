@@ -7,7 +7,7 @@ import { MONTHLY_SUITE } from '../checks/suite-names.js';
 import type { Clock } from '../core/clock.js';
 import type { Result, Status } from '../core/result.js';
 import type { Config } from '../config/schema.js';
-import { SYNC_FLOWS } from '../metrics.js';
+import { SYNC_FLOWS } from '../metrics/index.js';
 import type { Store } from '../store/types.js';
 import { MONTHLY_CHECKS } from './catalogue.js';
 import { escalationsOf, type Escalation } from './escalation.js';

@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { needsToken } from './auth.js';
 
 async function docs(app: FastifyInstance): Promise<void> {

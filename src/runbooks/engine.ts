@@ -13,7 +13,7 @@ import type { Clock } from '../core/clock.js';
 import { ConflictError, FencedError, ForbiddenError, NotFoundError, UsageError } from '../core/errors.js';
 import { describeError, fail, pass, skip, warn, type Outcome, type Result } from '../core/result.js';
 import { FAILURE_OPTIONS, type Decision, type GateRequirement, type GateView, type Runbook, type RunView, type Step, type StepContext } from '../core/runbook.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/index.js';
 import type { RunbookRunRecord, StepRecord, Store } from '../store/types.js';
 
 export type { GateView, RunView } from '../core/runbook.js';

@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError } from '../core/errors.js';
 import type { Notifier } from '../core/ports.js';
 import { describeError, pass } from '../core/result.js';
 import type { GateView, Runbook, RunView, Step } from '../core/runbook.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/index.js';
 import { currentReadiness } from '../routes/readiness/current.js';
 import { FLOWS } from '../sync/service.js';
 import { activationSteps } from './activation.js';

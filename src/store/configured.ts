@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { readSecret } from '../config/secrets.js';
-import { storeFile } from '../paths.js';
+import { storeFile } from '../config/paths.js';
 import { openPostgresStore, openStore } from './index.js';
 import type { Lease } from './lease.js';
 import type { Store } from './types.js';

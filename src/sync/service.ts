@@ -19,7 +19,7 @@ import { ConflictError, NotFoundError } from '../core/errors.js';
 import { allowRequests } from '../core/listeners.js';
 import { describeError, type Outcome } from '../core/result.js';
 import { classifyFailure, DeadlineError, type FailureClass } from '../core/retry.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
 import { syncMetadata, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
 import { syncMetadataReverse, type ConflictPolicy } from './metadata-reverse.js';

@@ -12,7 +12,7 @@ import { buildMetricSink } from '../../src/adapters/aws/cloudwatch.js';
 import { buildNotifiers } from '../../src/adapters/notify/index.js';
 import { SyncAlerts } from '../../src/alerting/sync-alerts.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { SyncFlow } from '../../src/store/types.js';
 import { SyncService } from '../../src/sync/service.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { CheckRunner, checkJobs, type CheckRunnerOptions } from '../../src/checks/runner.js';
 import { checkDeps, requireSection, type CheckEntry } from '../../src/checks/suites.js';
 import { fail, pass, type Check, type Outcome } from '../../src/core/result.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { testConfig } from '../service/harness.js';
 import { ManualClock, tempStore } from '../store/temp-store.js';
 

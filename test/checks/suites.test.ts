@@ -4,7 +4,7 @@ import { CheckRunner } from '../../src/checks/runner.js';
 import { CHECKS, checkDeps, entriesOf } from '../../src/checks/suites.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { adaptersFor } from '../contract/lab-adapters.js';
 import { withLab } from '../helpers/lab.js';
 import { tempStore } from '../store/temp-store.js';

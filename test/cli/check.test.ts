@@ -5,7 +5,7 @@ import type { CheckEntry } from '../../src/checks/suites.js';
 import { fail, pass, warn } from '../../src/core/result.js';
 import { openStore } from '../../src/store/index.js';
 import { loadConfig } from '../../src/config/load.js';
-import { storeFile } from '../../src/paths.js';
+import { storeFile } from '../../src/config/paths.js';
 import { FIXTURE_ENV, writeValidConfig } from './config-file.js';
 
 function io() {

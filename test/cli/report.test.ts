@@ -5,7 +5,7 @@ import t from 'tap';
 import { startSmtpSink } from '../../lab/smtp.js';
 import { main } from '../../src/cli.js';
 import { loadConfig } from '../../src/config/load.js';
-import { storeFile } from '../../src/paths.js';
+import { storeFile } from '../../src/config/paths.js';
 import { openStore } from '../../src/store/index.js';
 import { fillMarch } from '../reporting/fixture.js';
 import { ManualClock } from '../store/temp-store.js';

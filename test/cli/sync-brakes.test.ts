@@ -8,7 +8,7 @@ import { userInfo } from 'node:os';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { main } from '../../src/cli.js';
 import { loadConfig } from '../../src/config/load.js';
-import { storeFile } from '../../src/paths.js';
+import { storeFile } from '../../src/config/paths.js';
 import { openStore } from '../../src/store/index.js';
 import { labSdk } from '../contract/lab-adapters.js';
 import { withLab } from '../helpers/lab.js';

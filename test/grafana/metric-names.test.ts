@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { promtool } from './promtool.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../grafana/${path}`, import.meta.url), 'utf8');

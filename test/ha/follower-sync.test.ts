@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Adapters } from '../../src/adapters/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConflictError } from '../../src/core/errors.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { SyncService } from '../../src/sync/service.js';

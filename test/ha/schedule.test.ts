@@ -5,8 +5,8 @@
  */
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Leadership } from '../../src/leadership.js';
-import { Scheduler } from '../../src/scheduler.js';
+import { Leadership } from '../../src/ha/leadership.js';
+import { Scheduler } from '../../src/scheduler/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
 import { FakeTimers } from '../helpers/fake-timers.js';
 import { freshDatabase, postgresMissing } from '../helpers/postgres.js';

@@ -1,5 +1,5 @@
 /** Timers driven by a ManualClock, for the scheduler's tests. */
-import type { Timers } from '../../src/scheduler.js';
+import type { Timers } from '../../src/scheduler/index.js';
 import type { ManualClock } from '../store/temp-store.js';
 
 /** Timers on the manual clock: advancing fires what is due, in time order, moving the clock. */

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/app.js';
 import { CheckRunner } from '../../src/checks/runner.js';
 import { checkDeps, type CheckEntry } from '../../src/checks/suites.js';
 import { fail, pass } from '../../src/core/result.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
 import { testConfig, tokenOf } from '../service/harness.js';
 

@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import type { Message, Notifier } from '../../src/core/ports.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { testConfig, tokenOf } from '../service/harness.js';
 import { MARKUP_REASON, marchStore } from '../reporting/fixture.js';
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Adapters } from '../../src/adapters/index.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { SyncService } from '../../src/sync/service.js';
 import { tempStore } from '../store/temp-store.js';
 

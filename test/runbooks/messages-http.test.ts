@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Message, Notifier } from '../../src/core/ports.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { Communications } from '../../src/runbooks/communications.js';
 import { tempStore } from '../store/temp-store.js';
 

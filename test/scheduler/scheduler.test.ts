@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { Scheduler, configuredSchedules, type Job } from '../../src/scheduler.js';
+import { Scheduler, configuredSchedules, type Job } from '../../src/scheduler/index.js';
 import { ManualClock, tempStore } from '../store/temp-store.js';
 import { FakeTimers, settle } from '../helpers/fake-timers.js';
 

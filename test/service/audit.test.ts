@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { auditHash, canonicalJson, GENESIS_HASH } from '../../src/store/audit.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';

@@ -8,7 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { ConfigSchema, ROLES, type Config } from '../../src/config/schema.js';
-import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createMetrics, type Metrics } from '../../src/metrics/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 type Tap = { testdir(): string; teardown(fn: () => unknown): void };

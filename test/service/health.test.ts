@@ -1,5 +1,5 @@
 import t from 'tap';
-import { VERSION } from '../../src/version.js';
+import { VERSION } from '../../src/core/version.js';
 import { harness } from './harness.js';
 
 t.test('GET /health answers 200 with the role, the store engine, the version and uptime, without a token', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loggerOptions } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { harness, tokenOf } from './harness.js';
 
 t.test('log lines never carry a bearer token', async (t) => {

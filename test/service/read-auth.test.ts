@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import type { CheckRunner } from '../../src/checks/runner.js';
 import { NotFoundError } from '../../src/core/errors.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { Communications } from '../../src/runbooks/communications.js';
 import type { RunbookService } from '../../src/runbooks/service.js';
 import { openStore } from '../../src/store/index.js';

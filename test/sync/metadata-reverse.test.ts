@@ -16,7 +16,7 @@ import { SyncService, type SyncRequest } from '../../src/sync/service.js';
 import { buildAdapters } from '../../src/adapters/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
 import { EVERY_TYPE, IMAGES_SCHEMA } from '../contract/document-table.js';
 import { adaptersFor, freshName, labSdk } from '../contract/lab-adapters.js';

@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { ObjectStore } from '../../src/core/ports.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { SyncRunRecord } from '../../src/store/types.js';
 import { syncObjects, type ObjectSyncSummary } from '../../src/sync/objects.js';

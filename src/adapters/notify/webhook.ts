@@ -6,7 +6,7 @@
 import type { Config } from '../../config/schema.js';
 import { readSecret } from '../../config/secrets.js';
 import type { Message, Notifier } from '../../core/ports.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../core/version.js';
 
 const TIMEOUT_MS = 10_000;
 

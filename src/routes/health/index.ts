@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../core/clock.js';
-import type { ReplicaRole } from '../../leadership.js';
-import { VERSION } from '../../version.js';
+import type { ReplicaRole } from '../../ha/leadership.js';
+import { VERSION } from '../../core/version.js';
 import { HealthResponse } from './schema.js';
 
 export interface HealthSources {

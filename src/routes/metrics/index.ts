@@ -4,9 +4,9 @@
  * engines also project as they record, so either way the store is the source of truth.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Metrics } from '../../metrics.js';
-import { SYNC_FLOWS } from '../../metrics.js';
-import type { ReplicaRole } from '../../leadership.js';
+import type { Metrics } from '../../metrics/index.js';
+import { SYNC_FLOWS } from '../../metrics/index.js';
+import type { ReplicaRole } from '../../ha/leadership.js';
 import { currentReadiness, type ReadinessSources } from '../readiness/current.js';
 
 export async function projectStoredState(metrics: Metrics, sources: ReadinessSources): Promise<void> {

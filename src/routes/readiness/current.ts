@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Config } from '../../config/schema.js';
 import { assessReadiness, type Readiness } from '../../checks/readiness.js';
 import type { Store, SyncFlow, SyncRunRecord } from '../../store/types.js';
-import { SYNC_FLOWS } from '../../metrics.js';
+import { SYNC_FLOWS } from '../../metrics/index.js';
 import { estimatedRtoSeconds } from '../../runbooks/rto.js';
 
 export interface ReadinessSources {

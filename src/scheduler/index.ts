@@ -4,14 +4,14 @@
  * and its ticks cannot be driven by a test clock). A job never overlaps itself; a run missed
  * while the service was down runs once at start; every start is recorded in the store.
  */
-import type { Config } from './config/schema.js';
-import type { Clock } from './core/clock.js';
-import { ConflictError, NotFoundError } from './core/errors.js';
-import { describeError } from './core/result.js';
-import { describeSchedule, nextRun, previousRun, type Schedule } from './scheduler/calendar.js';
-import type { Store } from './store/types.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import { describeError } from '../core/result.js';
+import { describeSchedule, nextRun, previousRun, type Schedule } from './calendar.js';
+import type { Store } from '../store/types.js';
 
-export { describeSchedule, nextRun, previousRun, type Schedule } from './scheduler/calendar.js';
+export { describeSchedule, nextRun, previousRun, type Schedule } from './calendar.js';
 
 export interface Job {
   name: string;

@@ -9,9 +9,9 @@
  * that cannot renew steps down before its lease can have run out, and fencing refuses whatever
  * it still tries to write.
  */
-import { FencedError } from './core/errors.js';
-import { describeError } from './core/result.js';
-import type { Lease } from './store/lease.js';
+import { FencedError } from '../core/errors.js';
+import { describeError } from '../core/result.js';
+import type { Lease } from '../store/lease.js';
 
 export type ReplicaRole = 'single' | 'leader' | 'follower';
 

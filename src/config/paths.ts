@@ -1,6 +1,6 @@
 /** Where drsentinel keeps its files. */
 import { join, resolve } from 'node:path';
-import type { Config } from './config/schema.js';
+import type { Config } from './schema.js';
 
 /** Default state directory of the lab twin (`drsentinel lab`, `drsentinel serve` without config). */
 export const LAB_STATE_DIR = '.lab';

@@ -10,8 +10,8 @@
  * the dashboard asks.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Result } from './core/result.js';
-import type { Readiness } from './checks/readiness.js';
+import type { Result } from '../core/result.js';
+import type { Readiness } from '../checks/readiness.js';
 
 export const SYNC_FLOWS = ['site', 'uploads', 'metadata'] as const;
 
