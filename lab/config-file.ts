@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ROLES, type Config, type RoleName, type SecretRef } from '../src/config/schema.js';
+import type { Config, SecretRef } from '../src/config/schema.js';
+import { ROLES, type RoleName } from '../src/core/roles.js';
 import type { Endpoints } from './endpoints.js';
 
 /** The lab's R9 TTL limit (checks.maxTtlSeconds): short, so a drill's DNS waits take seconds. */

@@ -14,7 +14,7 @@ import { startProxy } from './proxy.js';
 import { RequestTally } from './request-tally.js';
 import { startS3Front } from './s3-front.js';
 import { startDynamoFront } from './dynamodb-front.js';
-import { DYNALITE_NODE_OPTIONS } from './dynalite-equality.js';
+import { emulatorSpecs, S3RVER_CREDENTIALS } from './emulators.js';
 import { startWebsite } from './website.js';
 import { startDnsTwin } from './dns.js';
 import { startSmtpSink, type SmtpSink } from './smtp.js';
@@ -71,46 +71,9 @@ const AWS_PUBLIC_IP = '127.0.0.90';
 const AZURITE_ACCOUNT = 'devstoreaccount1';
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const COSMOS_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XiUVcyqw==';
-/** s3rver's default credentials. */
-const S3_KEY = 'S3RVER';
+const S3_KEY = S3RVER_CREDENTIALS.accessKeyId;
 const REGION = 'us-east-1';
 const LAB_MIN_INCREMENTAL_WINDOW_MS = 1000;
-
-function emulators(dataDir: string): Record<'s3' | 'dynamodb' | 'blob' | 'cosmos', EmulatorSpec> {
-  return {
-    s3: {
-      name: 's3rver',
-      pkg: 's3rver',
-      bin: 's3rver',
-      args: (port) => ['--address', HOST, '--port', String(port), '--directory', join(dataDir, 's3'), '--silent'],
-      // Without it, ListObjectsV2 with a continuation token fails (ERR_OSSL_EVP_UNSUPPORTED).
-      nodeOptions: '--openssl-legacy-provider',
-    },
-    dynamodb: {
-      name: 'dynalite',
-      pkg: 'dynalite',
-      bin: 'dynalite',
-      nodeOptions: DYNALITE_NODE_OPTIONS,
-      args: (port) => ['--host', HOST, '--port', String(port), '--createTableMs', '0', '--deleteTableMs', '0', '--updateTableMs', '0'],
-    },
-    blob: {
-      name: 'azurite-blob',
-      pkg: 'azurite',
-      bin: 'azurite-blob',
-      args: (port) => [
-        // In memory: the twin is ephemeral, and Azurite starts twice as fast without its files.
-        '--blobHost', HOST, '--blobPort', String(port), '--inMemoryPersistence',
-        '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent',
-      ],
-    },
-    cosmos: {
-      name: 'cosmosdb-server',
-      pkg: '@vercel/cosmosdb-server',
-      bin: 'cosmosdb-server',
-      args: (port) => ['--host', HOST, '-p', String(port), '--no-ssl'],
-    },
-  };
-}
 
 /** Starts every emulator; if one fails, the others are stopped before the error is thrown. */
 async function startEmulators(specs: EmulatorSpec[], log?: (line: string) => void): Promise<RunningChild[]> {
@@ -141,7 +104,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   };
 
   try {
-    const specs = emulators(dataDir);
+    const specs = emulatorSpecs(dataDir, HOST);
     const children = await startEmulators([specs.s3, specs.dynamodb, specs.blob, specs.cosmos], log);
     closers.push(() => Promise.all(children.map((c) => c.stop())).then(() => undefined));
     const [s3rver, dynalite, azurite, cosmos] = children.map((c) => `http://${HOST}:${c.port}`) as [string, string, string, string];

@@ -2,9 +2,9 @@
  * The monthly readiness report as e-mail-safe HTML: one table layout, inline styles only,
  * no scripts, images or external resources; every value goes through the escaping `html` tag.
  */
-import { OUTCOME_LABEL, STATUS_LABEL, VERDICT_LABEL, formatRate, formatRetest, formatRpo, formatTime, reportTitle } from '../src/reporting/format.js';
-import type { MonthlyReport } from '../src/reporting/monthly.js';
-import { html, type Html } from '../src/reporting/template.js';
+import { OUTCOME_LABEL, STATUS_LABEL, VERDICT_LABEL, formatRate, formatRetest, formatRpo, formatTime, reportTitle } from './format.js';
+import type { MonthlyReport } from './model.js';
+import { html, type Html } from './template.js';
 
 const GOOD = '#1a7f37';
 const BAD = '#cf222e';

@@ -1,7 +1,7 @@
 /** The monthly readiness report as Markdown, also the plain-text part of its e-mail. */
-import { OUTCOME_LABEL, STATUS_LABEL, VERDICT_LABEL, formatRate, formatRetest, formatRpo, formatTime } from '../src/reporting/format.js';
-import type { MonthlyReport } from '../src/reporting/monthly.js';
-import { md, type Markdown } from '../src/reporting/template.js';
+import { OUTCOME_LABEL, STATUS_LABEL, VERDICT_LABEL, formatRate, formatRetest, formatRpo, formatTime } from './format.js';
+import type { MonthlyReport } from './model.js';
+import { md, type Markdown } from './template.js';
 
 const table = (columns: string[], rows: Markdown[]) =>
   md`| ${columns.map((c, i) => (i === 0 ? md`${c}` : md` | ${c}`))} |

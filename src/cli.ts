@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands.js';
 import { EXIT, line, type CliIo, type Command, type CommandArgs } from './cli/command.js';
-import { ConfigError } from './config/load.js';
+import { ConfigError } from './config/problems.js';
 import { DomainError, NotAvailableError, UsageError } from './core/errors.js';
 import { describeError } from './core/result.js';
 import { boundHeapGrowth } from './heap.js';

@@ -15,6 +15,7 @@ import { CheckRunner, checkJobs } from './checks/runner.js';
 import { checkDeps } from './checks/suites.js';
 import { SyncAlerts } from './alerting/sync-alerts.js';
 import { buildWebhookNotifier } from './adapters/notify/webhook.js';
+import { postRollbackMarkdown } from './reporting/incident.js';
 import { produceMonthlyReport } from './reporting/produce.js';
 import { Communications } from './runbooks/communications.js';
 import { RunbookService } from './runbooks/service.js';
@@ -175,7 +176,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     // Assigned below, before anything can ask it: the engine asks it only once a run executes.
     let leadership: Leadership | undefined;
     const runbooks = new RunbookService({
-      deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock },
+      deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock, postRollbackReport: postRollbackMarkdown },
       metrics, log, notifiers: () => notifiers,
       acting: () => leadership?.acting() ?? false,
       beforeAct: async () => leadership?.confirm(),

@@ -4,7 +4,7 @@
  * SDK's message can quote a URL with a SAS signature or a connection string.
  */
 import type { Message } from '../core/ports.js';
-import { html } from '../reporting/template.js';
+import { html } from '../../reports/template.js';
 import type { SyncAlertRecord, SyncFlow } from '../store/types.js';
 
 const ROUTES: Record<SyncFlow, string> = {

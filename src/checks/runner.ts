@@ -12,9 +12,9 @@ import type { Clock } from '../core/clock.js';
 import { DomainError } from '../core/errors.js';
 import { describeError, fail, runCheck, type Check, type Result, type Status } from '../core/result.js';
 import type { Metrics } from '../metrics/index.js';
-import { currentReadiness } from '../routes/readiness/current.js';
 import { configuredSchedules, type Job } from '../scheduler/index.js';
 import type { Store } from '../store/types.js';
+import { currentReadiness } from './current-readiness.js';
 import { MONTHLY_SUITE, PROBE_SUITES, SUITES, type Suite } from './suite-names.js';
 import { CHECKS, entriesOf, type CheckDeps, type CheckEntry } from './suites.js';
 

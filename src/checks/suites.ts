@@ -17,7 +17,7 @@ import type { Resolver } from '../core/ports.js';
 import type { Check } from '../core/result.js';
 import { cosmosCheck } from '../../probes/cosmos.js';
 import { dnsStandbyCheck } from '../../probes/dns-standby.js';
-import { metadataSampleCheck, uploadsSampleCheck } from '../../probes/hash-sampling.js';
+import { metadataSampleCheck, uploadsSampleCheck } from './sync-samples.js';
 import { staticSiteCheck } from '../../probes/static-site.js';
 import { uploadsContainerCheck } from '../../probes/uploads-container.js';
 import { conversionFunctionCheck } from '../../probes/conversion-function.js';
@@ -30,7 +30,7 @@ import { dnsCutoverCheck } from '../../probes/dns-cutover.js';
 import { endToEndCheck } from '../../probes/e2e.js';
 import { appLogsCheck } from '../../probes/app-logs.js';
 import { cosmosThroughputCheck } from '../../probes/cosmos-throughput.js';
-import { azureTargets } from '../runbooks/dns.js';
+import { azureTargets } from './dns-targets.js';
 import type { Suite } from './suite-names.js';
 
 export { SUITES, PROBE_SUITES, MONTHLY_SUITE, isSuite, type Suite } from './suite-names.js';

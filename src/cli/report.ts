@@ -10,7 +10,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Notifier } from '../core/ports.js';
-import { VERDICT_LABEL } from '../reporting/format.js';
+import { VERDICT_LABEL } from '../../reports/format.js';
 import { emailSettings, produceMonthlyReport } from '../reporting/produce.js';
 import { renderMonthly, type ReportFormat } from '../reporting/render.js';
 import { openConfiguredStore } from '../store/configured.js';

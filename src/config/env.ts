@@ -6,7 +6,7 @@
  * arrays and secret references as JSON (`DRSENTINEL__AZURE__COSMOS__KEY={"env":"COSMOS_KEY"}`).
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { ConfigProblem } from './load.js';
+import type { ConfigProblem } from './problems.js';
 
 export const ENV_PREFIX = 'DRSENTINEL__';
 

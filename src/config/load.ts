@@ -12,30 +12,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument } from 'yaml';
-import { UsageError } from '../core/errors.js';
 import { applyEnvOverrides, type AppliedOverride } from './env.js';
 import { ConfigSchema, type Config, type SecretRef } from './schema.js';
+import { ConfigError, type ConfigProblem } from './problems.js';
 import { readSecret } from './secrets.js';
-
-export interface ConfigProblem {
-  /** The config file, or `$VARIABLE` when an environment override set the value. */
-  file: string;
-  /** JSON pointer of the field; empty for the whole file. */
-  path: string;
-  message: string;
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  return p.path ? `${p.file}: ${p.path}: ${p.message}` : `${p.file}: ${p.message}`;
-}
-
-export class ConfigError extends UsageError {
-  readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.problems = problems;
-  }
-}
 
 export interface LoadedConfig {
   file: string;

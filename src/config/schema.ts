@@ -9,6 +9,7 @@
  * A union marked `secret: true` is a secret reference.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ROLES } from '../core/roles.js';
 
 const Secret = Type.Union(
   [
@@ -23,11 +24,7 @@ const Url = Type.String({ pattern: '^https?://', description: 'an http(s) URL', 
 const TimeOfDay = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, UTC', expected: 'a time of day HH:MM (UTC, 00:00–23:59)' });
 const Ratio = (def: number, description: string) => Type.Number({ minimum: 0, maximum: 1, default: def, description });
 const Positive = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description });
-const Role = Type.Union(
-  ['viewer', 'operator', 'sre', 'tech-lead', 'cto', 'product-manager'].map((r) => Type.Literal(r)),
-);
-export const ROLES = ['viewer', 'operator', 'sre', 'tech-lead', 'cto', 'product-manager'] as const;
-export type RoleName = (typeof ROLES)[number];
+const Role = Type.Union(ROLES.map((r: string) => Type.Literal(r)));
 
 /** Adapter options that exist because of emulators; set from config, never in engines. */
 const CaFile = Type.Optional(Type.String({ minLength: 1, filePath: true, description: 'PEM file of a private CA to trust for this endpoint (lab twins)' }));

@@ -3,7 +3,7 @@
  * step's state before the next begins, resumes at the first unfinished step, waits at gates
  * for an approval by a named role, and in a dry-run executes every read and verify and no act.
  */
-import type { RoleName } from '../config/schema.js';
+import type { RoleName } from './roles.js';
 import type { Outcome, Result } from './result.js';
 
 /** approve / reject at a gate before an act; retry / rollback / skip at a failure gate. */

@@ -11,9 +11,20 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Result } from '../core/result.js';
-import type { Readiness } from '../checks/readiness.js';
 
 export const SYNC_FLOWS = ['site', 'uploads', 'metadata'] as const;
+
+/**
+ * What the gauges show of a readiness verdict (src/checks/readiness.ts), named here rather
+ * than imported: metrics sits below the checks, which project into it.
+ */
+export interface ReadinessGauges {
+  verdict: string;
+  score: number;
+  contingency: object | null;
+  rpo: ReadonlyArray<{ flow: string; seconds: number | null }>;
+  estimatedRtoSeconds: number | null;
+}
 
 export interface Metrics {
   readonly registry: Registry;
@@ -39,7 +50,7 @@ export interface Metrics {
   /** Sets the three dr_check_* gauges of one check from its Result. */
   projectCheck(suite: string, check: string, result: Result): void;
   /** Sets dr_readiness, dr_readiness_score, dr_rpo_seconds and dr_estimated_rto_seconds. */
-  projectReadiness(readiness: Readiness): void;
+  projectReadiness(readiness: ReadinessGauges): void;
   /** The exposition text, for GET /metrics. */
   text(): Promise<string>;
 }

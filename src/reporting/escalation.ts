@@ -3,21 +3,9 @@
  * day (UTC), else escalated to the CTO. Per check and day with a failure, the re-test is
  * the last result of that day after the first failure.
  */
-import type { Result, Status } from '../core/result.js';
+import type { Result } from '../core/result.js';
+import type { Escalation, EscalationOutcome } from '../../reports/model.js';
 import { dayOf } from './month.js';
-
-export type EscalationOutcome = 'fixed' | 'escalated' | 'open';
-
-export interface Escalation {
-  check: string;
-  /** The first failure of that day. */
-  failedAt: string;
-  reason: string;
-  retest: { status: Status; at: string; reason: string } | null;
-  /** fixed: the re-test passed that day; escalated: it did not; open: that day is today. */
-  outcome: EscalationOutcome;
-  summary: string;
-}
 
 function summarize(outcome: EscalationOutcome, retest: Escalation['retest'], day: string): string {
   if (outcome === 'fixed') return `fixed the same day: the re-test at ${retest!.at.slice(11, 16)} UTC passed`;

@@ -1,18 +1,19 @@
 /**
  * The monthly DR-readiness report (R5, R18) as data: built from the store alone, so the
  * service, the CLI and the scheduled run produce the same report. The renderings
- * (reports/monthly-*.ts) only lay this model out; every sentence is decided here.
+ * (reports/monthly-*.ts) only lay this model (reports/model.ts) out; every sentence is decided here.
  */
 import { MONTHLY_SUITE } from '../checks/suite-names.js';
 import type { Clock } from '../core/clock.js';
-import type { Result, Status } from '../core/result.js';
+import type { Result } from '../core/result.js';
 import type { Config } from '../config/schema.js';
 import { SYNC_FLOWS } from '../metrics/index.js';
 import type { Store } from '../store/types.js';
+import type { Escalation, FlowHistory, MonthlyCheckRow, MonthlyReport } from '../../reports/model.js';
 import { MONTHLY_CHECKS } from './catalogue.js';
-import { escalationsOf, type Escalation } from './escalation.js';
+import { escalationsOf } from './escalation.js';
 import { monthOf, monthWindow, within } from './month.js';
-import { flowHistory, type FlowHistory } from './sync-history.js';
+import { flowHistory } from './sync-history.js';
 
 /**
  * How far back the history is read. Checks run monthly (plus re-tests) and syncs daily;
@@ -20,35 +21,6 @@ import { flowHistory, type FlowHistory } from './sync-history.js';
  */
 const HISTORY_SCAN = 100_000;
 const EVIDENCE_SUMMARY_CHARS = 400;
-
-export interface MonthlyCheckRow {
-  id: string;
-  title: string;
-  /** The month's latest result; `not-run` when the check never ran that month (a failure). */
-  status: Status | 'not-run';
-  passed: boolean;
-  reason: string;
-  evidence: string;
-  at: string | null;
-  runs: number;
-  failures: number;
-  hint: string;
-}
-
-export interface MonthlyReport {
-  kind: 'monthly';
-  month: string;
-  from: string;
-  /** End of the month, or the generation time while the month is still running. */
-  to: string;
-  generatedAt: string;
-  verdict: 'ready' | 'not-ready';
-  /** One sentence per problem; empty when ready. */
-  reasons: string[];
-  checks: MonthlyCheckRow[];
-  syncs: { rpoTargetHours: number; flows: FlowHistory[] };
-  escalations: Escalation[];
-}
 
 export interface ReportSources {
   store: Store;

@@ -7,8 +7,9 @@ import type { Message, Notifier } from '../core/ports.js';
 import { describeError } from '../core/result.js';
 import { NotAvailableError, UsageError } from '../core/errors.js';
 import type { ReportRecord } from '../store/types.js';
-import { reportTitle } from './format.js';
-import { buildMonthlyReport, type MonthlyReport, type ReportSources } from './monthly.js';
+import { reportTitle } from '../../reports/format.js';
+import type { MonthlyReport } from '../../reports/model.js';
+import { buildMonthlyReport, type ReportSources } from './monthly.js';
 import { renderMonthly } from './render.js';
 
 export interface ProduceDeps extends ReportSources {

@@ -2,11 +2,11 @@
  * The one place a stored report becomes a document. A monthly report is stored as its
  * model (JSON); HTML and Markdown are laid out from it by the templates in reports/.
  */
+import type { MonthlyReport } from '../../reports/model.js';
 import { monthlyHtml } from '../../reports/monthly-html.js';
 import { monthlyMarkdown } from '../../reports/monthly-md.js';
 import { UsageError } from '../core/errors.js';
 import type { ReportRecord } from '../store/types.js';
-import type { MonthlyReport } from './monthly.js';
 
 export type ReportFormat = ReportRecord['format'];
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'html', 'md'];

@@ -5,23 +5,8 @@
  * peaks just before each success finishes and at the end of the window.
  */
 import type { SyncFlow, SyncRunRecord } from '../store/types.js';
+import type { FlowHistory } from '../../reports/model.js';
 import type { MonthWindow } from './month.js';
-
-export interface FlowHistory {
-  flow: SyncFlow;
-  runs: number;
-  succeeded: number;
-  failed: number;
-  interrupted: number;
-  /** succeeded / (succeeded + failed); null when no run finished. */
-  successRate: number | null;
-  /** null when at some point of the month no verified copy existed at all. */
-  worstRpoSeconds: number | null;
-  rpoWithinTarget: boolean;
-  lastSuccessAt: string | null;
-  /** Status of the month's last finished run. */
-  lastStatus: SyncRunRecord['status'] | null;
-}
 
 const verifiedPoint = (run: SyncRunRecord): number => Date.parse(run.verifiedThrough ?? run.startedAt);
 const finished = (run: SyncRunRecord): number => Date.parse(run.finishedAt ?? run.startedAt);

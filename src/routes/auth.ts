@@ -15,7 +15,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Config, RoleName } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import type { RoleName } from '../core/roles.js';
 import type { ErrorBody } from './errors.js';
 
 export interface Principal {

@@ -10,7 +10,8 @@ import { apiHealthCheck } from '../../probes/api-health.js';
 import { gatewayBackendsCheck } from '../../probes/gateway-backends.js';
 import type { Suite } from '../checks/suite-names.js';
 import type { RunbookDeps } from './deps.js';
-import { awsTargets, azureTargets, currentTtls, lowerTtlsNoWait, pointNames, propagation, restoreNames, restoreTtls, ttlsToLower, zoneHolds, type TtlLowering } from './dns.js';
+import { awsTargets, azureTargets } from '../checks/dns-targets.js';
+import { currentTtls, lowerTtlsNoWait, pointNames, propagation, restoreNames, restoreTtls, ttlsToLower, zoneHolds, type TtlLowering } from './dns.js';
 import { asking, untilPass } from './poll.js';
 import { checkpoint } from './checkpoint.js';
 

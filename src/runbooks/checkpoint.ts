@@ -1,5 +1,5 @@
 /** A step that is only a decision: it waits for `role`, and its result says who decided and why. */
-import type { RoleName } from '../config/schema.js';
+import type { RoleName } from '../core/roles.js';
 import { pass } from '../core/result.js';
 import type { Step } from '../core/runbook.js';
 

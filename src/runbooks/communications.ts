@@ -6,7 +6,7 @@
  * first thing. Delivery failures are stored, never thrown away: the timeline shows who was
  * told what, and when — or that they were not.
  */
-import type { RoleName } from '../config/schema.js';
+import type { RoleName } from '../core/roles.js';
 import { ForbiddenError, NotFoundError, ConflictError } from '../core/errors.js';
 import { describeError } from '../core/result.js';
 import type { Message, Notifier } from '../core/ports.js';

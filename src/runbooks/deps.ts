@@ -5,7 +5,8 @@ import type { CheckRunner } from '../checks/runner.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Resolver } from '../core/ports.js';
-import type { Store } from '../store/types.js';
+import type { RunView } from '../core/runbook.js';
+import type { MessageRecord, Store } from '../store/types.js';
 import type { SyncService } from '../sync/service.js';
 import type { Communications } from './communications.js';
 
@@ -20,4 +21,10 @@ export interface RunbookDeps {
   resolvers: Resolver[];
   comms: Communications;
   clock: Clock;
+  /**
+   * The post-rollback report (R13.5) as Markdown, from the run, the divergences its steps found,
+   * its messages and its reverse-pass steps; `now` times a run not yet finished. Reports are laid
+   * out above the runbooks (src/reporting, reports/), so the wiring hands the rollback this.
+   */
+  postRollbackReport(run: RunView, divergences: string[], messages: MessageRecord[], reversePassSteps: readonly string[], now: Date): string;
 }

@@ -1,7 +1,8 @@
 /**
- * The DNS part of the cutover (R9) and of the cutback (R13.3): what each name must hold, TTLs
- * brought down before the switch (the caller waits the old TTL out, so no cache outlives it),
- * the switch itself, its undo, and the wait until enough public resolvers answer the new values.
+ * The DNS part of the cutover (R9) and of the cutback (R13.3): TTLs brought down before the
+ * switch (the caller waits the old TTL out, so no cache outlives it), the switch itself, its
+ * undo, and the wait until enough public resolvers answer the new values. What each name must
+ * hold on either side is src/checks/dns-targets.ts.
  *
  * Every change is one replace of a whole record set, conditioned on the ETag read just before
  * (If-Match; If-None-Match: * to create): a name never goes through "no record" on a change of
@@ -30,24 +31,6 @@ import { fail, pass, type Outcome } from '../core/result.js';
 import type { NameTarget } from '../../probes/dns-cutover.js';
 
 export { propagation, type NameTarget } from '../../probes/dns-cutover.js';
-
-export function fqdnOf(name: string, zone: string): string {
-  return name === '@' ? zone : `${name}.${zone}`;
-}
-
-/** Where each cutover name points on Azure: the gateway's public IP, or the Blob website host. */
-export function azureTargets(config: Config, zone: string, gatewayIp: string | undefined): NameTarget[] {
-  return config.activation.cutover.map((c) => {
-    if (c.target === 'website') return { name: c.name, fqdn: fqdnOf(c.name, zone), type: 'CNAME', values: [new URL(config.azure.blob.websiteUrl).hostname] };
-    if (!gatewayIp) throw new Error('the Application Gateway has no public IP to point the names at');
-    return { name: c.name, fqdn: fqdnOf(c.name, zone), type: 'A', values: [gatewayIp] };
-  });
-}
-
-/** What each cutover name holds in production (config), restored by the rollback. */
-export function awsTargets(config: Config, zone: string): NameTarget[] {
-  return config.activation.cutover.map((c) => ({ name: c.name, fqdn: fqdnOf(c.name, zone), type: c.aws.type, values: c.aws.values }));
-}
 
 /** The largest TTL of the names now, by name; a name without a record counts 0. */
 export async function currentTtls(zone: DnsZone, names: NameTarget[], signal: AbortSignal): Promise<Record<string, number>> {

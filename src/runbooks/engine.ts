@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RoleName } from '../config/schema.js';
+import type { RoleName } from '../core/roles.js';
 import type { Clock } from '../core/clock.js';
 import { ConflictError, FencedError, ForbiddenError, NotFoundError, UsageError } from '../core/errors.js';
 import { describeError, fail, pass, skip, warn, type Outcome, type Result } from '../core/result.js';

@@ -4,13 +4,13 @@
  * (reverse sync, never deleting), AWS is re-validated, DNS cut back, the standby scaled down,
  * and the post-rollback report written.
  */
-import { postRollbackReport, renderPostRollback } from '../reporting/incident.js';
 import { fail, pass, type Outcome } from '../core/result.js';
 import type { Step, StepContext } from '../core/runbook.js';
 import { uploadsInFlight } from './in-flight.js';
 import type { SyncRunRecord } from '../store/types.js';
 import type { RunbookDeps } from './deps.js';
-import { awsTargets, azureTargets, pointNames, propagation, restoreNames, zoneHolds, type LoweredTtls } from './dns.js';
+import { awsTargets, azureTargets } from '../checks/dns-targets.js';
+import { pointNames, propagation, restoreNames, zoneHolds, type LoweredTtls } from './dns.js';
 import { FINAL_SYNC_FLOWS, runsOf, type SyncRunsOutput, type TtlOutput } from './activation.js';
 import { untilPass } from './poll.js';
 import { checkpoint } from './checkpoint.js';
@@ -205,8 +205,8 @@ export function rollbackSteps(deps: RunbookDeps): Step[] {
           ...passes.flatMap(({ result }) => (result && result.status !== 'pass' ? [result.reason] : [])),
           'documents deleted in Cosmos during the contingency are not deleted on DynamoDB by the reverse sync: review them by hand',
         ];
-        const report = postRollbackReport(view, divergences, await deps.store.messages.forRun(ctx.runId), REVERSE_PASSES);
-        await deps.store.reports.save({ kind: 'post-rollback', period: ctx.runId, format: 'md', body: renderPostRollback(report, ctx.now()).text });
+        const body = deps.postRollbackReport(view, divergences, await deps.store.messages.forRun(ctx.runId), REVERSE_PASSES, ctx.now());
+        await deps.store.reports.save({ kind: 'post-rollback', period: ctx.runId, format: 'md', body });
       },
       async verify(ctx) {
         const report = (await deps.store.reports.list(50, 'post-rollback')).find((r) => r.period === ctx.runId);

@@ -8,7 +8,7 @@ import type { Notifier } from '../core/ports.js';
 import { describeError, pass } from '../core/result.js';
 import type { GateView, Runbook, RunView, Step } from '../core/runbook.js';
 import type { Metrics } from '../metrics/index.js';
-import { currentReadiness } from '../routes/readiness/current.js';
+import { currentReadiness } from '../checks/current-readiness.js';
 import { FLOWS } from '../sync/service.js';
 import { activationSteps } from './activation.js';
 import type { RunbookDeps } from './deps.js';

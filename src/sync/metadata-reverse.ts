@@ -29,11 +29,9 @@ import { fail, pass, type Outcome } from '../core/result.js';
 import type { ExportRecord } from './export-reader.js';
 import { importRecords, type ImportTotals } from './importer.js';
 import type { MetadataProgress, MetadataSyncSummary } from './metadata.js';
+import type { ConflictPolicy } from './objects.js';
 import { Quarantine } from './quarantine.js';
 import { Sampler, verifySample } from './sample.js';
-
-/** `fail`: a conflict fails the run. `keep-aws`: AWS's version stands, the conflict is reported. */
-export type ConflictPolicy = 'fail' | 'keep-aws';
 
 export interface ReverseMetadataOptions {
   /** Cosmos during the contingency. */

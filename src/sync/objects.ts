@@ -30,8 +30,11 @@ import type { ObjectInfo, ObjectStore, PutOptions } from '../core/ports.js';
 import { classifyFailure, withRetry, WriteConflictError, type FailureClass, type RetryPolicy } from '../core/retry.js';
 import { describeError } from '../core/result.js';
 import { walkStores } from './merge.js';
-import type { ConflictPolicy } from './metadata-reverse.js';
 import { Pool } from './pool.js';
+import type { Config } from '../config/schema.js';
+
+/** What a reverse write (objects or items) does on a conflict. `fail`: the run fails. `keep-aws`: AWS's version stands, the conflict is reported. */
+export type ConflictPolicy = Config['sync']['reverseConflicts'];
 
 /** User-metadata name under which the destination remembers which source version it holds. */
 export const FINGERPRINT_KEY = 'drsentinel_fingerprint';

@@ -22,8 +22,8 @@ import { classifyFailure, DeadlineError, type FailureClass } from '../core/retry
 import type { Metrics } from '../metrics/index.js';
 import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
 import { syncMetadata, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
-import { syncMetadataReverse, type ConflictPolicy } from './metadata-reverse.js';
-import { syncObjects, type ObjectSyncSummary } from './objects.js';
+import { syncMetadataReverse } from './metadata-reverse.js';
+import { syncObjects, type ConflictPolicy, type ObjectSyncSummary } from './objects.js';
 import { verifyLatestSample, verifyMirror } from './verify.js';
 
 export const FLOWS: readonly SyncFlow[] = ['site', 'uploads', 'metadata'];

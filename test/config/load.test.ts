@@ -1,7 +1,8 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, type ConfigProblem } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError, type ConfigProblem } from '../../src/config/problems.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const dir = fileURLToPath(new URL('../fixtures/config/', import.meta.url));

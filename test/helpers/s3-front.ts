@@ -6,11 +6,10 @@ import type { Test } from 'tap';
 import { S3Client } from '@aws-sdk/client-s3';
 import { FaultSwitch } from '../../lab/faults.js';
 import { startS3Front } from '../../lab/s3-front.js';
-import { LAB_CREDENTIALS, startS3rver, tempDir } from '../lab/emulators.js';
+import { LAB_CREDENTIALS, startS3rver, tempDir } from './emulators.js';
 
 export async function s3FrontOnly(t: Test) {
-  const upstreamDirectory = await tempDir(t, 's3rver');
-  const upstream = await startS3rver(t, upstreamDirectory);
+  const { url: upstream, directory: upstreamDirectory } = await startS3rver(t);
   const faults = new FaultSwitch();
   const front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir: await tempDir(t, 's3front'), faults });
   t.teardown(() => front.close());

@@ -11,7 +11,7 @@ import { S3Client, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command }
 import { FaultSwitch } from '../../lab/faults.js';
 import { startS3Front } from '../../lab/s3-front.js';
 import { startDynamoFront } from '../../lab/dynamodb-front.js';
-import { LAB_CREDENTIALS, startDynalite, startS3rver, tempDir } from './emulators.js';
+import { LAB_CREDENTIALS, startDynalite, startS3rver, tempDir } from '../helpers/emulators.js';
 
 type Wire = Record<string, unknown>;
 const region = 'us-east-1';
@@ -20,8 +20,8 @@ const Bucket = 'exports';
 
 const faults = new FaultSwitch();
 const stateDir = await tempDir(t, 'ddbfront');
-const s3Directory = await tempDir(t, 's3rver');
-const s3Front = await startS3Front({ upstream: await startS3rver(t, s3Directory), upstreamDirectory: s3Directory, host: '127.0.0.1', stateDir, faults });
+const s3rver = await startS3rver(t);
+const s3Front = await startS3Front({ upstream: s3rver.url, upstreamDirectory: s3rver.directory, host: '127.0.0.1', stateDir, faults });
 t.teardown(() => s3Front.close());
 const front = await startDynamoFront({
   upstream: await startDynalite(t), host: '127.0.0.1', stateDir, faults,

@@ -6,7 +6,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { FaultSwitch, startControlServer } from '../../lab/faults.js';
 import { startProxy } from '../../lab/proxy.js';
 import { RequestTally, tallySince } from '../../lab/request-tally.js';
-import type { Teardown } from './emulators.js';
+import type { Teardown } from '../helpers/emulators.js';
 
 /** A stand-in upstream that counts what reaches it and answers a fixed body. */
 async function startUpstream(tt: Teardown) {

@@ -8,13 +8,12 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { FaultSwitch } from '../../lab/faults.js';
 import { startS3Front } from '../../lab/s3-front.js';
-import { LAB_CREDENTIALS, startS3rver, tempDir } from './emulators.js';
+import { LAB_CREDENTIALS, startS3rver, tempDir } from '../helpers/emulators.js';
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest();
 const PART = 5 * 1024 * 1024;
 
-const upstreamDirectory = await tempDir(t, 's3rver');
-const upstream = await startS3rver(t, upstreamDirectory);
+const { url: upstream, directory: upstreamDirectory } = await startS3rver(t);
 const stateDir = await tempDir(t, 's3front');
 let front = await startS3Front({ upstream, upstreamDirectory, host: '127.0.0.1', stateDir, faults: new FaultSwitch() });
 t.teardown(() => front.close());

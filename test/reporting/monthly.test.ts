@@ -4,7 +4,7 @@ import { UsageError } from '../../src/core/errors.js';
 import { buildMonthlyReport } from '../../src/reporting/monthly.js';
 import { produceMonthlyReport } from '../../src/reporting/produce.js';
 import { renderMonthly, renderStored } from '../../src/reporting/render.js';
-import { escapeMarkdown, html, md } from '../../src/reporting/template.js';
+import { escapeMarkdown, html, md } from '../../reports/template.js';
 import { testConfig } from '../service/harness.js';
 import { MARKUP_REASON, NOW, marchStore } from './fixture.js';
 

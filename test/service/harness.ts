@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { ConfigSchema, ROLES, type Config } from '../../src/config/schema.js';
+import { ConfigSchema, type Config } from '../../src/config/schema.js';
+import { ROLES } from '../../src/core/roles.js';
 import { createMetrics, type Metrics } from '../../src/metrics/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 

@@ -13,7 +13,7 @@ import { Communications } from '../../src/runbooks/communications.js';
 import type { RunbookService } from '../../src/runbooks/service.js';
 import { openStore } from '../../src/store/index.js';
 import type { SyncService } from '../../src/sync/service.js';
-import { ROLES } from '../../src/config/schema.js';
+import { ROLES } from '../../src/core/roles.js';
 import { testConfig, tokenOf } from './harness.js';
 
 /** Texts only a token holder may read, each with a marker: a marker in /metrics would be a leak. */

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RoleName } from '../../config/schema.js';
+import type { RoleName } from '../../core/roles.js';
 import { MESSAGE_KINDS, type Communications } from '../../runbooks/communications.js';
 import type { Store } from '../../store/types.js';
 

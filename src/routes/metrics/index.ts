@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../metrics/index.js';
 import { SYNC_FLOWS } from '../../metrics/index.js';
 import type { ReplicaRole } from '../../ha/leadership.js';
-import { currentReadiness, type ReadinessSources } from '../readiness/current.js';
+import { currentReadiness, type ReadinessSources } from '../../checks/current-readiness.js';
 
 export async function projectStoredState(metrics: Metrics, sources: ReadinessSources): Promise<void> {
   const { store } = sources;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { StoreUnavailableError } from '../../core/errors.js';
 import { describeError } from '../../core/result.js';
-import { currentReadiness, type ReadinessSources } from './current.js';
+import { currentReadiness, type ReadinessSources } from '../../checks/current-readiness.js';
 import { ReadinessResponse } from './schema.js';
 
 export default async function readiness(app: FastifyInstance, opts: ReadinessSources): Promise<void> {

@@ -6,8 +6,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RunbookEngine } from '../../runbooks/engine.js';
 import type { RunStarter } from '../../runbooks/starter.js';
-import { ACTIVATION_END_STEP } from '../../runbooks/rto.js';
-import { postIncidentReport, renderPostIncident } from '../../reporting/incident.js';
+import { ACTIVATION_END_STEP } from '../../checks/rto.js';
+import { postIncidentReport } from '../../reporting/incident.js';
+import { renderPostIncident } from '../../../reports/post-incident.js';
 import type { Clock } from '../../core/clock.js';
 import type { Store } from '../../store/types.js';
 import {

@@ -6,7 +6,7 @@
  * a run is queued and the leader starts it within about a second, under the id answered.
  */
 import type { FastifyInstance } from 'fastify';
-import type { RoleName } from '../../config/schema.js';
+import type { RoleName } from '../../core/roles.js';
 import { ForbiddenError } from '../../core/errors.js';
 import type { Store, SyncFlow } from '../../store/types.js';
 import { FLOWS, type SyncService } from '../../sync/service.js';

@@ -1,10 +1,10 @@
 /** Gathers the readiness rule's inputs from the store and config; the rule itself is pure. */
-import type { Clock } from '../../core/clock.js';
-import type { Config } from '../../config/schema.js';
-import { assessReadiness, type Readiness } from '../../checks/readiness.js';
-import type { Store, SyncFlow, SyncRunRecord } from '../../store/types.js';
-import { SYNC_FLOWS } from '../../metrics/index.js';
-import { estimatedRtoSeconds } from '../../runbooks/rto.js';
+import type { Clock } from '../core/clock.js';
+import type { Config } from '../config/schema.js';
+import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
+import { SYNC_FLOWS } from '../metrics/index.js';
+import { assessReadiness, type Readiness } from './readiness.js';
+import { estimatedRtoSeconds } from './rto.js';
 
 export interface ReadinessSources {
   config: Config;

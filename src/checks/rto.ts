@@ -1,6 +1,7 @@
 /**
  * The estimated RTO: how long the last real activation (or game-day drill) took from its start
  * to the end of its validation, decisions at the gates included — people are part of the RTO.
+ * Read from the stored runs as an input of the readiness verdict, so it sits with readiness.
  */
 import type { Store } from '../store/types.js';
 

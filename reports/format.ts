@@ -1,6 +1,6 @@
-/** Words and numbers as both renderings of a report print them. */
-import type { Escalation, EscalationOutcome } from './escalation.js';
-import type { MonthlyReport } from './monthly.js';
+/** Words and numbers as the renderings of the reports print them. */
+import type { Escalation, EscalationOutcome, MonthlyReport } from './model.js';
+import { md, type Markdown } from './template.js';
 
 export const STATUS_LABEL: Record<MonthlyReport['checks'][number]['status'], string> = {
   pass: 'PASS',
@@ -41,4 +41,19 @@ export function formatRetest(escalation: Escalation): string {
 
 export function reportTitle(report: MonthlyReport): string {
   return `DR readiness report ${report.month}: ${VERDICT_LABEL[report.verdict]}`;
+}
+
+/** Whole seconds from `from` to `to`; undefined without an end. */
+export function secondsBetween(from: string, to: string | undefined): number | undefined {
+  return to ? Math.round((Date.parse(to) - Date.parse(from)) / 1000) : undefined;
+}
+
+/** `2 h 5 min`, `12 min 3 s`; `unfinished` without a duration. */
+export function formatDuration(s: number | undefined): string {
+  return s === undefined ? 'unfinished' : s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : `${Math.round(s / 60)} min ${s % 60} s`;
+}
+
+/** One `- item` line per item, or `none` as a sentence when there is none. */
+export function bulletList(items: string[], none: string): Markdown {
+  return items.length === 0 ? md`${none}\n` : md`${items.map((i) => md`- ${i}\n`)}`;
 }

@@ -7,10 +7,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DocumentTable, ObjectStore } from '../src/core/ports.js';
-import type { Check } from '../src/core/result.js';
-import { Sampler, verifySample } from '../src/sync/sample.js';
-import { verifyLatestSample } from '../src/sync/verify.js';
+import type { DocumentTable, ObjectStore } from '../core/ports.js';
+import type { Check } from '../core/result.js';
+import { Sampler, verifySample } from '../sync/sample.js';
+import { verifyLatestSample } from '../sync/verify.js';
 
 export function uploadsSampleCheck(opts: { source: ObjectStore; destination: ObjectStore; sampleSize: number }): Check {
   return {

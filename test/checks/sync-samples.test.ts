@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { metadataSampleCheck, uploadsSampleCheck } from '../../probes/hash-sampling.js';
+import { metadataSampleCheck, uploadsSampleCheck } from '../../src/checks/sync-samples.js';
 import type { Item } from '../../src/core/items.js';
 import { runCheck } from '../../src/core/result.js';
 import { adaptersFor } from '../contract/lab-adapters.js';
