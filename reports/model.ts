@@ -3,7 +3,8 @@
  * them from stored results and decides every sentence; a template only arranges them.
  */
 import type { Status } from '../src/core/result.js';
-import type { SyncFlow, SyncRunRecord } from '../src/store/types.js';
+import type { SyncFlow } from '../src/core/flows.js';
+import type { SyncRunRecord } from '../src/store/types.js';
 
 // ------------------------------------------------------------------------------ monthly (R5, R18)
 

@@ -5,7 +5,8 @@
  */
 import type { Message } from '../core/ports.js';
 import { html } from '../../reports/template.js';
-import type { SyncAlertRecord, SyncFlow } from '../store/types.js';
+import type { SyncAlertRecord } from '../store/types.js';
+import type { SyncFlow } from '../core/flows.js';
 
 const ROUTES: Record<SyncFlow, string> = {
   site: 'S3 site bucket → Blob $web',

@@ -11,8 +11,9 @@
 import type { Clock } from '../core/clock.js';
 import type { MetricAlarmSpec, MetricSink, Notifier } from '../core/ports.js';
 import { describeError } from '../core/result.js';
-import type { Store, SyncAlertRecord, SyncFlow, SyncRunRecord } from '../store/types.js';
-import { FLOWS } from '../sync/service.js';
+import type { Store, SyncAlertRecord, SyncRunRecord } from '../store/types.js';
+import type { SyncFlow } from '../core/flows.js';
+import { SYNC_FLOWS } from '../core/flows.js';
 import { alertMessage, recoveryMessage, scrub } from './messages.js';
 import { dayFailed, failedStreak, previousUtcDay, shiftUtcDay, utcDay, type FailedStreak, type SyncHistory } from './streak.js';
 
@@ -92,7 +93,7 @@ export class SyncAlerts {
       const day = previousUtcDay(now);
       const publication: DailyPublication = { day, values: {}, alarms: {} };
       const problems: string[] = [];
-      for (const flow of FLOWS) {
+      for (const flow of SYNC_FLOWS) {
         await this.evaluate(flow, now);
         await this.deliver(flow, signal);
         const sink = this.deps.metricSink;

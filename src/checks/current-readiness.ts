@@ -1,8 +1,9 @@
 /** Gathers the readiness rule's inputs from the store and config; the rule itself is pure. */
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../config/schema.js';
-import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
-import { SYNC_FLOWS } from '../metrics/index.js';
+import type { Store, SyncRunRecord } from '../store/types.js';
+import type { SyncFlow } from '../core/flows.js';
+import { SYNC_FLOWS } from '../core/flows.js';
 import { assessReadiness, type Readiness } from './readiness.js';
 import { estimatedRtoSeconds } from './rto.js';
 

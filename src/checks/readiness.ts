@@ -19,7 +19,8 @@
  *   not waiting, ready, to be activated); `not-ready` otherwise, with one reason per problem.
  */
 import type { Status } from '../core/result.js';
-import type { CheckRecord, ContingencyRecord, SyncFlow, SyncRunRecord } from '../store/types.js';
+import type { CheckRecord, ContingencyRecord, SyncRunRecord } from '../store/types.js';
+import type { SyncFlow } from '../core/flows.js';
 import { MONTHLY_SUITE, PROBE_SUITES } from './suite-names.js';
 
 export { MONTHLY_SUITE } from './suite-names.js';

@@ -12,8 +12,9 @@ import { systemClock } from '../core/clock.js';
 import { createMetrics } from '../metrics/index.js';
 import { onTermination } from './shutdown.js';
 import { openConfiguredStore } from '../store/configured.js';
-import type { SyncFlow, SyncRunRecord } from '../store/types.js';
-import { FLOWS, SyncService, type SyncRunView } from '../sync/service.js';
+import type { SyncRunRecord } from '../store/types.js';
+import { SYNC_FLOWS, type SyncFlow } from '../core/flows.js';
+import { SyncService, type SyncRunView } from '../sync/service.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type CliIo, type Command, type Output } from './command.js';
 import { StatusBoard, type Terminal } from './status-board.js';
 
@@ -87,7 +88,7 @@ export const syncCommand: Command = {
   usage: 'sync <site|uploads|metadata|all> [--reverse] [--since ISO] [--allow-deletes] [--config FILE] [--json]',
   summary: 'copy and verify one flow (or all) from AWS to Azure, or back with --reverse',
   options: { reverse: { type: 'boolean' }, since: { type: 'string' }, 'allow-deletes': { type: 'boolean' }, ...CONFIG_OPTION, ...JSON_OPTION },
-  positionals: [{ name: 'flow', choices: ['site', 'uploads', 'metadata', 'all'] }],
+  positionals: [{ name: 'flow', choices: [...SYNC_FLOWS, 'all'] }],
   async run({ values, words }, io: CliIo) {
     const since = values.since === undefined ? undefined : new Date(String(values.since));
     if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since must be a date and time (ISO 8601), got "${values.since}"`);
@@ -107,7 +108,7 @@ export const syncCommand: Command = {
     const stop = () => void service.close(typeof stopSignal.reason === 'string' ? `stopped by ${stopSignal.reason}` : 'stopped');
     stopSignal.addEventListener('abort', stop, { once: true });
     try {
-      const flows: SyncFlow[] = words.flow === 'all' ? [...FLOWS] : [words.flow as SyncFlow];
+      const flows: SyncFlow[] = words.flow === 'all' ? [...SYNC_FLOWS] : [words.flow as SyncFlow];
       const request = { reverse: Boolean(values.reverse), since, allowDeletes: Boolean(values['allow-deletes']) };
       const started = await service.startMany(flows, request);
       // Whoever holds the config may run the flows; the audit still says who did, as for the API.

@@ -12,8 +12,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Result } from '../core/result.js';
 
-export const SYNC_FLOWS = ['site', 'uploads', 'metadata'] as const;
-
 /**
  * What the gauges show of a readiness verdict (src/checks/readiness.ts), named here rather
  * than imported: metrics sits below the checks, which project into it.

@@ -7,10 +7,10 @@ import { MONTHLY_SUITE } from '../checks/suite-names.js';
 import type { Clock } from '../core/clock.js';
 import type { Result } from '../core/result.js';
 import type { Config } from '../config/schema.js';
-import { SYNC_FLOWS } from '../metrics/index.js';
+import { SYNC_FLOWS } from '../core/flows.js';
 import type { Store } from '../store/types.js';
 import type { Escalation, FlowHistory, MonthlyCheckRow, MonthlyReport } from '../../reports/model.js';
-import { MONTHLY_CHECKS } from './catalogue.js';
+import { monthlyChecks, type MonthlyCheckEntry } from './catalogue.js';
 import { escalationsOf } from './escalation.js';
 import { monthOf, monthWindow, within } from './month.js';
 import { flowHistory } from './sync-history.js';
@@ -36,7 +36,7 @@ export function summarizeEvidence(evidence: Record<string, unknown>): string {
   return text.length > EVIDENCE_SUMMARY_CHARS ? `${text.slice(0, EVIDENCE_SUMMARY_CHARS - 1)}…` : text;
 }
 
-function checkRow(entry: (typeof MONTHLY_CHECKS)[number], results: readonly Result[]): MonthlyCheckRow {
+function checkRow(entry: MonthlyCheckEntry, results: readonly Result[]): MonthlyCheckRow {
   const latest = results[0];
   const base = { id: entry.id, title: entry.title, runs: results.length, failures: results.filter((r) => r.status === 'fail').length, hint: entry.hint };
   if (!latest) return { ...base, status: 'not-run', passed: false, reason: 'the check did not run this month', evidence: '', at: null };
@@ -66,7 +66,7 @@ export async function buildMonthlyReport(sources: ReportSources, month?: string)
 
   const checks: MonthlyCheckRow[] = [];
   const escalations: Escalation[] = [];
-  for (const entry of MONTHLY_CHECKS) {
+  for (const entry of monthlyChecks(sources.config)) {
     const results = (await sources.store.checks.history(MONTHLY_SUITE, entry.id, HISTORY_SCAN))
       .map((record) => record.result)
       .filter((r) => within(r.startedAt, window));

@@ -4,7 +4,8 @@
  * success finished by then (readiness.ts: `verifiedThrough`, else the run's start), so it
  * peaks just before each success finishes and at the end of the window.
  */
-import type { SyncFlow, SyncRunRecord } from '../store/types.js';
+import type { SyncRunRecord } from '../store/types.js';
+import type { SyncFlow } from '../core/flows.js';
 import type { FlowHistory } from '../../reports/model.js';
 import type { MonthWindow } from './month.js';
 

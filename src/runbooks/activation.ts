@@ -5,7 +5,8 @@
  */
 import type { Step, StepContext } from '../core/runbook.js';
 import { describeError, fail, pass, skip, warn, type Outcome } from '../core/result.js';
-import type { SyncFlow, SyncRunRecord } from '../store/types.js';
+import type { SyncRunRecord } from '../store/types.js';
+import type { SyncFlow } from '../core/flows.js';
 import { apiHealthCheck } from '../../probes/api-health.js';
 import { gatewayBackendsCheck } from '../../probes/gateway-backends.js';
 import type { Suite } from '../checks/suite-names.js';

@@ -9,7 +9,7 @@ import { describeError, pass } from '../core/result.js';
 import type { GateView, Runbook, RunView, Step } from '../core/runbook.js';
 import type { Metrics } from '../metrics/index.js';
 import { currentReadiness } from '../checks/current-readiness.js';
-import { FLOWS } from '../sync/service.js';
+import { SYNC_FLOWS } from '../core/flows.js';
 import { activationSteps } from './activation.js';
 import type { RunbookDeps } from './deps.js';
 import { RunbookEngine, type Caller } from './engine.js';
@@ -136,8 +136,8 @@ export class RunbookService implements RunStarter {
   async #guardRpo(overrideRpo: string | undefined, by: Caller): Promise<{ stale: string; reason: string } | undefined> {
     const { store, config, clock } = this.#deps;
     const limitMs = config.sync.rpoHours * 3_600_000;
-    const lastSuccesses = await Promise.all(FLOWS.map((flow) => store.syncs.lastSuccess(flow)));
-    const stale = FLOWS.flatMap((flow, i) => {
+    const lastSuccesses = await Promise.all(SYNC_FLOWS.map((flow) => store.syncs.lastSuccess(flow)));
+    const stale = SYNC_FLOWS.flatMap((flow, i) => {
       const last = lastSuccesses[i];
       const at = last ? Date.parse(last.verifiedThrough ?? last.finishedAt ?? last.startedAt) : undefined;
       if (at !== undefined && clock.now().getTime() - at <= limitMs) return [];

@@ -2,7 +2,8 @@
 import { NotFoundError } from '../core/errors.js';
 import { fenced, type Fence } from './fence.js';
 import type { Sql } from './sql.js';
-import type { Store, SyncAlertRecord, SyncDay, SyncFlow } from './types.js';
+import type { Store, SyncAlertRecord, SyncDay } from './types.js';
+import type { SyncFlow } from '../core/flows.js';
 
 interface Row {
   flow: SyncFlow;

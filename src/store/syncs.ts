@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { fenced, type Fence } from './fence.js';
 import { isUniqueViolation, type Sql } from './sql.js';
-import type { Store, SyncFlow, SyncRunRecord, SyncStatus } from './types.js';
+import type { Store, SyncRunRecord, SyncStatus } from './types.js';
+import type { SyncFlow } from '../core/flows.js';
 
 interface Row {
   id: string;

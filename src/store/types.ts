@@ -5,6 +5,7 @@
  */
 import type { Result } from '../core/result.js';
 import type { Decision, RunStatusName, StepStatusName } from '../core/runbook.js';
+import type { SyncFlow } from '../core/flows.js';
 
 export type { Decision } from '../core/runbook.js';
 
@@ -14,7 +15,6 @@ export interface CheckRecord {
   result: Result;
 }
 
-export type SyncFlow = 'site' | 'uploads' | 'metadata';
 /** `queued`: asked of a replica that does not act, waiting for the leader to run it under its id. */
 export type SyncStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
 

@@ -20,13 +20,13 @@ import { allowRequests } from '../core/listeners.js';
 import { describeError, type Outcome } from '../core/result.js';
 import { classifyFailure, DeadlineError, type FailureClass } from '../core/retry.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Store, SyncFlow, SyncRunRecord } from '../store/types.js';
+import type { Store, SyncRunRecord } from '../store/types.js';
+import { FLOW_TABLE, SYNC_FLOWS, type SyncFlow } from '../core/flows.js';
 import { syncMetadata, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
 import { syncMetadataReverse } from './metadata-reverse.js';
 import { syncObjects, type ConflictPolicy, type ObjectSyncSummary } from './objects.js';
 import { verifyLatestSample, verifyMirror } from './verify.js';
 
-export const FLOWS: readonly SyncFlow[] = ['site', 'uploads', 'metadata'];
 
 export interface SyncRequest {
   reverse?: boolean;
@@ -147,7 +147,7 @@ function laneRequests(config: Config): number {
 }
 
 /** Every lane (each flow, forward and reverse) may run at once. */
-const requestsInFlight = (config: Config) => FLOWS.length * 2 * laneRequests(config);
+const requestsInFlight = (config: Config) => SYNC_FLOWS.length * 2 * laneRequests(config);
 
 /** setTimeout fires at once past this (about 24.8 days). */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
@@ -209,7 +209,7 @@ export class SyncService {
     const stop = () => this.aborter.abort(signal?.reason);
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      return await Promise.all(FLOWS.map(async (flow) => this.wait(await this.startOrJoin(flow, request))));
+      return await Promise.all(SYNC_FLOWS.map(async (flow) => this.wait(await this.startOrJoin(flow, request))));
     } finally {
       signal?.removeEventListener('abort', stop);
     }
@@ -523,11 +523,13 @@ export class SyncService {
     const objects = { transfers: config.sync.transfers, checkers: config.sync.checkers, signal, onProgress };
     const startedAt = run.startedAt;
 
-    if (run.flow === 'site' || run.flow === 'uploads') {
+    const declared = FLOW_TABLE[run.flow].mode;
+    if (declared !== 'import') {
       const [source, destination] = run.flow === 'site'
         ? (run.reverse ? [o.azureSite, o.awsSite] : [o.awsSite, o.azureSite])
         : (run.reverse ? [o.azureUploads, o.awsUploads] : [o.awsUploads, o.azureUploads]);
-      const mode = run.flow === 'site' && !run.reverse ? 'mirror' : 'copy';
+      // The way back only copies: the uploads flow never deletes, nor does a return into production.
+      const mode = run.reverse ? 'copy' : declared;
       const leftToAws = new Set<string>();
       const wayBack = run.reverse
         ? { conflictsSince: await this.conflictsSince(run.flow, request), conflicts: config.sync.reverseConflicts, onLeftToAws: (key: string) => void leftToAws.add(key) }

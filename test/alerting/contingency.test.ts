@@ -8,7 +8,7 @@ import t from 'tap';
 import { SyncAlerts } from '../../src/alerting/sync-alerts.js';
 import { dayFailed, failedStreak } from '../../src/alerting/streak.js';
 import type { Message, MetricAlarmSpec, MetricSink, Notifier } from '../../src/core/ports.js';
-import type { SyncFlow } from '../../src/store/types.js';
+import type { SyncFlow } from '../../src/core/flows.js';
 import { ManualClock, tempStore } from '../store/temp-store.js';
 
 class RecordingNotifier implements Notifier {

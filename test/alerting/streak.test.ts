@@ -9,7 +9,8 @@ import { dayFailed, failedStreak, previousUtcDay } from '../../src/alerting/stre
 import { scrub } from '../../src/alerting/messages.js';
 import type { Message, Notifier } from '../../src/core/ports.js';
 import { openStore } from '../../src/store/index.js';
-import type { SyncDay, SyncFlow } from '../../src/store/types.js';
+import type { SyncDay } from '../../src/store/types.js';
+import type { SyncFlow } from '../../src/core/flows.js';
 import { ManualClock, tempStore } from '../store/temp-store.js';
 
 const DAY_MS = 86_400_000;

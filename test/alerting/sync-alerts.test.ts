@@ -14,7 +14,7 @@ import { SyncAlerts } from '../../src/alerting/sync-alerts.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
-import type { SyncFlow } from '../../src/store/types.js';
+import type { SyncFlow } from '../../src/core/flows.js';
 import { SyncService } from '../../src/sync/service.js';
 import { withLab } from '../helpers/lab.js';
 import { ManualClock } from '../store/temp-store.js';

@@ -9,7 +9,8 @@
  */
 import type { Test } from 'tap';
 import type { Result, Status } from '../../src/core/result.js';
-import type { Store, SyncFlow } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
+import type { SyncFlow } from '../../src/core/flows.js';
 import { ManualClock, tempStore } from '../store/temp-store.js';
 
 export const NOW = '2026-03-20T12:00:00.000Z';

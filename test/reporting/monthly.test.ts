@@ -41,6 +41,16 @@ t.test('the model: seven checks in runbook order, each from its latest result of
   t.ok(report.reasons.includes('the uploads sync did not succeed this month'));
 });
 
+t.test("the checks' titles and hints name the config's thresholds, not fixed ones", async (t) => {
+  const { store, clock } = await marchStore(t);
+  const config = testConfig();
+  config.activation.vmssStandby = 1;
+  config.checks.certificateMinDays = 45;
+  const byId = Object.fromEntries((await buildMonthlyReport({ store, clock, config })).checks.map((c) => [c.id, c]));
+  t.match(byId['scale-set'], { title: 'API scale set defined, healthy, at capacity 1', hint: /capacity back to 1 / });
+  t.match(byId.certificate, { title: 'Wildcard certificate valid for more than 45 days' });
+});
+
 t.test('escalation: fixed the same day, escalated, and still open today', async (t) => {
   const { store, clock } = await marchStore(t);
   const { escalations } = await buildMonthlyReport({ store, clock, config: testConfig() });

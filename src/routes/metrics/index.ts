@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../metrics/index.js';
-import { SYNC_FLOWS } from '../../metrics/index.js';
+import { SYNC_FLOWS } from '../../core/flows.js';
 import type { ReplicaRole } from '../../ha/leadership.js';
 import { currentReadiness, type ReadinessSources } from '../../checks/current-readiness.js';
 

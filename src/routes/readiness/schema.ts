@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SYNC_FLOWS } from '../../core/flows.js';
 
 const Nullable = <T extends ReturnType<typeof Type.Number> | ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -13,7 +14,7 @@ export const CheckState = Type.Object({
 });
 
 export const FlowRpo = Type.Object({
-  flow: Type.Union([Type.Literal('site'), Type.Literal('uploads'), Type.Literal('metadata')]),
+  flow: Type.Union(SYNC_FLOWS.map((flow) => Type.Literal(flow))),
   seconds: Nullable(Type.Number({ description: 'data that failing over now would lose, in seconds; null if never synced' })),
   lastVerifiedAt: Nullable(Type.String({ format: 'date-time', description: 'source data up to this time is verified at the standby' })),
   withinTarget: Type.Boolean({ description: 'seconds ≤ config sync.rpoHours' }),

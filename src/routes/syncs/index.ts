@@ -8,8 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { RoleName } from '../../core/roles.js';
 import { ForbiddenError } from '../../core/errors.js';
-import type { Store, SyncFlow } from '../../store/types.js';
-import { FLOWS, type SyncService } from '../../sync/service.js';
+import type { Store } from '../../store/types.js';
+import { SYNC_FLOWS, type SyncFlow } from '../../core/flows.js';
+import type { SyncService } from '../../sync/service.js';
 import { FlowParam, ListQuery, RunSyncBody, RunSyncReply, SyncIdParam, SyncList, SyncRun } from './schema.js';
 
 const LEADS: readonly RoleName[] = ['tech-lead', 'cto'];
@@ -42,7 +43,7 @@ export default async function syncs(app: FastifyInstance, opts: SyncRoutesOption
       if (needsLead.length > 0 && !LEADS.some((role) => principal.roles.includes(role))) {
         throw new ForbiddenError(`${needsLead.join('; ')}: it needs the tech-lead or cto role; ${principal.name} holds ${principal.roles.join(', ')}`);
       }
-      const flows: SyncFlow[] = flow === 'all' ? [...FLOWS] : [flow];
+      const flows: SyncFlow[] = flow === 'all' ? [...SYNC_FLOWS] : [flow];
       const ids = (await opts.syncs.startMany(flows, request_)).map((run) => run.id);
       await opts.store.audit.append({ actor: principal.name, action: 'sync.run', target: flow, details: { reverse: request_.reverse, since: body.since ?? null, allowDeletes: request_.allowDeletes, runs: ids } });
       return reply.code(202).send({ ids });

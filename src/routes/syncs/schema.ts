@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SYNC_FLOWS } from '../../core/flows.js';
 
 export const FlowParam = Type.Object({
-  flow: Type.Union([Type.Literal('site'), Type.Literal('uploads'), Type.Literal('metadata'), Type.Literal('all')], { description: 'which flow to run; all runs the three side by side' }),
+  flow: Type.Union([...SYNC_FLOWS.map((flow) => Type.Literal(flow)), Type.Literal('all')], { description: 'which flow to run; all runs the three side by side' }),
 });
 export type FlowParam = Static<typeof FlowParam>;
 
@@ -38,6 +39,6 @@ export const SyncList = Type.Object({ runs: Type.Array(SyncRun) });
 
 export const ListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  flow: Type.Optional(Type.Union([Type.Literal('site'), Type.Literal('uploads'), Type.Literal('metadata')])),
+  flow: Type.Optional(Type.Union(SYNC_FLOWS.map((flow) => Type.Literal(flow)))),
 });
 export type ListQuery = Static<typeof ListQuery>;
