@@ -216,127 +216,186 @@ async function removeNoted(destination: DocumentTable, seen: Database.Database, 
   return removed;
 }
 
-export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataSyncSummary> {
+/** Where the records come from, and what the chain will stand at once they are verified. */
+interface SourceRead {
+  kind: MetadataSyncSummary['kind'];
+  records: AsyncIterable<ExportRecord>;
+  /** Full exports state their item count; otherwise known only after the import. */
+  expectedItems?: number;
+  through: Date;
+  exportId?: string;
+  window?: MetadataSyncSummary['window'];
+  behind: boolean;
+}
+
+type Report = (phase?: MetadataProgress['phase']) => void;
+
+/** Point-in-time: the export is made, awaited, staged at Azure and checked before any record is read. */
+async function exportAndStage(opts: MetadataSyncOptions, schema: KeySchema, report: Report): Promise<SourceRead> {
   const { signal } = opts;
+  const e = opts.export;
+  if (!e) throw new Error('point-in-time mode needs the export settings');
+  const now = opts.clock.now();
+  const requested = plan(opts, now);
+  report('exporting');
+  // The client token makes a retried request the same export, never a second one.
+  const started = await withRetry(() => e.exporter.startExport({
+    kind: requested.kind, bucket: e.bucketName, prefix: e.prefix, exportTime: requested.exportTime,
+    from: requested.from, to: requested.to, clientToken: opts.runId, signal,
+  }), { signal });
+  const done = await awaitExport(opts, started);
+  if (!done.manifestKey) throw new Error(`export ${done.id} completed without a manifest`);
+  report('staging');
+  const staged = await syncObjects({
+    flow: 'metadata-staging', mode: 'copy', source: e.bucket, destination: e.staging,
+    prefix: exportFolder(done.manifestKey), transfers: e.transfers, checkers: e.checkers, signal,
+  });
+  if (staged.failed > 0) throw new Error(`${staged.failed} export files could not be staged: ${staged.failures[0]?.key}: ${staged.failures[0]?.reason}`);
+  const { summary, files } = await readManifest(e.staging, done.manifestKey, signal);
+  checkChain(requested, done, summary);
+  await checkStagedFiles(e.staging, files, signal);
+  const incremental = requested.kind === 'incremental';
+  return {
+    kind: requested.kind,
+    records: exportRecords(e.staging, files, schema, signal),
+    expectedItems: requested.kind === 'full' ? summary.itemCount : undefined,
+    through: incremental ? requested.to! : new Date(summary.exportTime ?? done.exportTime ?? requested.exportTime!),
+    exportId: done.id,
+    window: incremental ? { from: requested.from!.toISOString(), to: requested.to!.toISOString() } : undefined,
+    behind: requested.to !== undefined && requested.to.getTime() < now.getTime(),
+  };
+}
+
+function readSource(opts: MetadataSyncOptions, schema: KeySchema, report: Report): Promise<SourceRead> | SourceRead {
+  if (opts.mode === 'point-in-time') return exportAndStage(opts, schema, report);
+  return { kind: 'scan', records: scanRecords(opts.source, opts.signal), through: opts.clock.now(), behind: false };
+}
+
+/**
+ * What a run keeps on disk while it goes: the keys seen (for the stale items of a full import),
+ * the sample and the quarantine. Memory does not grow with the table.
+ */
+class Workspace {
+  private constructor(
+    readonly dir: string,
+    readonly seen: Database.Database,
+    readonly sampler: Sampler,
+    readonly quarantine: Quarantine,
+  ) {}
+
+  static async open(opts: MetadataSyncOptions): Promise<Workspace> {
+    const dir = await mkdtemp(join(tmpdir(), 'drsentinel-metadata-'));
+    const seen = new Database(join(dir, 'seen.db'));
+    seen.pragma('journal_mode = OFF');
+    seen.pragma('synchronous = OFF');
+    seen.exec('CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID');
+    return new Workspace(dir, seen, new Sampler(join(dir, 'sample.jsonl'), opts.sampleRatio), new Quarantine(opts.quarantineFile));
+  }
+
+  async close(): Promise<void> {
+    this.seen.close();
+    await this.sampler.close();
+    await this.quarantine.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every record into the destination; each item's key remembered (full and scan) and offered to the sample. */
+async function importAll(opts: MetadataSyncOptions, read: SourceRead, schema: KeySchema, space: Workspace, progress: MetadataProgress, report: Report): Promise<ImportTotals> {
+  report('importing');
+  const remember = space.seen.prepare('INSERT OR IGNORE INTO seen (key) VALUES (?)');
+  const totals = await importRecords(read.records, opts.destination, {
+    batchSize: opts.batchSize, concurrency: opts.concurrency, quarantine: space.quarantine, signal: opts.signal,
+    onItem: async (item) => {
+      if (read.kind !== 'incremental') remember.run(canonicalForm(keyOf(item, schema)));
+      await space.sampler.offer(item);
+    },
+    onProgress: (t) => {
+      progress.records = t.records;
+      progress.written = t.written;
+      progress.quarantined = t.quarantined;
+      report();
+    },
+  });
+  await space.sampler.close();
+  await space.quarantine.close();
+  return totals;
+}
+
+interface Verified {
+  verification: Outcome;
+  destinationCount: number;
+  expectedItems?: number;
+}
+
+/**
+ * The destination proves the import: its count is the one expected (the export's, the scan's,
+ * or the last verified count moved by what this window created and deleted), nothing was
+ * quarantined, no brake held, and the sampled hashes are equal.
+ */
+async function verifyImport(opts: MetadataSyncOptions, read: SourceRead, totals: ImportTotals, stale: StaleRemoval, schema: KeySchema, space: Workspace): Promise<Verified> {
+  const { signal } = opts;
+  const { kind } = read;
+  const { quarantine } = space;
+  let expectedItems = read.expectedItems ?? (kind === 'scan' ? totals.puts : undefined);
+  const destinationCount = await withRetry(() => opts.destination.count(signal), { signal });
+  const problems: string[] = [];
+  if (stale.brake) problems.push(stale.brake.reason);
+  if (kind === 'incremental') {
+    if (totals.created === undefined) problems.push(`${opts.destination.name} cannot tell created from replaced items, so the count cannot be proven`);
+    else expectedItems = opts.previous!.count + totals.created - totals.deleted;
+  }
+  if (expectedItems !== undefined && destinationCount !== expectedItems) {
+    problems.push(`${destinationCount} items at ${opts.destination.name}, ${expectedItems} expected`);
+  }
+  if (totals.quarantined > 0) problems.push(`${totals.quarantined} records quarantined (first: ${quarantine.first[0]!.file} line ${quarantine.first[0]!.line}: ${quarantine.first[0]!.reason})`);
+  const sample = await verifySample(space.sampler, opts.destination, schema, { signal, wholeSource: kind !== 'incremental' });
+  if (sample.status !== 'pass') problems.push(sample.reason);
+
+  const imported = totals.records - totals.quarantined - (sample.measurements.sampled! - sample.measurements.matched!);
+  // Nothing imported is a ratio of 1 only when the destination proves to hold what it should.
+  const ratio = totals.records === 0 ? (problems.length === 0 ? 1 : 0) : Math.max(0, imported / totals.records);
+  const measurements = { records: totals.records, written: totals.written, deleted: totals.deleted, quarantined: totals.quarantined, expectedItems: expectedItems ?? -1, destinationCount, sampled: sample.measurements.sampled!, sampleMatched: sample.measurements.matched!, ratio };
+  const evidence = { kind, exportId: read.exportId, window: read.window, through: read.through.toISOString(), sample: sample.evidence, quarantined: quarantine.first };
+  const verification = problems.length === 0
+    ? pass(`${destinationCount} items at ${opts.destination.name} as expected; ${sample.measurements.sampled} sampled hashes equal`, evidence, measurements)
+    : fail(problems.join('; '), evidence, measurements);
+  return { verification, destinationCount, expectedItems };
+}
+
+/** Read the source (export or scan), import, remove what a full import left stale, verify. */
+export async function syncMetadata(opts: MetadataSyncOptions): Promise<MetadataSyncSummary> {
   const progress: MetadataProgress = { phase: 'exporting', records: 0, written: 0, quarantined: 0 };
-  const report = (phase?: MetadataProgress['phase']) => {
+  const report: Report = (phase) => {
     if (phase) progress.phase = phase;
     opts.onProgress?.({ ...progress });
   };
-  const schema = await opts.source.keySchema(signal);
-  const work = await mkdtemp(join(tmpdir(), 'drsentinel-metadata-'));
-  const seen = new Database(join(work, 'seen.db'));
-  seen.pragma('journal_mode = OFF');
-  seen.pragma('synchronous = OFF');
-  seen.exec('CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID');
-  const remember = seen.prepare('INSERT OR IGNORE INTO seen (key) VALUES (?)');
-  const sampler = new Sampler(join(work, 'sample.jsonl'), opts.sampleRatio);
-  const quarantine = new Quarantine(opts.quarantineFile);
-
+  const schema = await opts.source.keySchema(opts.signal);
+  const space = await Workspace.open(opts);
   try {
-    let kind: MetadataSyncSummary['kind'] = 'scan';
-    let records: AsyncIterable<ExportRecord>;
-    let expectedItems: number | undefined;
-    let through: Date;
-    let exportId: string | undefined;
-    let window: MetadataSyncSummary['window'];
-    let behind = false;
-
-    if (opts.mode === 'point-in-time') {
-      const e = opts.export;
-      if (!e) throw new Error('point-in-time mode needs the export settings');
-      const now = opts.clock.now();
-      const requested = plan(opts, now);
-      kind = requested.kind;
-      behind = requested.to !== undefined && requested.to.getTime() < now.getTime();
-      report('exporting');
-      // The client token makes a retried request the same export, never a second one.
-      const started = await withRetry(() => e.exporter.startExport({
-        kind: requested.kind, bucket: e.bucketName, prefix: e.prefix, exportTime: requested.exportTime,
-        from: requested.from, to: requested.to, clientToken: opts.runId, signal,
-      }), { signal });
-      const done = await awaitExport(opts, started);
-      exportId = done.id;
-      if (!done.manifestKey) throw new Error(`export ${done.id} completed without a manifest`);
-      report('staging');
-      const staged = await syncObjects({
-        flow: 'metadata-staging', mode: 'copy', source: e.bucket, destination: e.staging,
-        prefix: exportFolder(done.manifestKey), transfers: e.transfers, checkers: e.checkers, signal,
-      });
-      if (staged.failed > 0) throw new Error(`${staged.failed} export files could not be staged: ${staged.failures[0]?.key}: ${staged.failures[0]?.reason}`);
-      const { summary, files } = await readManifest(e.staging, done.manifestKey, signal);
-      checkChain(requested, done, summary);
-      await checkStagedFiles(e.staging, files, signal);
-      through = requested.kind === 'incremental' ? requested.to! : new Date(summary.exportTime ?? done.exportTime ?? requested.exportTime!);
-      if (requested.kind === 'incremental') window = { from: requested.from!.toISOString(), to: requested.to!.toISOString() };
-      expectedItems = requested.kind === 'full' ? summary.itemCount : undefined;
-      records = exportRecords(e.staging, files, schema, signal);
-    } else {
-      through = opts.clock.now();
-      records = scanRecords(opts.source, signal);
-    }
-
-    report('importing');
-    const totals = await importRecords(records, opts.destination, {
-      batchSize: opts.batchSize, concurrency: opts.concurrency, quarantine, signal,
-      onItem: async (item) => {
-        if (kind !== 'incremental') remember.run(canonicalForm(keyOf(item, schema)));
-        await sampler.offer(item);
-      },
-      onProgress: (t) => {
-        progress.records = t.records;
-        progress.written = t.written;
-        progress.quarantined = t.quarantined;
-        report();
-      },
-    });
-    await sampler.close();
-    await quarantine.close();
-    expectedItems ??= kind === 'scan' ? totals.puts : undefined;
-
+    const read = await readSource(opts, schema, report);
+    const totals = await importAll(opts, read, schema, space, progress, report);
     let stale: StaleRemoval = { removed: 0 };
-    if (kind !== 'incremental' && totals.quarantined === 0) {
+    // A quarantined record's key was never seen: its item would count as stale.
+    if (read.kind !== 'incremental' && totals.quarantined === 0) {
       report('cleaning');
-      stale = await removeStale(opts, seen, schema, totals.records);
+      stale = await removeStale(opts, space.seen, schema, totals.records);
     }
-
     report('verifying');
-    const destinationCount = await withRetry(() => opts.destination.count(signal), { signal });
-    const problems: string[] = [];
-    if (stale.brake) problems.push(stale.brake.reason);
-    if (kind === 'incremental') {
-      if (totals.created === undefined) problems.push(`${opts.destination.name} cannot tell created from replaced items, so the count cannot be proven`);
-      else expectedItems = opts.previous!.count + totals.created - totals.deleted;
-    }
-    if (expectedItems !== undefined && destinationCount !== expectedItems) {
-      problems.push(`${destinationCount} items at ${opts.destination.name}, ${expectedItems} expected`);
-    }
-    if (totals.quarantined > 0) problems.push(`${totals.quarantined} records quarantined (first: ${quarantine.first[0]!.file} line ${quarantine.first[0]!.line}: ${quarantine.first[0]!.reason})`);
-    const sample = await verifySample(sampler, opts.destination, schema, { signal, wholeSource: kind !== 'incremental' });
-    if (sample.status !== 'pass') problems.push(sample.reason);
-
-    const imported = totals.records - totals.quarantined - (sample.measurements.sampled! - sample.measurements.matched!);
-    // Nothing imported is a ratio of 1 only when the destination proves to hold what it should.
-    const ratio = totals.records === 0 ? (problems.length === 0 ? 1 : 0) : Math.max(0, imported / totals.records);
-    const measurements = { records: totals.records, written: totals.written, deleted: totals.deleted, quarantined: totals.quarantined, expectedItems: expectedItems ?? -1, destinationCount, sampled: sample.measurements.sampled!, sampleMatched: sample.measurements.matched!, ratio };
-    const evidence = { kind, exportId, window, through: through.toISOString(), sample: sample.evidence, quarantined: quarantine.first };
-    const verification = problems.length === 0
-      ? pass(`${destinationCount} items at ${opts.destination.name} as expected; ${sample.measurements.sampled} sampled hashes equal`, evidence, measurements)
-      : fail(problems.join('; '), evidence, measurements);
+    const { verification, destinationCount, expectedItems } = await verifyImport(opts, read, totals, stale, schema, space);
     report('done');
     const { removed: staleRemoved, ...braking } = stale;
+    const through = read.through.toISOString();
+    const { quarantine } = space;
     return {
-      kind, exportId, exportTime: through.toISOString(), window, expectedItems: expectedItems ?? -1, import: totals, staleRemoved, ...braking,
+      kind: read.kind, exportId: read.exportId, exportTime: through, window: read.window, expectedItems: expectedItems ?? -1, import: totals, staleRemoved, ...braking,
       quarantineFile: quarantine.count > 0 ? quarantine.path : undefined,
       quarantinedFirst: quarantine.first.map(({ file, line, reason }) => ({ file, line, reason })),
       destinationCount, verification,
-      chain: verification.status === 'pass' ? { through: through.toISOString(), count: destinationCount } : undefined,
-      behind,
+      chain: verification.status === 'pass' ? { through, count: destinationCount } : undefined,
+      behind: read.behind,
     };
   } finally {
-    seen.close();
-    await sampler.close();
-    await quarantine.close();
-    await rm(work, { recursive: true, force: true });
+    await space.close();
   }
 }
