@@ -9,16 +9,13 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DynamoDBClient, CreateTableCommand, PutItemCommand, DeleteItemCommand, ExportTableToPointInTimeCommand, DescribeExportCommand,
+  CreateTableCommand, PutItemCommand, DeleteItemCommand, ExportTableToPointInTimeCommand, DescribeExportCommand,
   UpdateContinuousBackupsCommand, type AttributeValue, type ExportDescription, type ExportTableToPointInTimeCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { S3Client, CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { parseExportLine } from '../../src/sync/export-reader.js';
 import type { KeySchema } from '../../src/core/items.js';
-import { FaultSwitch } from '../../lab/faults.js';
-import { startS3Front } from '../../lab/s3-front.js';
-import { startDynamoFront } from '../../lab/dynamodb-front.js';
-import { LAB_CREDENTIALS, startDynalite, startS3rver, tempDir } from '../helpers/emulators.js';
+import { startExportTwin } from '../helpers/export-twin.js';
 
 type Line = Record<string, any>;
 const golden = (name: string): Line[] =>
@@ -38,23 +35,8 @@ t.test("the product's reader reads the documented lines as AWS means them", asyn
 });
 
 t.test('the twin writes the documented lines for the same items', async (t) => {
-  const region = 'us-east-1';
   const Bucket = 'exports';
-  const faults = new FaultSwitch();
-  const stateDir = await tempDir(t, 'ddbgolden');
-  const s3rver = await startS3rver(t);
-  const s3Front = await startS3Front({ upstream: s3rver.url, upstreamDirectory: s3rver.directory, host: '127.0.0.1', stateDir, faults });
-  t.teardown(() => s3Front.close());
-  const front = await startDynamoFront({
-    upstream: await startDynalite(t), host: '127.0.0.1', stateDir, faults, s3: { endpoint: s3Front.url, region, ...LAB_CREDENTIALS }, minIncrementalWindowMs: 1000,
-  });
-  t.teardown(() => front.close());
-  const ddb = new DynamoDBClient({ endpoint: front.url, region, credentials: LAB_CREDENTIALS });
-  const s3 = new S3Client({
-    endpoint: s3Front.url, region, forcePathStyle: true, credentials: LAB_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  t.teardown(() => { ddb.destroy(); s3.destroy(); });
+  const { ddb, s3 } = await startExportTwin(t);
   await s3.send(new CreateBucketCommand({ Bucket }));
 
   const table = async (TableName: string, schema: KeySchema) => {

@@ -3,39 +3,19 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DynamoDBClient, CreateTableCommand, PutItemCommand, BatchWriteItemCommand, UpdateItemCommand, DeleteItemCommand,
+  CreateTableCommand, PutItemCommand, BatchWriteItemCommand, UpdateItemCommand, DeleteItemCommand,
   ExportTableToPointInTimeCommand, DescribeExportCommand, ListExportsCommand, UpdateContinuousBackupsCommand,
   DescribeContinuousBackupsCommand, type AttributeValue, type ExportDescription,
 } from '@aws-sdk/client-dynamodb';
-import { S3Client, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { FaultSwitch } from '../../lab/faults.js';
-import { startS3Front } from '../../lab/s3-front.js';
-import { startDynamoFront } from '../../lab/dynamodb-front.js';
-import { LAB_CREDENTIALS, startDynalite, startS3rver, tempDir } from '../helpers/emulators.js';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { REGION, startExportTwin } from '../helpers/export-twin.js';
 
 type Wire = Record<string, unknown>;
-const region = 'us-east-1';
+const region = REGION;
 const TableName = 'images';
 const Bucket = 'exports';
 
-const faults = new FaultSwitch();
-const stateDir = await tempDir(t, 'ddbfront');
-const s3rver = await startS3rver(t);
-const s3Front = await startS3Front({ upstream: s3rver.url, upstreamDirectory: s3rver.directory, host: '127.0.0.1', stateDir, faults });
-t.teardown(() => s3Front.close());
-const front = await startDynamoFront({
-  upstream: await startDynalite(t), host: '127.0.0.1', stateDir, faults,
-  s3: { endpoint: s3Front.url, region, ...LAB_CREDENTIALS },
-  minIncrementalWindowMs: 1000,
-});
-t.teardown(() => front.close());
-
-const ddb = new DynamoDBClient({ endpoint: front.url, region, credentials: LAB_CREDENTIALS });
-const s3 = new S3Client({
-  endpoint: s3Front.url, region, forcePathStyle: true, credentials: LAB_CREDENTIALS,
-  requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-});
-t.teardown(() => { ddb.destroy(); s3.destroy(); });
+const { ddb, s3 } = await startExportTwin(t);
 
 await s3.send(new CreateBucketCommand({ Bucket }));
 const { TableDescription } = await ddb.send(new CreateTableCommand({
