@@ -159,7 +159,7 @@ export class SyncAlerts {
   /** Why the streak's days failed: its newest failed run, else a run that never finished, else no run at all. */
   private async cause(flow: SyncFlow, streak: FailedStreak): Promise<{ failureClass: string; lastError: string }> {
     const failure = await this.lastFailure(flow, streak.start);
-    if (failure) return { failureClass: String(failure.summary.failureClass ?? 'other'), lastError: scrub(failureReason(failure)) };
+    if (failure) return { failureClass: failure.summary.failureClass ?? 'other', lastError: scrub(failureReason(failure)) };
     const runs = await this.forwardRuns(flow);
     const hung = runs.find((r) => r.status === 'running');
     if (hung) return { failureClass: 'timeout', lastError: `run ${hung.id}, started ${hung.startedAt}, has not finished` };
@@ -208,6 +208,5 @@ export class SyncAlerts {
 
 function failureReason(run: SyncRunRecord | undefined): string {
   if (!run) return 'no failed run was found';
-  const summary = run.summary as { error?: unknown; verification?: { reason?: unknown } };
-  return String(summary.error ?? summary.verification?.reason ?? 'the run failed without a recorded reason');
+  return run.summary.error ?? run.summary.verification?.reason ?? 'the run failed without a recorded reason';
 }

@@ -30,7 +30,7 @@ function describe(view: SyncRunView): string {
   const parts = [String(p.phase)];
   if (typeof p.seen === 'number') parts.push(`${p.seen} seen, ${p.copied} copied, ${p.unchanged} unchanged`);
   if (typeof p.records === 'number') parts.push(`${p.records} records, ${p.written} written`);
-  if (typeof p.copiedBytes === 'number') parts.push(`${(p.copiedBytes / MiB).toFixed(1)} MiB at ${((p.bytesPerSecond as number) / MiB).toFixed(1)} MiB/s`);
+  if (typeof p.copiedBytes === 'number') parts.push(`${(p.copiedBytes / MiB).toFixed(1)} MiB at ${(Number(p.bytesPerSecond) / MiB).toFixed(1)} MiB/s`);
   if (typeof p.etaSeconds === 'number') parts.push(`ETA ${p.etaSeconds} s`);
   if (Number(p.failed) > 0 || Number(p.quarantined) > 0) parts.push(`${Number(p.failed ?? 0) + Number(p.quarantined ?? 0)} failed`);
   return parts.join(', ');
@@ -39,7 +39,7 @@ function describe(view: SyncRunView): string {
 const label = (run: SyncRunRecord) => `${run.flow}${run.reverse ? ' (reverse)' : ''}`;
 
 function outcomeLine(run: SyncRunRecord): string {
-  const s = run.summary as { verification?: { reason: string }; error?: string; failureClass?: string; durationMs?: number };
+  const s = run.summary;
   // A held brake is the news; the verification that follows only shows what it held back.
   const why = s.error && s.verification ? `${s.error}; verification: ${s.verification.reason}` : s.verification?.reason ?? s.error ?? '';
   const cls = s.failureClass ? ` [${s.failureClass}]` : '';

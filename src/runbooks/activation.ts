@@ -19,10 +19,7 @@ import { checkpoint } from './checkpoint.js';
 /** Flows of the final sync: the site changes by deployment, not by users, so it is not frozen. */
 export const FINAL_SYNC_FLOWS: readonly SyncFlow[] = ['uploads', 'metadata'];
 
-const ratioOf = (run: SyncRunRecord) => {
-  const verification = run.summary.verification as Outcome | undefined;
-  return verification?.measurements.ratio ?? (run.status === 'succeeded' ? 1 : 0);
-};
+const ratioOf = (run: SyncRunRecord) => run.summary.verification?.measurements.ratio ?? (run.status === 'succeeded' ? 1 : 0);
 
 /** What the TTL step lowered (name and type → the TTL before) and how long the old answers live on. */
 export type TtlOutput = TtlLowering;
@@ -188,7 +185,7 @@ export function activationSteps(deps: RunbookDeps): Step[] {
         if (missing.length > 0) return fail(ctx.dryRun ? `dry-run: no final sync of ${missing.join(', ')} ran` : `no finished final sync of ${missing.join(', ')}`);
         const ratios = Object.fromEntries([...runs].map(([flow, r]) => [flow, ratioOf(r!)]));
         const ratio = Math.min(...Object.values(ratios));
-        const evidence = Object.fromEntries([...runs].map(([flow, r]) => [flow, { run: r!.id, status: r!.status, verification: (r!.summary.verification as Outcome | undefined)?.reason ?? r!.summary.error }]));
+        const evidence = Object.fromEntries([...runs].map(([flow, r]) => [flow, { run: r!.id, status: r!.status, verification: r!.summary.verification?.reason ?? r!.summary.error }]));
         return pass(`integrity after the final sync: ${(ratio * 100).toFixed(1)} % (uploads ${(ratios.uploads! * 100).toFixed(1)} %, metadata ${(ratios.metadata! * 100).toFixed(1)} %)`, evidence, { ratio });
       },
     },

@@ -37,7 +37,7 @@ async function reversePass(deps: RunbookDeps, ctx: StepContext, stepId: string, 
   const runs = [...(await runsOf(deps, ctx.outputs.get(stepId))).values()].flatMap((r) => (r ? [r] : []));
   if (runs.length < FINAL_SYNC_FLOWS.length) return fail(`the reverse sync of uploads and metadata (${what}) has not run`);
   const failed = runs.filter((r) => r.status !== 'succeeded');
-  const why = (r: SyncRunRecord) => (r.summary.verification as Outcome | undefined)?.reason ?? r.summary.error ?? r.status;
+  const why = (r: SyncRunRecord) => r.summary.verification?.reason ?? r.summary.error ?? r.status;
   const evidence = Object.fromEntries(runs.map((r) => [r.flow, { run: r.id, status: r.status, failureClass: r.summary.failureClass, verification: why(r) }]));
   return failed.length === 0
     ? pass(`uploads and metadata ${what} are back on AWS`, evidence)

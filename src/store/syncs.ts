@@ -5,6 +5,7 @@ import { fenced, type Fence } from './fence.js';
 import { isUniqueViolation, type Sql } from './sql.js';
 import type { Store, SyncRunRecord, SyncStatus } from './types.js';
 import type { SyncFlow } from '../core/flows.js';
+import type { SyncRunSummary } from '../core/sync-summary.js';
 
 interface Row {
   id: string;
@@ -25,7 +26,8 @@ function toRecord(row: Row): SyncRunRecord {
     status: row.status,
     startedAt: row.started_at,
     ...(row.finished_at ? { finishedAt: row.finished_at } : {}),
-    summary: JSON.parse(row.summary) as Record<string, unknown>,
+    // As the service wrote it for the row's flow.
+    summary: JSON.parse(row.summary) as SyncRunSummary,
     ...(row.verified_through ? { verifiedThrough: row.verified_through } : {}),
   };
 }
@@ -58,7 +60,7 @@ export function syncsTable(sql: Sql, now: () => Date, fence: Fence): Store['sync
     async enqueue(flow, reverse, request) {
       const id = randomUUID();
       await sql.run("INSERT INTO sync_runs (id, flow, reverse, status, started_at, summary) VALUES (?, ?, ?, 'queued', ?, ?)", [
-        id, flow, reverse ? 1 : 0, now().toISOString(), JSON.stringify({ request }),
+        id, flow, reverse ? 1 : 0, now().toISOString(), JSON.stringify({ request } satisfies SyncRunSummary),
       ]);
       return toRecord((await get(sql, id))!);
     },

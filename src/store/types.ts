@@ -6,6 +6,7 @@
 import type { Result } from '../core/result.js';
 import type { Decision, RunStatusName, StepStatusName } from '../core/runbook.js';
 import type { SyncFlow } from '../core/flows.js';
+import type { QueuedRequest, SyncRunSummary } from '../core/sync-summary.js';
 
 export type { Decision } from '../core/runbook.js';
 
@@ -18,19 +19,22 @@ export interface CheckRecord {
 /** `queued`: asked of a replica that does not act, waiting for the leader to run it under its id. */
 export type SyncStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
 
-export interface SyncRunRecord {
+interface SyncRunFields {
   id: string;
-  flow: SyncFlow;
   reverse: boolean;
   status: SyncStatus;
   /** When it began running; while it is queued, when it was asked for. */
   startedAt: string;
   finishedAt?: string;
-  /** Engine-specific summary: counts, bytes, verification Result, failure class; while queued, `request`. */
-  summary: Record<string, unknown>;
   /** For the metadata flow: export time covered by this run once it is verified (ISO). */
   verifiedThrough?: string;
 }
+
+/**
+ * A run of `F`, its summary shaped by the flow (the engine's counts, the verification, the
+ * failure class; while queued, `request`). Without `F`: a run of any flow, told apart by `flow`.
+ */
+export type SyncRunRecord<F extends SyncFlow = SyncFlow> = F extends SyncFlow ? SyncRunFields & { flow: F; summary: SyncRunSummary<F> } : never;
 
 /** An R4 alert: a streak of failed sync days (UTC) of one flow, and its recovery once it passes again. */
 export interface SyncAlertRecord {
@@ -205,7 +209,7 @@ export interface Store {
      * Records a run for the leader to start (not fenced: any replica asks), `queued`, with its
      * request in the summary as `request`.
      */
-    enqueue(flow: SyncFlow, reverse: boolean, request: { since?: string; allowDeletes?: boolean; by?: string; finalSyncOf?: string }): Promise<SyncRunRecord>;
+    enqueue(flow: SyncFlow, reverse: boolean, request: QueuedRequest): Promise<SyncRunRecord>;
     /** The queued runs, oldest first. */
     queued(): Promise<SyncRunRecord[]>;
     /**
@@ -213,8 +217,9 @@ export interface Store {
      * naming it) while the flow has a running run; undefined when the run is no longer queued.
      */
     claim(id: string): Promise<SyncRunRecord | undefined>;
-    update(id: string, summary: Record<string, unknown>): Promise<void>;
-    finish(id: string, status: Exclude<SyncStatus, 'running' | 'queued'>, summary: Record<string, unknown>, verifiedThrough?: string): Promise<void>;
+    /** Replaces the run's summary (its progress, while it runs). */
+    update(id: string, summary: SyncRunSummary): Promise<void>;
+    finish(id: string, status: Exclude<SyncStatus, 'running' | 'queued'>, summary: SyncRunSummary, verifiedThrough?: string): Promise<void>;
     get(id: string): Promise<SyncRunRecord | undefined>;
     list(limit: number, flow?: SyncFlow): Promise<SyncRunRecord[]>;
     /** Failed runs since the last success, per flow (forward flows only). */

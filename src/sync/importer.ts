@@ -6,21 +6,10 @@ import { keyOf, type Item } from '../core/items.js';
 import type { BulkWriteOp, DocumentTable } from '../core/ports.js';
 import { describeError } from '../core/result.js';
 import { withRetry } from '../core/retry.js';
+import type { ImportTotals } from '../core/sync-summary.js';
 import type { ExportRecord } from './export-reader.js';
 import { Pool } from './pool.js';
 import type { Quarantine } from './quarantine.js';
-
-export interface ImportTotals {
-  records: number;
-  puts: number;
-  deletes: number;
-  written: number;
-  /** Puts that created a new item, when the destination can tell (Cosmos can). */
-  created: number | undefined;
-  /** Deletes of items that existed (when the destination can tell; else every delete). */
-  deleted: number;
-  quarantined: number;
-}
 
 export interface ImportOptions {
   batchSize: number;

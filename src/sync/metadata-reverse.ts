@@ -27,9 +27,8 @@ import { keyOf, type AttributeValue, type Item, type KeySchema } from '../core/i
 import type { BulkWriteFailure, BulkWriteOp, BulkWriteResult, DocumentTable, ItemVersion, ScanOptions } from '../core/ports.js';
 import { fail, pass, type Outcome } from '../core/result.js';
 import type { ExportRecord } from './export-reader.js';
-import { importRecords, type ImportTotals } from './importer.js';
-import type { MetadataProgress, MetadataSyncSummary } from './metadata.js';
-import type { ConflictPolicy } from './objects.js';
+import type { ConflictPolicy, ImportTotals, ItemConflict, ItemConflictReport, MetadataProgress, ReverseMetadataSummary } from '../core/sync-summary.js';
+import { importRecords } from './importer.js';
 import { Quarantine } from './quarantine.js';
 import { Sampler, verifySample } from './sample.js';
 
@@ -54,26 +53,6 @@ export interface ReverseMetadataOptions {
   onProgress?: (progress: MetadataProgress) => void;
 }
 
-export interface Conflict {
-  key: Item;
-  /** When Azure last wrote the document (Cosmos `_ts`), ISO 8601. */
-  azureTime?: string;
-  /** When AWS last wrote the item, from `updatedAttribute`, when the item has it. */
-  awsTime?: string;
-  reason: string;
-}
-
-export interface ConflictReport {
-  count: number;
-  /** The first conflicts, in the order met. */
-  first: Conflict[];
-  resolution: ConflictPolicy;
-}
-
-export interface ReverseMetadataSummary extends MetadataSyncSummary {
-  conflicts: ConflictReport;
-}
-
 const CONFLICTS_NAMED = 20;
 
 export async function syncMetadataReverse(opts: ReverseMetadataOptions): Promise<ReverseMetadataSummary> {
@@ -96,7 +75,7 @@ export async function syncMetadataReverse(opts: ReverseMetadataOptions): Promise
     await sampler.close();
     await quarantine.close();
     const sample = await verifySample(sampler, opts.destination, schema, { signal });
-    const conflicts: ConflictReport = { count: writer.conflicts, first: writer.firstConflicts, resolution };
+    const conflicts: ItemConflictReport = { count: writer.conflicts, first: writer.firstConflicts, resolution };
     const verification = verdict(opts, { totals, sample, conflicts, writer, quarantine });
     return {
       kind: 'scan', exportTime: new Date().toISOString(), expectedItems: totals.puts, import: totals, staleRemoved: 0,
@@ -114,7 +93,7 @@ export async function syncMetadataReverse(opts: ReverseMetadataOptions): Promise
 interface Outcomes {
   totals: ImportTotals;
   sample: Outcome;
-  conflicts: ConflictReport;
+  conflicts: ItemConflictReport;
   writer: GuardedWriter;
   quarantine: Quarantine;
 }
@@ -138,11 +117,11 @@ function verdict(opts: ReverseMetadataOptions, { totals, sample, conflicts, writ
   return pass(`${totals.written} items changed since ${since} carried back; ${sampled} sampled hashes equal${kept}`, evidence, measurements);
 }
 
-function conflictCount({ count }: ConflictReport): string {
+function conflictCount({ count }: ItemConflictReport): string {
   return count === 1 ? '1 item in conflict' : `${count} items in conflict`;
 }
 
-type Plan = { write: BulkWriteOp } | { skip: 'equal' | 'unchanged' } | { conflict: Conflict };
+type Plan = { write: BulkWriteOp } | { skip: 'equal' | 'unchanged' } | { conflict: ItemConflict };
 
 /**
  * DynamoDB as the importer sees it: every batch planned against what DynamoDB holds now, each
@@ -156,7 +135,7 @@ class GuardedWriter implements DocumentTable {
   conflicts = 0;
   alreadyEqual = 0;
   unchangedOnAzure = 0;
-  readonly firstConflicts: Conflict[] = [];
+  readonly firstConflicts: ItemConflict[] = [];
 
   constructor(private readonly opts: ReverseMetadataOptions, private readonly versions: WeakMap<Item, ItemVersion>, private readonly sampler: Sampler) {
     this.name = opts.destination.name;
@@ -181,7 +160,7 @@ class GuardedWriter implements DocumentTable {
   async bulkWrite(ops: BulkWriteOp[], signal?: AbortSignal): Promise<BulkWriteResult> {
     const plans = await Promise.all(ops.map(async (op) => ({ op, plan: await this.plan(op, signal) })));
     const guarded = new Map<BulkWriteOp, BulkWriteOp>();
-    const conflicts: Conflict[] = [];
+    const conflicts: ItemConflict[] = [];
     for (const { op, plan } of plans) {
       if ('write' in plan) guarded.set(plan.write, op);
       else if ('conflict' in plan) conflicts.push(plan.conflict);
@@ -219,8 +198,8 @@ class GuardedWriter implements DocumentTable {
     return { conflict: this.conflict(op.item, aws, reason) };
   }
 
-  private conflict(item: Item, aws: Item | undefined, reason: string): Conflict {
-    const conflict: Conflict = { key: keyOf(item, this.opts.schema), reason };
+  private conflict(item: Item, aws: Item | undefined, reason: string): ItemConflict {
+    const conflict: ItemConflict = { key: keyOf(item, this.opts.schema), reason };
     const azureTime = this.versions.get(item)?.modified;
     if (azureTime) conflict.azureTime = azureTime.toISOString();
     const awsTime = this.opts.updatedAttribute && aws ? timeOf(aws[this.opts.updatedAttribute]) : undefined;
@@ -228,7 +207,7 @@ class GuardedWriter implements DocumentTable {
     return conflict;
   }
 
-  private record(conflicts: Conflict[]): void {
+  private record(conflicts: ItemConflict[]): void {
     this.conflicts += conflicts.length;
     this.firstConflicts.push(...conflicts.slice(0, CONFLICTS_NAMED - this.firstConflicts.length));
   }

@@ -20,19 +20,12 @@ import type { DocumentTable, ObjectStore } from '../core/ports.js';
 import { fail, pass, type Outcome } from '../core/result.js';
 import { IntegrityError, withRetry } from '../core/retry.js';
 import { exportFolder, readDataFile, readManifest, type ExportRecord } from './export-reader.js';
-import { importRecords, type ImportTotals } from './importer.js';
-import { DEFAULT_DELETE_LIMITS, deleteVerdict, syncObjects, type DeleteBrake, type DeleteLimits } from './objects.js';
+import type { ChainPoint, DeleteBrake, ImportTotals, MetadataProgress, MetadataSyncSummary } from '../core/sync-summary.js';
+import { importRecords } from './importer.js';
+import { DEFAULT_DELETE_LIMITS, deleteVerdict, syncObjects, type DeleteLimits } from './objects.js';
 import { Quarantine } from './quarantine.js';
 import { Sampler, verifySample } from './sample.js';
 
-
-/** Where the chain stands: the last verified import. */
-export interface ChainPoint {
-  /** Export time (full) or window end (incremental) covered, ISO. */
-  through: string;
-  /** Items at the destination right after that import. */
-  count: number;
-}
 
 export interface MetadataSyncOptions {
   runId: string;
@@ -64,35 +57,6 @@ export interface MetadataSyncOptions {
   onProgress?: (progress: MetadataProgress) => void;
   /** Full imports and scans: the brakes on removing stale items (sync.maxDeleteRatio, …). */
   deletes?: DeleteLimits;
-}
-
-export interface MetadataProgress {
-  phase: 'exporting' | 'staging' | 'importing' | 'cleaning' | 'verifying' | 'done';
-  records: number;
-  written: number;
-  quarantined: number;
-}
-
-export interface MetadataSyncSummary {
-  kind: ExportKind | 'scan';
-  exportId?: string;
-  exportTime?: string;
-  window?: { from: string; to: string };
-  expectedItems: number;
-  import: ImportTotals;
-  staleRemoved: number;
-  /** A delete brake held: no stale item was removed, and the verification fails. */
-  brake?: DeleteBrake;
-  /** Stale items a brake would have kept were removed on the explicit override. */
-  deletesAllowed?: true;
-  quarantineFile?: string;
-  quarantinedFirst: Array<{ file: string; line: number; reason: string }>;
-  destinationCount: number;
-  verification: Outcome;
-  /** Set only when verification passed: where the chain now stands. */
-  chain?: ChainPoint;
-  /** The export stopped short of now (longest window reached): another run should follow. */
-  behind?: boolean;
 }
 
 /** An export that would leave a gap in the chain of incremental windows, or overlap it. */

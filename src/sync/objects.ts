@@ -27,19 +27,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import type { ObjectInfo, ObjectStore, PutOptions } from '../core/ports.js';
-import { classifyFailure, withRetry, WriteConflictError, type FailureClass, type RetryPolicy } from '../core/retry.js';
+import { classifyFailure, withRetry, WriteConflictError, type RetryPolicy } from '../core/retry.js';
 import { describeError } from '../core/result.js';
+import type { ConflictPolicy, DeleteBrake, ObjectConflictReport, ObjectSyncProgress, ObjectSyncSummary, SyncMode } from '../core/sync-summary.js';
 import { walkStores } from './merge.js';
 import { Pool } from './pool.js';
-import type { Config } from '../config/schema.js';
-
-/** What a reverse write (objects or items) does on a conflict. `fail`: the run fails. `keep-aws`: AWS's version stands, the conflict is reported. */
-export type ConflictPolicy = Config['sync']['reverseConflicts'];
 
 /** User-metadata name under which the destination remembers which source version it holds. */
 export const FINGERPRINT_KEY = 'drsentinel_fingerprint';
-
-export type SyncMode = 'mirror' | 'copy';
 
 /** What a put of the way back is conditional on (none elsewhere). */
 type WriteCondition = Pick<PutOptions, 'ifMatch' | 'ifNoneMatch'>;
@@ -83,16 +78,6 @@ export interface DeleteLimits {
 
 export const DEFAULT_DELETE_LIMITS: DeleteLimits = { maxRatio: 0.25, minimum: 10, allow: false };
 
-/** A brake that held: nothing was deleted. The run fails with class `safety`. */
-export interface DeleteBrake {
-  /** One sentence naming the flow, the counts and the limit. */
-  reason: string;
-  planned: number;
-  destinationCount: number;
-  /** The most deletes the run was allowed. */
-  limit: number;
-}
-
 /** What a run is about to delete, against what the two sides hold. */
 export interface DeletePlan {
   flow: string;
@@ -109,76 +94,6 @@ export interface DeletePlan {
 export interface DeleteVerdict {
   brake?: DeleteBrake;
   deletesAllowed?: true;
-}
-
-export interface ObjectSyncProgress {
-  flow: string;
-  phase: 'comparing' | 'deleting' | 'done';
-  listingDone: boolean;
-  seen: number;
-  unchanged: number;
-  copied: number;
-  copiedBytes: number;
-  plannedBytes: number;
-  deleted: number;
-  failed: number;
-  rejected: number;
-  bytesPerSecond: number;
-  /** Known once both listings are done. */
-  etaSeconds: number | null;
-}
-
-export interface NamedProblem {
-  key: string;
-  reason: string;
-  failureClass?: FailureClass;
-}
-
-/** A write the way back did not make, because AWS's version is not the one Azure's replaces. */
-export interface ObjectConflict {
-  key: string;
-  /** When Azure last wrote its version, ISO 8601. */
-  azureTime: string;
-  /** When AWS last wrote its version; absent when AWS no longer holds one. */
-  awsTime?: string;
-  reason: string;
-}
-
-export interface ObjectConflictReport {
-  count: number;
-  /** The first conflicts met, at most `maxNamed`. */
-  first: ObjectConflict[];
-  resolution: ConflictPolicy;
-}
-
-export interface ObjectSyncSummary {
-  flow: string;
-  mode: SyncMode;
-  source: string;
-  destination: string;
-  seen: number;
-  unchanged: number;
-  copied: number;
-  copiedBytes: number;
-  deleted: number;
-  /** Objects only at the destination that copy mode keeps. */
-  keptAtDestination: number;
-  /** Mirror mode: deletions withheld because the pass had errors or a delete brake held. */
-  deletionsWithheld: number;
-  failed: number;
-  rejected: number;
-  failures: NamedProblem[];
-  rejections: NamedProblem[];
-  retries: number;
-  durationMs: number;
-  /** Mirror mode: a delete brake held, nothing was deleted (deletionsWithheld says how many were planned). */
-  brake?: DeleteBrake;
-  /** Mirror mode: deletes a brake would have held went through on the explicit override. */
-  deletesAllowed?: true;
-  /** The way back: Azure's forward copies of AWS versions AWS has since changed or deleted; AWS's versions stand. */
-  unchangedOnAzure?: number;
-  /** The way back: the writes not made. */
-  conflicts?: ObjectConflictReport;
 }
 
 /**

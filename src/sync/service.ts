@@ -22,9 +22,10 @@ import { classifyFailure, DeadlineError, type FailureClass } from '../core/retry
 import type { Metrics } from '../metrics/index.js';
 import type { Store, SyncRunRecord } from '../store/types.js';
 import { FLOW_TABLE, SYNC_FLOWS, type SyncFlow } from '../core/flows.js';
-import { syncMetadata, type ChainPoint, type MetadataSyncSummary } from './metadata.js';
+import type { ChainPoint, ConflictPolicy, MetadataSyncSummary, ObjectSyncSummary, QueuedRequest, SyncProgress, SyncRunSummary } from '../core/sync-summary.js';
+import { syncMetadata } from './metadata.js';
 import { syncMetadataReverse } from './metadata-reverse.js';
-import { syncObjects, type ConflictPolicy, type ObjectSyncSummary } from './objects.js';
+import { syncObjects } from './objects.js';
 import { verifyLatestSample, verifyMirror } from './verify.js';
 
 
@@ -43,9 +44,6 @@ export interface SyncRequest {
   by?: string;
 }
 
-/** A request as a queued run keeps it in the store, until the leader runs it. */
-type QueuedRequest = Parameters<Store['syncs']['enqueue']>[2];
-
 function queuedRequest(request: SyncRequest): QueuedRequest {
   const { since, allowDeletes, by, finalSyncOf } = request;
   return {
@@ -58,7 +56,7 @@ function queuedRequest(request: SyncRequest): QueuedRequest {
 
 /** The request a queued run was asked with: the same run, whichever replica was asked. */
 function requestOf(run: SyncRunRecord): SyncRequest {
-  const { since, allowDeletes, by, finalSyncOf } = (run.summary.request ?? {}) as QueuedRequest;
+  const { since, allowDeletes, by, finalSyncOf } = run.summary.request ?? {};
   return {
     reverse: run.reverse,
     ...(since ? { since: new Date(since) } : {}),
@@ -68,9 +66,8 @@ function requestOf(run: SyncRunRecord): SyncRequest {
   };
 }
 
-export interface SyncRunView extends SyncRunRecord {
-  progress?: Record<string, unknown>;
-}
+/** A run as the store has it, with its live progress while it runs here. */
+export type SyncRunView = SyncRunRecord & { progress?: SyncProgress };
 
 export interface SyncServiceDeps {
   config: Config;
@@ -153,7 +150,7 @@ const requestsInFlight = (config: Config) => SYNC_FLOWS.length * 2 * laneRequest
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 export class SyncService {
-  private readonly live = new Map<string, { progress: Record<string, unknown>; done: Promise<SyncRunRecord> }>();
+  private readonly live = new Map<string, { progress: SyncProgress; done: Promise<SyncRunRecord> }>();
   private readonly busy = new Map<string, string>();
   /**
    * Lanes whose run is being recorded (or a queued run claimed): held before the store answers,
@@ -340,7 +337,7 @@ export class SyncService {
 
   private launch(lane: string, run: SyncRunRecord, request: SyncRequest): void {
     this.busy.set(lane, run.id);
-    const entry = { progress: {} as Record<string, unknown>, done: Promise.resolve(run) };
+    const entry: { progress: SyncProgress; done: Promise<SyncRunRecord> } = { progress: {}, done: Promise.resolve(run) };
     entry.done = this.execute(run, request, entry.progress).finally(() => {
       this.busy.delete(lane);
       setTimeout(() => this.live.delete(run.id), 60_000).unref();
@@ -389,13 +386,13 @@ export class SyncService {
     await Promise.allSettled([...this.live.values()].map((l) => l.done));
   }
 
-  private async execute(run: SyncRunRecord, request: SyncRequest, progress: Record<string, unknown>): Promise<SyncRunRecord> {
+  private async execute(run: SyncRunRecord, request: SyncRequest, progress: SyncProgress): Promise<SyncRunRecord> {
     const { store, metrics, log } = this.deps;
     const started = Date.now();
     let lastPersist = 0;
     // The progress write in flight, if any: awaited before the outcome, which it would otherwise overwrite.
     let persisting: Promise<void> | undefined;
-    const onProgress = (p: object) => {
+    const onProgress = (p: SyncProgress) => {
       Object.assign(progress, p, { elapsedSeconds: Math.round((Date.now() - started) / 1000) });
       if (persisting || Date.now() - lastPersist < PERSIST_EVERY_MS) return;
       lastPersist = Date.now();
@@ -410,8 +407,9 @@ export class SyncService {
     log('info', `sync ${run.flow} (${direction}) started`, { run: run.id });
     const deadline = this.deadline(run);
     let status: 'succeeded' | 'failed' | 'interrupted';
-    let summary: Record<string, unknown>;
+    let summary: SyncRunSummary;
     let verifiedThrough: string | undefined;
+    let behind = false;
     try {
       const outcome = await this.flow(run, request, onProgress, deadline.signal);
       const brake = outcome.transfer?.brake ?? outcome.metadata?.brake;
@@ -424,6 +422,7 @@ export class SyncService {
       if (error) summary.error = error;
       if (status === 'failed') summary.failureClass = brake ? 'safety' : conflicted ? 'conflict' : failureClassOf(outcome);
       verifiedThrough = status === 'succeeded' ? outcome.verifiedThrough : undefined;
+      behind = outcome.metadata?.behind === true;
       // The dr_sync_* series describe the forward flows that keep the standby ready.
       if (!run.reverse) this.project(run.flow, outcome);
     } catch (error) {
@@ -452,7 +451,7 @@ export class SyncService {
     }
     if (!run.reverse) metrics.syncDurationSeconds.set({ flow: run.flow }, (Date.now() - started) / 1000);
     // A metadata chain that stopped at the longest export window goes on at once until it is current.
-    if (status === 'succeeded' && !run.reverse && (summary.metadata as MetadataSyncSummary | undefined)?.behind && !aborter.signal.aborted) {
+    if (status === 'succeeded' && !run.reverse && behind && !aborter.signal.aborted) {
       log('info', 'the metadata chain is still behind after one full export window: continuing');
       // After this run has left its lane (the `finally` of `launch`); the next run's end is watched by its own entry.
       setTimeout(() => {
@@ -460,7 +459,7 @@ export class SyncService {
       }, 0);
     }
     const level = status === 'succeeded' ? 'info' : status === 'interrupted' ? 'warn' : 'error';
-    log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: summary.error ?? (summary.verification as Outcome | undefined)?.reason });
+    log(level, `sync ${run.flow} (${direction}) ${status}`, { run: run.id, reason: summary.error ?? summary.verification?.reason });
     if (!run.reverse && this.deps.onRunFinished) {
       await this.deps.onRunFinished(run.flow).catch((error: unknown) => log('warn', `after the ${run.flow} sync: ${describeError(error)}`));
     }
@@ -516,7 +515,7 @@ export class SyncService {
     if (typeof ratio === 'number') metrics.syncIntegrityRatio.set({ flow }, ratio);
   }
 
-  private async flow(run: SyncRunRecord, request: SyncRequest, onProgress: (p: object) => void, signal: AbortSignal): Promise<Outcomes> {
+  private async flow(run: SyncRunRecord, request: SyncRequest, onProgress: (p: SyncProgress) => void, signal: AbortSignal): Promise<Outcomes> {
     const { config, adapters, store, clock } = this.deps;
     const deletes = { maxRatio: config.sync.maxDeleteRatio, minimum: config.sync.maxDeleteMinimum, allow: request.allowDeletes === true };
     const o = adapters.objects;
@@ -544,7 +543,9 @@ export class SyncService {
 
     const quarantineFile = join(config.service.stateDir, 'quarantine', `${run.id}.jsonl`);
     const tuning = { sampleRatio: config.sync.metadataSampleRatio, batchSize: config.sync.importBatchSize, concurrency: config.sync.importConcurrency, quarantineFile, signal, onProgress };
-    const previous = (await store.syncs.lastSuccess('metadata'))?.summary.metadata as MetadataSyncSummary | undefined;
+    // The flow is looked at only to narrow the summary's type: a metadata run's.
+    const last = await store.syncs.lastSuccess('metadata');
+    const previous = last?.flow === 'metadata' ? last.summary.metadata : undefined;
     if (run.reverse) {
       const since = request.since ?? (previous?.chain ? new Date(previous.chain.through) : undefined);
       if (!since) throw new Error('the reverse metadata sync needs a starting time (--since): no forward import has been verified yet');

@@ -255,15 +255,15 @@ export async function storeContract(t: Test, engine: StoreEngine): Promise<void>
     const run = await store.syncs.start('uploads', false);
     t.match(run, { flow: 'uploads', reverse: false, status: 'running', startedAt: clock.now().toISOString(), summary: {} });
     t.match(run.id, /^[0-9a-f-]{36}$/);
-    await store.syncs.update(run.id, { copied: 3 });
-    t.same((await store.syncs.get(run.id))?.summary, { copied: 3 });
+    await store.syncs.update(run.id, { progress: { copied: 3 } });
+    t.same((await store.syncs.get(run.id))?.summary, { progress: { copied: 3 } });
     clock.advance(60_000);
-    await store.syncs.finish(run.id, 'succeeded', { copied: 5 }, '2026-03-02T02:59:00.000Z');
+    await store.syncs.finish(run.id, 'succeeded', { durationMs: 5 }, '2026-03-02T02:59:00.000Z');
     t.same(await store.syncs.get(run.id), {
       ...run,
       status: 'succeeded',
       finishedAt: clock.now().toISOString(),
-      summary: { copied: 5 },
+      summary: { durationMs: 5 },
       verifiedThrough: '2026-03-02T02:59:00.000Z',
     });
     t.equal(await store.syncs.get('nope'), undefined);
@@ -355,7 +355,7 @@ export async function storeContract(t: Test, engine: StoreEngine): Promise<void>
     t.equal(await again.syncs.claim('nope'), undefined);
     t.same((await again.syncs.queued()).map((r) => r.id), [uploads.id]);
     await t.rejects(again.syncs.start('site', false), { name: 'ConflictError', message: new RegExp(site.id) }, 'the claimed run holds its flow');
-    await again.syncs.finish(site.id, 'succeeded', { copied: 1 });
+    await again.syncs.finish(site.id, 'succeeded', { durationMs: 1 });
     t.equal((await again.syncs.lastSuccess('site'))?.id, site.id);
     t.equal(await again.syncs.claim(site.id), undefined, 'a finished run is not claimed');
   });

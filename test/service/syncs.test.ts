@@ -74,7 +74,7 @@ t.test('failed runs are counted per flow until one succeeds (R4), and projected 
   t.match(await metrics.text(), /dr_sync_consecutive_failures\{flow="uploads"\} 2/);
   await uploads.create();
   const ok = await syncs.wait((await syncs.start('uploads')).id);
-  t.equal(ok.status, 'succeeded', String((ok.summary.verification as { reason?: string } | undefined)?.reason ?? ok.summary.error));
+  t.equal(ok.status, 'succeeded', String(ok.summary.verification?.reason ?? ok.summary.error));
   t.equal(await store.syncs.consecutiveFailures('uploads'), 0);
   t.match(await metrics.text(), /dr_sync_consecutive_failures\{flow="uploads"\} 0/);
   t.match(await metrics.text(), /dr_sync_integrity_ratio\{flow="uploads"\} 1/);
@@ -109,6 +109,6 @@ t.test('S3 answering minutes late: the flow ends failed, class timeout, long bef
 
   lab.faults.clear();
   const next = await syncs.wait((await syncs.start('uploads')).id);
-  t.equal(next.status, 'succeeded', String((next.summary.verification as { reason?: string } | undefined)?.reason ?? next.summary.error));
+  t.equal(next.status, 'succeeded', String(next.summary.verification?.reason ?? next.summary.error));
   t.equal(await store.syncs.consecutiveFailures('uploads'), 0);
 });

@@ -83,7 +83,7 @@ await t.test('the lease: one leader at a time, whose writes are fenced when it l
 
   await sleep(1200);
   t.equal(await b.lease.acquireOrRenew(), 2, 'a did not renew: b takes over at a new epoch');
-  await t.rejects(a.store.syncs.finish(run.id, 'succeeded', { copied: 1 }), {
+  await t.rejects(a.store.syncs.finish(run.id, 'succeeded', { durationMs: 1 }), {
     name: 'FencedError',
     message: /a lost the lease of epoch 1; it is held by b at epoch 2/,
   });
@@ -122,7 +122,7 @@ await t.test('a replica that does not lead writes no fenced state; what a person
 
   const fenced: Array<[string, () => Promise<unknown>]> = [
     ['syncs.start', () => follower.store.syncs.start('site', false)],
-    ['syncs.update', () => follower.store.syncs.update(sync.id, { copied: 1 })],
+    ['syncs.update', () => follower.store.syncs.update(sync.id, { progress: { copied: 1 } })],
     ['syncs.finish', () => follower.store.syncs.finish(sync.id, 'failed', {})],
     ['syncs.markInterrupted', () => follower.store.syncs.markInterrupted()],
     ['runs.setStatus', () => follower.store.runs.setStatus(runId, 'aborted')],

@@ -11,7 +11,9 @@ import { documentId, partitionKeyPath, SOURCE_FIELD, toDocument, type CosmosDocu
 import type { AttributeValue, Item, KeySchema } from '../../src/core/items.js';
 import type { DocumentTable } from '../../src/core/ports.js';
 import { syncMetadata } from '../../src/sync/metadata.js';
-import { syncMetadataReverse, type ReverseMetadataSummary } from '../../src/sync/metadata-reverse.js';
+import type { MetadataSyncSummary, ReverseMetadataSummary } from '../../src/core/sync-summary.js';
+import type { SyncRunRecord } from '../../src/store/types.js';
+import { syncMetadataReverse } from '../../src/sync/metadata-reverse.js';
 import { SyncService, type SyncRequest } from '../../src/sync/service.js';
 import { buildAdapters } from '../../src/adapters/index.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -310,6 +312,14 @@ function syncService(t: Test, table: string, container: string, reverseConflicts
   return async (request: SyncRequest) => syncs.wait((await syncs.start('metadata', request)).id);
 }
 
+const carriedBack = (metadata: MetadataSyncSummary): metadata is ReverseMetadataSummary => 'conflicts' in metadata;
+
+/** The conflicts a reverse metadata run recorded. */
+const conflictsOf = (run: SyncRunRecord): ReverseMetadataSummary['conflicts'] | undefined => {
+  const metadata = run.flow === 'metadata' ? run.summary.metadata : undefined;
+  return metadata && carriedBack(metadata) ? metadata.conflicts : undefined;
+};
+
 t.test('a reverse run with a conflict fails, class conflict, naming the item with the time aws.dynamodb.updatedAttribute holds; keep-aws passes', async (t) => {
   const table = await createTable(IMAGES_SCHEMA);
   const azure = await freshCosmos(t);
@@ -329,13 +339,13 @@ t.test('a reverse run with a conflict fails, class conflict, naming the item wit
   t.equal(back.status, 'failed');
   t.equal(back.summary.failureClass, 'conflict');
   t.match(back.summary.error, /^1 item changed on AWS after the contingency began, not overwritten \(\{"imageId":\{"S":"svc"\},"chunkIndex":\{"N":"2"\}\}\); sync\.reverseConflicts: keep-aws/);
-  const conflicts = (back.summary.metadata as ReverseMetadataSummary).conflicts;
+  const conflicts = conflictsOf(back);
   t.match(conflicts, { count: 1, resolution: 'fail', first: [{ key: keyOf(row(2, '')), awsTime: onAws }] });
   const value = async (i: number) => ((await dynamo.get(keyOf(row(i, ''))))?.v as { S: string } | undefined)?.S;
   t.strictSame([await value(1), await value(2)], ['azure', 'aws'], "Azure's change went back; AWS's stands");
 
   const kept = await syncService(t, table, azure.container.id, 'keep-aws')({ reverse: true, since });
-  t.equal(kept.status, 'succeeded', String((kept.summary.verification as { reason?: string }).reason));
+  t.equal(kept.status, 'succeeded', String(kept.summary.verification?.reason));
   t.notOk(kept.summary.failureClass);
-  t.match((kept.summary.metadata as ReverseMetadataSummary).conflicts, { count: 1, resolution: 'keep-aws' }, 'still reported');
+  t.match(conflictsOf(kept), { count: 1, resolution: 'keep-aws' }, 'still reported');
 });

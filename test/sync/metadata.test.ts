@@ -16,7 +16,8 @@ import type { ExportDescription, TableExporter } from '../../src/core/exports.js
 import type { Item } from '../../src/core/items.js';
 import type { DocumentTable } from '../../src/core/ports.js';
 import { IntegrityError } from '../../src/core/retry.js';
-import { ChainError, syncMetadata, type ChainPoint, type MetadataSyncOptions } from '../../src/sync/metadata.js';
+import type { ChainPoint } from '../../src/core/sync-summary.js';
+import { ChainError, syncMetadata, type MetadataSyncOptions } from '../../src/sync/metadata.js';
 import { IMAGES_SCHEMA } from '../contract/document-table.js';
 import { adaptersFor, freshName, labSdk } from '../contract/lab-adapters.js';
 import { withLab } from '../helpers/lab.js';

@@ -7,7 +7,8 @@ import { withLab } from '../helpers/lab.js';
 import { adaptersFor, freshName, labSdk } from '../contract/lab-adapters.js';
 import { readSmall } from '../../src/adapters/digest.js';
 import type { ObjectStore } from '../../src/core/ports.js';
-import { FINGERPRINT_KEY, syncObjects, type ObjectSyncOptions, type SyncMode } from '../../src/sync/objects.js';
+import type { SyncMode } from '../../src/core/sync-summary.js';
+import { FINGERPRINT_KEY, syncObjects, type ObjectSyncOptions } from '../../src/sync/objects.js';
 import { verifyLatestSample, verifyMirror } from '../../src/sync/verify.js';
 
 // The twin's emulators are single-threaded and this machine small and shared: thousands of
