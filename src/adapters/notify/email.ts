@@ -26,6 +26,8 @@ export class EmailNotifier implements Notifier {
   async send(message: Message, signal?: AbortSignal): Promise<void> {
     const to = message.to?.length ? message.to : this.audience;
     if (to.length === 0) throw new Error(`the ${message.kind} e-mail has no recipient: set notify.email.devops`);
+    // Stopped before it began: nothing is sent.
+    if (signal?.aborted) throw new Error(`the ${message.kind} e-mail to ${to.join(', ')} was not sent: ${describeReason(signal.reason)}`);
     const sending = this.transport.sendMail({
       from: this.from,
       to,
@@ -40,6 +42,10 @@ export class EmailNotifier implements Notifier {
       throw new Error(`the ${message.kind} e-mail to ${to.join(', ')} was not sent: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? reason.message : 'aborted';
 }
 
 export function buildEmailNotifier(email: EmailConfig, env: NodeJS.ProcessEnv = process.env): EmailNotifier {
