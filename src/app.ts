@@ -42,7 +42,7 @@ export interface AppDeps {
   comms?: Communications;
   /** Who delivers reports by e-mail (the e-mail notifier); none: reports cannot be e-mailed. */
   notifiers?: Notifier[];
-  /** This replica's part among several (leadership.ts); absent: alone on its store. */
+  /** This replica's part among several (ha/leadership.ts); absent: alone on its store. */
   role?: () => ReplicaRole;
   /** Fastify's logger option: false (default, for tests), true, or pino options. */
   logger?: FastifyServerOptions['logger'];
