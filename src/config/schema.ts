@@ -53,7 +53,7 @@ const Store = Type.Object(
         { additionalProperties: false, description: 'run as one of several replicas on a shared PostgreSQL store (postgres://user:password@host:port/db); absent: the embedded SQLite store under service.stateDir, one process' },
       ),
     ),
-    leaseSeconds: Type.Integer({ minimum: 3, maximum: 300, default: 15, description: 'with PostgreSQL: how long the leader\'s lease lasts unrenewed; a follower takes over within this plus a renewal' }),
+    leaseSeconds: Type.Integer({ minimum: 3, maximum: 300, default: 15, description: 'with PostgreSQL: a follower leads at most this long after the leader last renewed its lease (renewed every fifth of it; a lease lasts four fifths of it unrenewed)' }),
   },
   { additionalProperties: false, default: {} },
 );

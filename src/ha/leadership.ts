@@ -95,7 +95,7 @@ export class Leadership {
     const lease = this.#o.lease;
     if (!lease) return Infinity;
     // A margin of one renewal period: a leader stops before its lease can have run out.
-    return this.#renewedAt + lease.seconds * 1000 - this.#renewEveryMs() - performance.now();
+    return this.#renewedAt + lease.validSeconds * 1000 - this.#renewEveryMs() - performance.now();
   }
 
   #renewEveryMs(): number {

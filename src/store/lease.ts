@@ -22,7 +22,13 @@ export interface LeaseState {
 
 export class Lease implements Fence {
   readonly holder: string;
+  /** store.leaseSeconds: the longest a follower waits to lead after the leader's last renewal. */
   readonly seconds: number;
+  /**
+   * How long a lease taken or renewed stays valid: `seconds` less one renewal period (a fifth),
+   * so that a follower, which polls, leads within `seconds` of the leader's last renewal.
+   */
+  readonly validSeconds: number;
   readonly #sql: Sql;
   /** The epoch this replica leads under; 0 while it follows. */
   #epoch = 0;
@@ -31,6 +37,7 @@ export class Lease implements Fence {
     this.#sql = sql;
     this.holder = o.holder;
     this.seconds = o.seconds;
+    this.validSeconds = (o.seconds * 4) / 5;
   }
 
   epoch(): number {
@@ -53,7 +60,7 @@ export class Lease implements Fence {
     const row = await this.#sql.get<{ epoch: number }>(`
       UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => ?)
       WHERE name = ? AND holder = ? AND epoch = ? AND expires_at > clock_timestamp()
-      RETURNING epoch`, [this.seconds, NAME, this.holder, epoch]);
+      RETURNING epoch`, [this.validSeconds, NAME, this.holder, epoch]);
     return row?.epoch ?? 0;
   }
 
@@ -64,7 +71,7 @@ export class Lease implements Fence {
       ON CONFLICT (name) DO UPDATE SET
         holder = excluded.holder, epoch = leases.epoch + 1, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
       WHERE leases.expires_at <= clock_timestamp() OR leases.holder = excluded.holder
-      RETURNING epoch`, [NAME, this.holder, this.seconds]);
+      RETURNING epoch`, [NAME, this.holder, this.validSeconds]);
     return row?.epoch ?? 0;
   }
 

@@ -1,8 +1,8 @@
 /**
  * Two replicas on one PostgreSQL store. One leads; the other follows, serves reads and takes
  * decisions. A game day is started and decided through the follower, and the leader is killed
- * (SIGKILL) during the DNS TTL wait: the follower takes the lease within leaseSeconds and a
- * renewal, finishes the drill, and every act was done exactly once.
+ * (SIGKILL) during the DNS TTL wait: the follower takes the lease within leaseSeconds, finishes
+ * the drill, and every act was done exactly once.
  */
 import t from 'tap';
 import { once } from 'node:events';
@@ -46,7 +46,8 @@ t.test('a leader killed during a drill: the follower takes over and the drill su
   await once(leader.child, 'exit');
   await until(follower, '/health', (h) => h.role === 'leader', 60_000);
   const failoverSeconds = (Date.now() - killedAt) / 1000;
-  t.ok(failoverSeconds <= LEASE_SECONDS + RENEW_SECONDS + 1, `the follower took the lease ${failoverSeconds.toFixed(1)} s after the kill (lease ${LEASE_SECONDS} s, renewal ${RENEW_SECONDS} s)`);
+  // The issue's bound; the figure itself is measured by `npm run bench` (P4).
+  t.ok(failoverSeconds <= LEASE_SECONDS + RENEW_SECONDS, `the follower took the lease ${failoverSeconds.toFixed(1)} s after the kill (lease ${LEASE_SECONDS} s, renewed every ${RENEW_SECONDS} s)`);
 
   await decide('cto-approval', 'cto');
   const run = await until(follower, `/api/v1/runs/${id}`, (r) => !['running', 'awaiting-approval'].includes(r.status));
