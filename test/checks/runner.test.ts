@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { CheckRunner, checkJobs, type CheckRunnerOptions } from '../../src/checks/runner.js';
 import { checkDeps, requireSection, type CheckEntry } from '../../src/checks/suites.js';
 import { fail, pass, type Check, type Outcome } from '../../src/core/result.js';
@@ -6,13 +6,12 @@ import { createMetrics } from '../../src/metrics/index.js';
 import { testConfig } from '../service/harness.js';
 import { ManualClock, tempStore } from '../store/temp-store.js';
 
-type Tap = typeof t;
 
 function entry(id: string, run: Check['run'], suites: CheckEntry['suites'] = ['smoke']): CheckEntry {
   return { id, title: `the ${id} check`, suites, build: () => ({ id, title: `the ${id} check`, run }) };
 }
 
-function runner(t: Tap, checks: CheckEntry[], over: Partial<CheckRunnerOptions> = {}) {
+function runner(t: Test, checks: CheckEntry[], over: Partial<CheckRunnerOptions> = {}) {
   const config = testConfig();
   config.checks.timeoutSeconds = 1;
   config.checks.historySize = 2;

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { CheckRunner } from '../../src/checks/runner.js';
 import { CHECKS, checkDeps, entriesOf } from '../../src/checks/suites.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -11,7 +11,7 @@ import { tempStore } from '../store/temp-store.js';
 
 const lab = await withLab(t, { empty: true });
 
-function runnerFor(tt: typeof t, config: Config) {
+function runnerFor(tt: Test, config: Config) {
   const { store } = tempStore(tt);
   const runner = new CheckRunner({ config, store, metrics: createMetrics(), clock: { now: () => new Date() }, deps: checkDeps({ config }) });
   tt.teardown(() => runner.close());

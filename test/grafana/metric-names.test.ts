@@ -50,9 +50,9 @@ t.test('promtool check metrics accepts the exposition text', async (t) => {
   metrics.projectCheck('smoke', 'website', { status: 'pass', reason: 'index.html served', evidence: {}, measurements: {}, startedAt, durationMs: 120 });
   metrics.projectCheck('monthly', 'cosmos-write', { status: 'fail', reason: 'write denied', evidence: {}, measurements: {}, startedAt, durationMs: 900 });
   metrics.projectReadiness({
-    verdict: 'not-ready', score: 0.5, reasons: ['monthly/cosmos-write failed'], checks: [],
-    rpo: [{ flow: 'site', seconds: 3600, lastVerifiedAt: startedAt, withinTarget: true }],
-    estimatedRtoSeconds: 9000, rtoTargetSeconds: { min: 7200, max: 14400 }, generatedAt: startedAt,
+    verdict: 'not-ready', score: 0.5, contingency: null,
+    rpo: [{ flow: 'site', seconds: 3600 }],
+    estimatedRtoSeconds: 9000,
   });
   metrics.syncObjectsTotal.inc({ flow: 'site', result: 'copied' }, 42);
   metrics.syncBytesTotal.inc({ flow: 'site' }, 4096);

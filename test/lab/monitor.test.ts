@@ -63,7 +63,7 @@ t.test('any other query is refused with BadArgumentError, as Log Analytics refus
   for (const query of ['AppTraces | take 5', 'AppRequests | take 5', 'AppRequests | where Nope == "x"', 'AppRequests | summarize count() by bin(TimeGenerated, 1h)']) {
     await t.rejects(client.queryWorkspace(workspaceId, query, lastHour()), { statusCode: 400, code: 'BadArgumentError' }, query);
   }
-  await t.rejects(client.queryWorkspace('00000000-0000-0000-0000-000000000000', REQUEST_STATUSES_QUERY, lastHour()), { statusCode: 404 });
+  await t.rejects(client.queryWorkspace('00000000-0000-0000-0000-000000000000', REQUEST_STATUSES_QUERY, lastHour()), { name: 'RestError', statusCode: 404 }, 'an unknown workspace answers 404');
 });
 
 t.test('a query without a timespan is refused', async (t) => {

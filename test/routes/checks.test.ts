@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { CheckRunner } from '../../src/checks/runner.js';
 import { checkDeps, type CheckEntry } from '../../src/checks/suites.js';
@@ -8,9 +8,8 @@ import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
 import { testConfig, tokenOf } from '../service/harness.js';
 
-type Tap = typeof t;
 
-async function service(t: Tap) {
+async function service(t: Test) {
   const config = testConfig();
   const clock = { now: () => new Date() };
   const store = openStore(join(t.testdir(), 'drsentinel.db'), { clock });

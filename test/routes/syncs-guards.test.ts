@@ -2,7 +2,7 @@
  * Who may write into production, or let deletes past the brakes, and what a forward run meets
  * in contingency: refused before any cloud is touched (the adapters here throw if reached).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Adapters } from '../../src/adapters/index.js';
@@ -15,7 +15,7 @@ import { tempStore } from '../store/temp-store.js';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const TOKENS = { operator: 'operator-token', sre: 'sre-token', 'tech-lead': 'tech-lead-token', cto: 'cto-token' } as const;
 
-async function setUp(t: Tap.Test) {
+async function setUp(t: Test) {
   const { config } = loadConfig(fileURLToPath(new URL('../fixtures/config/minimal.yaml', import.meta.url)), { DRS_TEST_BLOB: 'UseDevelopmentStorage=true', DRS_TEST_COSMOS_KEY: 'x' });
   config.auth.tokens = Object.entries(TOKENS).map(([role, token]) => ({ name: `demo-${role}`, sha256: sha256(token), roles: [role as keyof typeof TOKENS] }));
   const { store, clock } = tempStore(t);

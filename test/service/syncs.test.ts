@@ -2,7 +2,7 @@
  * The syncs API on the lab twin: guarded start, live view, outcome, audit, the
  * consecutive-failure count that R4 alerts on, and a flow bounded by its request timeout.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { buildAdapters } from '../../src/adapters/index.js';
@@ -17,7 +17,7 @@ import { withLab } from '../helpers/lab.js';
 import { watchLeakWarnings } from '../helpers/warnings.js';
 
 /** `patch` changes the lab's config before any client is built from it. */
-async function setUp(t: Tap.Test, patch: (config: Config) => void = () => {}) {
+async function setUp(t: Test, patch: (config: Config) => void = () => {}) {
   const lab = await withLab(t);
   const { config } = loadConfig(lab.configFile);
   patch(config);

@@ -3,7 +3,7 @@
  * started by hand is refused naming the run that holds it, and only that run's final sync goes
  * through. Reverse runs (the rollback's) are never held. No cloud is touched: the guard comes first.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { fileURLToPath } from 'node:url';
 import type { Adapters } from '../../src/adapters/index.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -14,7 +14,7 @@ import { tempStore } from '../store/temp-store.js';
 
 const { config } = loadConfig(fileURLToPath(new URL('../fixtures/config/minimal.yaml', import.meta.url)), { DRS_TEST_BLOB: 'UseDevelopmentStorage=true', DRS_TEST_COSMOS_KEY: 'x' });
 
-function setUp(t: Tap.Test) {
+function setUp(t: Test) {
   const { store, clock } = tempStore(t);
   const logged: string[] = [];
   // Every adapter call would throw: the guard must refuse before any of them.
