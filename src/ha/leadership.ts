@@ -47,10 +47,6 @@ export class Leadership {
     return this.#role;
   }
 
-  storeUp(): boolean {
-    return this.#storeUp;
-  }
-
   /** Whether this process may act now: alone, or leading with a lease not about to run out. */
   acting(): boolean {
     return this.#role === 'single' || (this.#role === 'leader' && this.#leaseLeftMs() > 0);

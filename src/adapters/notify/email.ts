@@ -26,8 +26,9 @@ export class EmailNotifier implements Notifier {
   async send(message: Message, signal?: AbortSignal): Promise<void> {
     const to = message.to?.length ? message.to : this.audience;
     if (to.length === 0) throw new Error(`the ${message.kind} e-mail has no recipient: set notify.email.devops`);
+    const notSent = (err: unknown) => new Error(`the ${message.kind} e-mail to ${to.join(', ')} was not sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     // Stopped before it began: nothing is sent.
-    if (signal?.aborted) throw new Error(`the ${message.kind} e-mail to ${to.join(', ')} was not sent: ${describeReason(signal.reason)}`);
+    if (signal?.aborted) throw notSent(signal.reason);
     const sending = this.transport.sendMail({
       from: this.from,
       to,
@@ -39,13 +40,9 @@ export class EmailNotifier implements Notifier {
     try {
       await untilAborted(sending, signal);
     } catch (err) {
-      throw new Error(`the ${message.kind} e-mail to ${to.join(', ')} was not sent: ${(err as Error).message}`, { cause: err });
+      throw notSent(err);
     }
   }
-}
-
-function describeReason(reason: unknown): string {
-  return reason instanceof Error ? reason.message : 'aborted';
 }
 
 export function buildEmailNotifier(email: EmailConfig, env: NodeJS.ProcessEnv = process.env): EmailNotifier {
