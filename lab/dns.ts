@@ -48,6 +48,8 @@ export interface DnsTwin {
   setRecord(name: string, type: DnsRecordType, values: string[], ttl: number): void;
   /** What the authority holds for one name and type, if anything. */
   getRecord(name: string, type: DnsRecordType): ZoneRecord | undefined;
+  /** Every name the authority holds records for, sorted. */
+  names(): string[];
   /** Empties the cache of one resolver (by index) or of all of them. */
   flush(resolver?: number): void;
   close(): Promise<void>;
@@ -117,6 +119,10 @@ class Zone {
     const key = canonical(name);
     const rrset = this.#records.get(key)?.get(type);
     return rrset && { name: key, type, values: [...rrset.values], ttl: rrset.ttl };
+  }
+
+  names(): string[] {
+    return [...this.#records.keys()].sort();
   }
 
   set(name: string, type: DnsRecordType, values: string[], ttl: number): void {
@@ -272,6 +278,7 @@ export async function startDnsTwin(opts: DnsTwinOptions): Promise<DnsTwin> {
       resolvers: bound,
       setRecord: (name, type, values, ttl) => zone.set(name, type, values, ttl),
       getRecord: (name, type) => zone.get(name, type),
+      names: () => zone.names(),
       flush: (index) => (index === undefined ? resolvers : [resolvers[index]]).forEach((r) => {
         if (!r) throw new Error(`the DNS twin has no resolver ${index}`);
         r.flush();

@@ -150,6 +150,8 @@ export interface HttpsTwinOptions {
   operations?: Operations;
   /** A fault's error body in this twin's dialect (default: Azure's). */
   faultBody?: (status: number) => TwinAnswer;
+  /** The answer for a path no route serves (default: Azure's 404 NotFound). */
+  unknownPath?: (url: URL) => TwinAnswer;
 }
 
 function parseJson(raw: Buffer): unknown {
@@ -182,6 +184,7 @@ export async function startHttpsTwin(o: HttpsTwinOptions): Promise<HttpsTwin> {
   operations.register(o.router);
   const closing = new AbortController();
   const faultBody = o.faultBody ?? ((status: number) => azureError(status, FAULT_CODES[status] ?? 'ServiceUnavailable', `lab fault: ${status}`));
+  const unknownPath = o.unknownPath ?? ((url: URL) => azureError(404, 'NotFound', `the ${o.service} twin has no ${url.pathname}`));
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://twin');
@@ -194,7 +197,7 @@ export async function startHttpsTwin(o: HttpsTwinOptions): Promise<HttpsTwin> {
       return send(res, { ...answer, headers: { ...answer.headers, 'retry-after': String(fault.retryAfterSeconds ?? 1) } });
     }
     const found = o.router.match(req.method ?? 'GET', url.pathname);
-    if (found === undefined) return send(res, azureError(404, 'NotFound', `the ${o.service} twin has no ${url.pathname}`));
+    if (found === undefined) return send(res, unknownPath(url));
     if (found === 'wrong-method') return send(res, azureError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${url.pathname}`));
     const request: TwinRequest = { method: req.method ?? 'GET', url, params: found.params, headers: req.headers, rawBody, body: parseJson(rawBody) };
     const refused = o.authorize?.(request);

@@ -1,11 +1,13 @@
 /**
- * Microsoft.Compute on the ARM twin: the API's virtual machine scale set, as arm-compute reads
- * and resizes it. A capacity change is a long-running operation (202 + Azure-AsyncOperation)
- * that finishes once the new instances run their API, or the removed ones have stopped.
+ * Microsoft.Compute on the ARM twin: the API's virtual machine scale set, as arm-compute reads,
+ * lists (with its instances, page by page) and resizes it. A capacity change is a long-running
+ * operation (202 + Azure-AsyncOperation) that finishes once the new instances run their API, or
+ * the removed ones have stopped.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { azureError, type Authorize, type Operations, type TwinAnswer, type TwinRouter } from '../https-twin.js';
 import { InstancePool, MAX_INSTANCES, type ApiInstance } from './instances.js';
+import { addListRoutes, listPage, type ArmResources } from './arm-lists.js';
 
 export interface ArmScope {
   subscriptionId: string;
@@ -14,6 +16,7 @@ export interface ArmScope {
 
 export const LOCATION = 'westeurope';
 export const SCALE_SET_NAME = 'drsentinel-api';
+const SCALE_SET_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
 
 export function armId(scope: ArmScope, resource: string): string {
   return `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}/providers/${resource}`;
@@ -185,12 +188,16 @@ export function withBootDiagnostics(authorize: Authorize): Authorize {
 }
 
 /** Registers the scale set's routes; the twin it returns is the lab's handle on it. */
-export async function registerCompute(router: TwinRouter, operations: Operations, scope: ArmScope): Promise<ScaleSetTwin> {
+export async function registerCompute(router: TwinRouter, operations: Operations, resources: ArmResources): Promise<ScaleSetTwin> {
+  const scope: ArmScope = { subscriptionId: resources.subscriptionId, resourceGroup: resources.resourceGroup };
   const vmss = await ScaleSetTwin.create(scope);
-  const base = '/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.Compute/virtualMachineScaleSets/:name';
+  const base = `/subscriptions/:subscription/resourceGroups/:group/providers/${SCALE_SET_TYPE}/:name`;
   const mine = (params: Record<string, string>) =>
     params.subscription === scope.subscriptionId && params.group!.toLowerCase() === scope.resourceGroup.toLowerCase() && params.name!.toLowerCase() === vmss.name;
-  const missing = (params: Record<string, string>) => resourceNotFound(scope, 'Microsoft.Compute/virtualMachineScaleSets', params.name!);
+  const missing = (params: Record<string, string>) => resourceNotFound(scope, SCALE_SET_TYPE, params.name!);
+  const scaleSets = () => [{ resourceGroup: scope.resourceGroup, body: vmss.body(false) }];
+  /** Azure spells a location either way: `westeurope` or `West Europe`. */
+  const location = (name: string) => name.replace(/\s+/g, '').toLowerCase();
   const instance = (params: Record<string, string>) => (mine(params) ? vmss.pool.get(params.instance!) : undefined);
   const missingInstance = (params: Record<string, string>) =>
     resourceNotFound(scope, 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines', `${params.name}/${params.instance}`);
@@ -204,13 +211,20 @@ export async function registerCompute(router: TwinRouter, operations: Operations
     return { status: 202, headers: operations.asyncOperation(id), body: vmss.body(false) };
   };
 
+  addListRoutes(router, resources, { type: SCALE_SET_TYPE, modelled: scaleSets });
   router
-    .add('GET', base, ({ params, url }) => (mine(params) ? { status: 200, body: vmss.body(expands(url, 'userData')) } : missing(params)))
+    .add('GET', `/subscriptions/:subscription/providers/Microsoft.Compute/locations/:location/virtualMachineScaleSets`, (req) => {
+      const inLocation = [...scaleSets(), ...resources.neighbours(SCALE_SET_TYPE)]
+        .map((r) => r.body as { location: string })
+        .filter((body) => location(body.location) === location(req.params.location!));
+      return resources.scopeError(req.params) ?? listPage(req, inLocation, resources.pageSize);
+    })
+    .add('GET', base, ({ params, url }) => (mine(params) ? { status: 200, body: vmss.body(expands(url, 'userData')) } : resources.read(SCALE_SET_TYPE, params, missing(params))))
     .add('PATCH', base, update)
     .add('PUT', base, update)
     .add('GET', `${base}/instanceView`, ({ params }) => (mine(params) ? { status: 200, body: vmss.scaleSetInstanceView() } : missing(params)))
-    .add('GET', `${base}/virtualMachines`, ({ params, url }) =>
-      mine(params) ? { status: 200, body: { value: vmss.pool.list().map((i) => vmss.vmBody(i, expands(url, 'instanceView'))) } } : missing(params),
+    .add('GET', `${base}/virtualMachines`, (req) =>
+      mine(req.params) ? listPage(req, vmss.pool.list().map((i) => vmss.vmBody(i, expands(req.url, 'instanceView'))), resources.pageSize) : missing(req.params),
     )
     .add('GET', `${base}/virtualMachines/:instance`, ({ params, url }) => {
       const found = instance(params);

@@ -5,6 +5,9 @@
  * the change once the answer they hold has lived its TTL — the delay a real cutover lives with.
  * Keys are cased as Azure sends them (`TTL`, `ARecords`, `CNAMERecord`): the SDK drops others.
  *
+ * The record set lists (all, by type) page with `nextLink` and honour `$top`, and walk the
+ * authority itself: the names seeded with the lab as well as those written through this API.
+ *
  * Each record set has an ETag, as on Azure: a new one on every write (a GUID), the same one as
  * long as nothing writes. A PUT or DELETE with `If-Match: <etag>` lands only while the record
  * set still has that ETag, a PUT with `If-None-Match: *` only while there is none; otherwise
@@ -15,10 +18,25 @@ import { isIPv4 } from 'node:net';
 import type { DnsTwin, ZoneRecord } from '../dns.js';
 import type { DnsRecordType } from '../../src/core/ports.js';
 import { azureError, type TwinAnswer, type TwinRequest, type TwinRouter } from '../https-twin.js';
+import { addListRoutes, ArmResources, listPage } from './arm-lists.js';
 
 export interface DnsZoneTwinOptions {
+  /** `/subscriptions/{s}/resourceGroups/{rg}/providers` of the zone's resource group. */
   groupPath: string;
   dns: DnsTwin;
+  /** The subscription's lists and page size (default: a subscription of this zone alone). */
+  resources?: ArmResources;
+}
+
+const ZONE_TYPE = 'Microsoft.Network/dnszones';
+const SERVED_TYPES: DnsRecordType[] = ['A', 'CNAME'];
+/** The record types of Azure DNS: a list of one the twin does not serve is empty, as in a zone without such records. */
+const AZURE_RECORD_TYPES = new Set(['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT']);
+
+function resourcesOf(groupPath: string): ArmResources {
+  const scope = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers$/i.exec(groupPath);
+  if (!scope) throw new Error(`${groupPath} is not /subscriptions/{s}/resourceGroups/{rg}/providers`);
+  return new ArmResources(scope[1]!, scope[2]!);
 }
 
 const MAX_TTL = 2_147_483_647;
@@ -55,6 +73,7 @@ function parseRecordSet(type: DnsRecordType, body: RecordSetBody | undefined): {
 }
 
 export function registerDnsZoneTwin(router: TwinRouter, o: DnsZoneTwinOptions): void {
+  const resources = o.resources ?? resourcesOf(o.groupPath);
   const zones = `${o.groupPath}/Microsoft.Network/dnsZones`;
   const zone = o.dns.zone;
   const zoneId = `${zones}/${zone}`;
@@ -113,18 +132,41 @@ export function registerDnsZoneTwin(router: TwinRouter, o: DnsZoneTwinOptions): 
     return 'fqdn' in path ? handle(path, req) : path;
   };
 
-  router.add('GET', `${zones}/:zone`, (req) => {
-    if (req.params.zone!.toLowerCase() !== zone) return zoneNotFound(req.params.zone!);
-    return {
-      status: 200,
-      body: {
-        id: zoneId,
-        name: zone,
-        type: 'Microsoft.Network/dnszones',
-        location: 'global',
-        properties: { zoneType: 'Public', nameServers: [`ns.${zone}.`], maxNumberOfRecordSets: 10_000 },
-      },
-    };
+  const zoneBody = () => ({
+    id: zoneId,
+    name: zone,
+    type: ZONE_TYPE,
+    location: 'global',
+    properties: { zoneType: 'Public', nameServers: [`ns.${zone}.`], maxNumberOfRecordSets: 10_000 },
+  });
+  const inZone = (req: TwinRequest) => resources.scopeError(req.params) ?? (req.params.zone!.toLowerCase() === zone ? undefined : zoneNotFound(req.params.zone!));
+  /** The record sets of the authority, by name then type; `$recordsetnamesuffix` keeps those under one label. */
+  const listed = (req: TwinRequest, types: DnsRecordType[]) => {
+    const suffix = req.url.searchParams.get('$recordsetnamesuffix')?.toLowerCase().replace(/^\.|\.$/g, '');
+    return o.dns.names().flatMap((fqdn) => {
+      const relative = fqdn === zone ? '@' : fqdn.slice(0, -(zone.length + 1));
+      if (suffix && relative !== suffix && !relative.endsWith(`.${suffix}`)) return [];
+      return types.flatMap((type) => {
+        const record = o.dns.getRecord(fqdn, type);
+        return record ? [recordSet({ relative, fqdn, type }, record)] : [];
+      });
+    });
+  };
+
+  addListRoutes(router, resources, { type: ZONE_TYPE, modelled: () => [{ resourceGroup: resources.resourceGroup, body: zoneBody() }] });
+  router.add('GET', `/subscriptions/:subscription/resourceGroups/:group/providers/${ZONE_TYPE}/:name`, (req) =>
+    req.params.subscription === resources.subscriptionId && req.params.group!.toLowerCase() === resources.resourceGroup.toLowerCase() && req.params.name!.toLowerCase() === zone
+      ? { status: 200, body: zoneBody() }
+      : resources.read(ZONE_TYPE, req.params, zoneNotFound(req.params.name!)),
+  );
+  for (const list of ['recordsets', 'all']) {
+    router.add('GET', `${zones}/:zone/${list}`, (req) => inZone(req) ?? listPage(req, listed(req, SERVED_TYPES), resources.pageSize));
+  }
+  router.add('GET', `${zones}/:zone/:type`, (req) => {
+    const type = req.params.type!.toUpperCase();
+    if (!AZURE_RECORD_TYPES.has(type)) return azureError(400, 'BadRequest', `${req.params.type} is not a record type of Azure DNS.`);
+    const served = SERVED_TYPES.filter((t) => t === type);
+    return inZone(req) ?? listPage(req, listed(req, served), resources.pageSize);
   });
   router.add('GET', `${zones}/:zone/:type/:name`, withPath((path) => {
     const record = o.dns.getRecord(path.fqdn, path.type);

@@ -17,9 +17,12 @@ import { startMonitorTwin } from './monitor.js';
 import { startFunctionHost, type FunctionHost } from './function-host.js';
 import { registerCompute, withBootDiagnostics, type ScaleSetTwin } from './compute.js';
 import { registerNetwork, type AppGatewayTwin } from './network.js';
+import { ArmResources, armUnknownPath } from './arm-lists.js';
 
 export const SUBSCRIPTION_ID = '00000000-0000-4000-8000-00000000d75e';
 export const RESOURCE_GROUP = 'drsentinel-standby';
+/** The resource providers the ARM twin runs; a path under any other is an invalid namespace. */
+const NAMESPACES = ['Microsoft.Compute', 'Microsoft.Network', 'Microsoft.Web', 'Microsoft.DocumentDB'];
 
 export interface AzureTwinOptions {
   host: string;
@@ -38,6 +41,8 @@ export interface AzureTwinOptions {
 export interface AzureTwins {
   state: AzureTwinState;
   arm: { endpoint: string; subscriptionId: string; resourceGroup: string; token: string };
+  /** ARM's lists: their page size, and the neighbours a test adds to the subscription. */
+  resources: ArmResources;
   /** The ARM names of the Function App (and its conversion function), the Cosmos account and the DNS zone. */
   functionApp: { name: string; conversionFunction: string };
   cosmosAccount: string;
@@ -65,18 +70,24 @@ export async function startAzureTwins(o: AzureTwinOptions): Promise<AzureTwins> 
     state.functions.set(convert.name, convert);
     const router = new TwinRouter();
     const operations = new Operations();
-    // ARM routes (compute, network): register on `router` here.
-    const scope = { subscriptionId: SUBSCRIPTION_ID, resourceGroup: RESOURCE_GROUP };
-    const vmss = await registerCompute(router, operations, scope);
+    const resources = new ArmResources(SUBSCRIPTION_ID, RESOURCE_GROUP);
+    const vmss = await registerCompute(router, operations, resources);
     closers.push(() => vmss.close());
-    const appGateway = await registerNetwork(router, operations, { scope, publicIp: o.gatewayPublicIp, scaleSet: vmss, state });
+    const appGateway = await registerNetwork(router, operations, { resources, publicIp: o.gatewayPublicIp, scaleSet: vmss, state });
     closers.push(() => appGateway.close());
-    // ARM routes (web, Cosmos throughput, DNS zones): register on `router` here.
-    const groupPath = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${RESOURCE_GROUP}/providers`;
-    registerWebTwin(router, { groupPath, state });
-    registerCosmosThroughputTwin(router, { groupPath, operations, cosmos: o.cosmos });
-    registerDnsZoneTwin(router, { groupPath, dns: o.dns });
-    const arm = await startHttpsTwin({ service: 'arm', host: o.host, tls: o.tls, faults: o.faults, router, operations, authorize: withBootDiagnostics(bearerAuthorize(token)) });
+    registerWebTwin(router, { resources, state });
+    registerCosmosThroughputTwin(router, { resources, operations, cosmos: o.cosmos });
+    registerDnsZoneTwin(router, { groupPath: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${RESOURCE_GROUP}/providers`, dns: o.dns, resources });
+    const arm = await startHttpsTwin({
+      service: 'arm',
+      host: o.host,
+      tls: o.tls,
+      faults: o.faults,
+      router,
+      operations,
+      authorize: withBootDiagnostics(bearerAuthorize(token)),
+      unknownPath: armUnknownPath(resources, NAMESPACES),
+    });
     closers.push(() => arm.close());
     // Key Vault, Monitor and the function host: start here.
     const keyVault = await startKeyVaultTwin({ host: o.host, tls: o.tls, faults: o.faults, token });
@@ -88,6 +99,7 @@ export async function startAzureTwins(o: AzureTwinOptions): Promise<AzureTwins> 
     return {
       state,
       arm: { endpoint: arm.url, subscriptionId: SUBSCRIPTION_ID, resourceGroup: RESOURCE_GROUP, token },
+      resources,
       functionApp: { name: FUNCTION_APP, conversionFunction: convert.name },
       cosmosAccount: COSMOS_ACCOUNT,
       dnsZone: { zone: o.dns.zone },

@@ -2,13 +2,15 @@
  * Microsoft.Network on the ARM twin: the Application Gateway in front of the scale set, as
  * arm-network reads, stops and starts it and asks for its backend health (a long-running POST
  * answered through `Location`), the public IP its frontend listens on, and the scale set's
- * network interfaces (where its instances' private addresses are). Backend health is
- * measured, not made up: each instance's /health is probed as the gateway's probe would.
+ * network interfaces (where its instances' private addresses are), each read and listed.
+ * Backend health is measured, not made up: each instance's /health is probed as the gateway's
+ * probe would.
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Operations, type TwinAnswer, type TwinRouter } from '../https-twin.js';
+import { type Operations, type TwinAnswer, type TwinRequest, type TwinRouter } from '../https-twin.js';
+import { addListRoutes, listPage, type ArmResources } from './arm-lists.js';
 import { armId, LOCATION, resourceNotFound, type ArmScope, type ScaleSetTwin } from './compute.js';
 import { startGatewayFrontend, type GatewayFrontend } from './gateway-frontend.js';
 import type { ApiInstance } from './instances.js';
@@ -16,6 +18,8 @@ import type { AzureTwinState } from './state.js';
 
 export const GATEWAY_NAME = 'drsentinel-agw';
 const PUBLIC_IP_NAME = `${GATEWAY_NAME}-pip`;
+const GATEWAY_TYPE = 'Microsoft.Network/applicationGateways';
+const PUBLIC_IP_TYPE = 'Microsoft.Network/publicIPAddresses';
 const PROBE_PATH = '/health';
 const PROBE_TIMEOUT_MS = 2000;
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -182,26 +186,22 @@ export class AppGatewayTwin {
     };
   }
 
-  /** The network interface of each instance: its private address, as the NIC API lists them. */
-  networkInterfaces(): unknown {
+  /** The network interface of an instance: its private address, as the NIC API reads it. */
+  networkInterface(instance: ApiInstance): unknown {
+    const nicId = this.scaleSet.nicId(instance);
     return {
-      value: this.scaleSet.pool.list().map((i) => {
-        const nicId = this.scaleSet.nicId(i);
-        return {
-          id: nicId,
-          name: `${this.scaleSet.name}-nic`,
-          type: 'Microsoft.Network/networkInterfaces',
-          location: LOCATION,
-          properties: {
-            provisioningState: 'Succeeded',
-            primary: true,
-            virtualMachine: { id: `${this.scaleSet.id}/virtualMachines/${i.instanceId}` },
-            ipConfigurations: [
-              { id: `${nicId}/ipConfigurations/ipconfig1`, name: 'ipconfig1', properties: { primary: true, privateIPAddress: i.address, privateIPAllocationMethod: 'Dynamic', privateIPAddressVersion: 'IPv4' } },
-            ],
-          },
-        };
-      }),
+      id: nicId,
+      name: `${this.scaleSet.name}-nic`,
+      type: 'Microsoft.Network/networkInterfaces',
+      location: LOCATION,
+      properties: {
+        provisioningState: 'Succeeded',
+        primary: true,
+        virtualMachine: { id: `${this.scaleSet.id}/virtualMachines/${instance.instanceId}` },
+        ipConfigurations: [
+          { id: `${nicId}/ipConfigurations/ipconfig1`, name: 'ipconfig1', properties: { primary: true, privateIPAddress: instance.address, privateIPAllocationMethod: 'Dynamic', privateIPAddressVersion: 'IPv4' } },
+        ],
+      },
     };
   }
 
@@ -228,13 +228,13 @@ export class AppGatewayTwin {
 }
 
 export interface NetworkTwinOptions {
-  scope: ArmScope;
+  resources: ArmResources;
   publicIp: string;
   scaleSet: ScaleSetTwin;
   state: AzureTwinState;
 }
 
-/** Starts the gateway's frontend and registers the gateway's and public IP's routes. */
+/** Starts the gateway's frontend and registers the routes of the gateway, its public IP and the scale set's network interfaces. */
 export async function registerNetwork(router: TwinRouter, operations: Operations, o: NetworkTwinOptions): Promise<AppGatewayTwin> {
   let gateway: AppGatewayTwin | undefined;
   const frontend = await startGatewayFrontend({
@@ -244,21 +244,35 @@ export async function registerNetwork(router: TwinRouter, operations: Operations
     state: o.state,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
   });
-  gateway = new AppGatewayTwin(o.scope, o.scaleSet, o.publicIp, frontend);
+  // The gateway lives beside the scale set it fronts.
+  const scope = o.scaleSet.scope;
+  gateway = new AppGatewayTwin(scope, o.scaleSet, o.publicIp, frontend);
   const agw = gateway;
 
   const base = '/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.Network';
-  const inScope = (params: Record<string, string>) => params.subscription === o.scope.subscriptionId && params.group!.toLowerCase() === o.scope.resourceGroup.toLowerCase();
+  const scaleSetBase = `/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.Compute/virtualMachineScaleSets/:name`;
+  const inScope = (params: Record<string, string>) => params.subscription === scope.subscriptionId && params.group!.toLowerCase() === scope.resourceGroup.toLowerCase();
   const gatewayRoute = (handler: () => TwinAnswer) => ({ params }: { params: Record<string, string> }) =>
-    inScope(params) && params.name!.toLowerCase() === agw.name ? handler() : resourceNotFound(o.scope, 'Microsoft.Network/applicationGateways', params.name!);
+    inScope(params) && params.name!.toLowerCase() === agw.name ? handler() : resourceNotFound(scope, GATEWAY_TYPE, params.name!);
+  const modelledOr = (type: string, name: string, body: () => unknown) => ({ params }: TwinRequest): TwinAnswer =>
+    inScope(params) && params.name!.toLowerCase() === name ? { status: 200, body: body() } : o.resources.read(type, params, resourceNotFound(scope, type, params.name!));
   // Stop and start answer as Azure does: the status to poll, and where the (empty) result will be.
   const transition = (work: () => Promise<void>) => () => {
     const id = operations.start(work);
     return { status: 202, headers: { ...operations.asyncOperation(id), ...operations.location(id) } };
   };
+  const scaleSetRoute = (handler: (req: TwinRequest) => TwinAnswer) => (req: TwinRequest) =>
+    inScope(req.params) && req.params.name!.toLowerCase() === o.scaleSet.name ? handler(req) : resourceNotFound(scope, 'Microsoft.Compute/virtualMachineScaleSets', req.params.name!);
+  const instanceRoute = (handler: (instance: ApiInstance, req: TwinRequest) => TwinAnswer) =>
+    scaleSetRoute((req) => {
+      const instance = o.scaleSet.pool.get(req.params.instance!);
+      return instance ? handler(instance, req) : resourceNotFound(scope, 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines', `${req.params.name}/${req.params.instance}`);
+    });
 
+  addListRoutes(router, o.resources, { type: GATEWAY_TYPE, modelled: () => [{ resourceGroup: scope.resourceGroup, body: agw.body() }] });
+  addListRoutes(router, o.resources, { type: PUBLIC_IP_TYPE, modelled: () => [{ resourceGroup: scope.resourceGroup, body: agw.publicIpBody() }] });
   router
-    .add('GET', `${base}/applicationGateways/:name`, gatewayRoute(() => ({ status: 200, body: agw.body() })))
+    .add('GET', `${base}/applicationGateways/:name`, modelledOr(GATEWAY_TYPE, agw.name, () => agw.body()))
     .add('POST', `${base}/applicationGateways/:name/stop`, gatewayRoute(transition(() => agw.stop())))
     .add('POST', `${base}/applicationGateways/:name/start`, gatewayRoute(transition(() => agw.start())))
     .add(
@@ -266,11 +280,13 @@ export async function registerNetwork(router: TwinRouter, operations: Operations
       `${base}/applicationGateways/:name/backendhealth`,
       gatewayRoute(() => ({ status: 202, headers: operations.location(operations.start(() => agw.backendHealth())) })),
     )
-    .add('GET', '/subscriptions/:subscription/resourceGroups/:group/providers/Microsoft.Compute/virtualMachineScaleSets/:name/networkInterfaces', ({ params }) =>
-      inScope(params) && params.name!.toLowerCase() === o.scaleSet.name ? { status: 200, body: agw.networkInterfaces() } : resourceNotFound(o.scope, 'Microsoft.Compute/virtualMachineScaleSets', params.name!),
-    )
-    .add('GET', `${base}/publicIPAddresses/:name`, ({ params }) =>
-      inScope(params) && params.name!.toLowerCase() === PUBLIC_IP_NAME ? { status: 200, body: agw.publicIpBody() } : resourceNotFound(o.scope, 'Microsoft.Network/publicIPAddresses', params.name!),
-    );
+    .add('GET', `${base}/publicIPAddresses/:name`, modelledOr(PUBLIC_IP_TYPE, PUBLIC_IP_NAME, () => agw.publicIpBody()))
+    .add('GET', `${scaleSetBase}/networkInterfaces`, scaleSetRoute((req) => listPage(req, o.scaleSet.pool.list().map((i) => agw.networkInterface(i)), o.resources.pageSize)))
+    .add('GET', `${scaleSetBase}/virtualMachines/:instance/networkInterfaces`, instanceRoute((instance, req) => listPage(req, [agw.networkInterface(instance)], o.resources.pageSize)))
+    .add('GET', `${scaleSetBase}/virtualMachines/:instance/networkInterfaces/:nic`, instanceRoute((instance, req) =>
+      req.params.nic!.toLowerCase() === `${o.scaleSet.name}-nic`
+        ? { status: 200, body: agw.networkInterface(instance) }
+        : resourceNotFound(scope, 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces', `${req.params.name}/${req.params.instance}/${req.params.nic}`),
+    ));
   return agw;
 }

@@ -1,18 +1,42 @@
 /**
- * The Function App of the ARM twin (Microsoft.Web, as @azure/arm-appservice calls it): the
- * listing of its functions with their bindings, and the calls that register and unregister
- * one. What it lists is AzureTwinState.functions, the same registry the function host runs, so
+ * The Function App of the ARM twin (Microsoft.Web, as @azure/arm-appservice calls it): the app
+ * itself as the site lists show it, the listing of its functions with their bindings, and the
+ * calls that register and unregister one. What it lists is AzureTwinState.functions, the same registry the function host runs, so
  * unregistering the conversion function here also stops it converting uploads.
  */
 import { azureError, type TwinRequest, type TwinRouter } from '../https-twin.js';
+import { addListRoutes, listPage, type ArmResources } from './arm-lists.js';
 import type { AzureTwinState, TwinFunction, TwinFunctionBinding } from './state.js';
 
 export const FUNCTION_APP = 'drsentinel-func';
+const SITE_TYPE = 'Microsoft.Web/sites';
 
 export interface WebTwinOptions {
-  /** `/subscriptions/{s}/resourceGroups/{rg}/providers` of the twin's resource group. */
-  groupPath: string;
+  resources: ArmResources;
   state: AzureTwinState;
+}
+
+function site(siteId: string, resourceGroup: string) {
+  const hostName = `${FUNCTION_APP}.azurewebsites.net`;
+  return {
+    id: siteId,
+    name: FUNCTION_APP,
+    type: SITE_TYPE,
+    kind: 'functionapp,linux',
+    location: 'West Europe',
+    properties: {
+      state: 'Running',
+      enabled: true,
+      hostNames: [hostName],
+      enabledHostNames: [hostName, `${FUNCTION_APP}.scm.azurewebsites.net`],
+      defaultHostName: hostName,
+      availabilityState: 'Normal',
+      usageState: 'Normal',
+      reserved: true,
+      httpsOnly: true,
+      resourceGroup,
+    },
+  };
 }
 
 function envelope(siteId: string, fn: TwinFunction) {
@@ -50,17 +74,22 @@ function bindingsOf(body: unknown): TwinFunctionBinding[] | string {
 }
 
 export function registerWebTwin(router: TwinRouter, o: WebTwinOptions): void {
-  const sites = `${o.groupPath}/Microsoft.Web/sites`;
-  const siteId = `${sites}/${FUNCTION_APP}`;
-  const knownSite = (req: TwinRequest) =>
-    req.params.app!.toLowerCase() === FUNCTION_APP
-      ? undefined
-      : azureError(404, 'ResourceNotFound', `The Resource 'Microsoft.Web/sites/${req.params.app}' under the twin's resource group was not found.`);
+  const { subscriptionId, resourceGroup } = o.resources;
+  const siteId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${SITE_TYPE}/${FUNCTION_APP}`;
+  const sites = siteId.slice(0, siteId.lastIndexOf('/'));
+  const siteNotFound = (name: string) => azureError(404, 'ResourceNotFound', `The Resource '${SITE_TYPE}/${name}' under resource group '${resourceGroup}' was not found.`);
+  const knownSite = (req: TwinRequest) => (req.params.app!.toLowerCase() === FUNCTION_APP ? undefined : siteNotFound(req.params.app!));
   const functionNotFound = (name: string) => azureError(404, 'NotFound', `Function ${name} does not exist in ${FUNCTION_APP}.`);
   const find = (name: string) => [...o.state.functions.values()].find((fn) => fn.name.toLowerCase() === name.toLowerCase());
 
+  addListRoutes(router, o.resources, { type: SITE_TYPE, modelled: () => [{ resourceGroup, body: site(siteId, resourceGroup) }] });
+  router.add('GET', `/subscriptions/:subscription/resourceGroups/:group/providers/${SITE_TYPE}/:name`, (req) =>
+    req.params.subscription === subscriptionId && req.params.group!.toLowerCase() === resourceGroup.toLowerCase() && req.params.name!.toLowerCase() === FUNCTION_APP
+      ? { status: 200, body: site(siteId, resourceGroup) }
+      : o.resources.read(SITE_TYPE, req.params, siteNotFound(req.params.name!)),
+  );
   router.add('GET', `${sites}/:app/functions`, (req) => {
-    return knownSite(req) ?? { status: 200, body: { value: [...o.state.functions.values()].map((fn) => envelope(siteId, fn)) } };
+    return knownSite(req) ?? listPage(req, [...o.state.functions.values()].map((fn) => envelope(siteId, fn)), o.resources.pageSize);
   });
   router.add('GET', `${sites}/:app/functions/:fn`, (req) => {
     const fn = find(req.params.fn!);
