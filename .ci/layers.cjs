@@ -19,7 +19,7 @@ const LAYERS = [
   { name: 'checks', path: ['src/checks/'] },
   { name: 'runbooks', path: ['src/runbooks/'] },
   { name: 'reporting (reporting, reports, alerting)', path: ['src/reporting/', 'reports/', 'src/alerting/'] },
-  { name: 'front (routes, cli, app, server)', path: ['src/routes/', 'src/cli/', 'src/cli\\.ts$', 'src/app\\.ts$', 'src/server\\.ts$'] },
+  { name: 'front (routes, cli, app, server, engines)', path: ['src/routes/', 'src/cli/', 'src/cli\\.ts$', 'src/app\\.ts$', 'src/server\\.ts$', 'src/engines\\.ts$'] },
 ];
 
 /** Sibling engines that stay apart: neither imports the other. */

@@ -8,17 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { buildAdapters } from './adapters/index.js';
-import { buildControlPlane } from './adapters/control.js';
 import { buildApp } from './app.js';
-import { CheckRunner, checkJobs } from './checks/runner.js';
-import { checkDeps } from './checks/suites.js';
-import { SyncAlerts } from './alerting/sync-alerts.js';
-import { buildWebhookNotifier } from './adapters/notify/webhook.js';
-import { postRollbackMarkdown } from './reporting/incident.js';
-import { produceMonthlyReport } from './reporting/produce.js';
-import { Communications } from './runbooks/communications.js';
-import { RunbookService } from './runbooks/service.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { readSecret } from './config/secrets.js';
@@ -28,12 +18,11 @@ import { systemClock } from './core/clock.js';
 import { importLab } from './cli/lab-loader.js';
 import { loggerOptions } from './log.js';
 import { LAB_STATE_DIR } from './config/paths.js';
-import { createMetrics } from './metrics/index.js';
-import { Scheduler, configuredSchedules } from './scheduler/index.js';
-import { SyncService } from './sync/service.js';
+import type { Scheduler } from './scheduler/index.js';
 import { aborted, onTermination } from './cli/shutdown.js';
 import { openConfiguredStore } from './store/configured.js';
 import type { SqliteStore } from './store/index.js';
+import { wireService } from './engines.js';
 import { Leadership } from './ha/leadership.js';
 
 export const NO_LAB_MESSAGE = 'no --config given and the lab twin is not installed (dev dependencies): give --config FILE';
@@ -153,54 +142,25 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
     });
     cleanups.push(() => store.close());
 
-    const adapters = buildAdapters(config, env);
-    cleanups.push(() => adapters.close());
-    const metrics = createMetrics();
     let appLog: FastifyBaseLogger | undefined;
     const log = (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => (appLog ? appLog[level](fields ?? {}, msg) : print(msg));
-    const control = buildControlPlane(config, env);
-    cleanups.push(() => control.close());
-    const notifiers = control.notifiers();
-    const alerts = new SyncAlerts({
-      store, notifiers, clock: systemClock, log,
-      ...(config.aws.cloudwatch ? { metricSink: control.metricSink(), cloudwatch: config.aws.cloudwatch } : {}),
-    });
-    const syncs = new SyncService({ config, adapters, store, metrics, clock: systemClock, log, onRunFinished: (flow) => alerts.afterRun(flow), acting: () => leadership?.acting() ?? false });
-    cleanups.push(() => syncs.close());
-    // One set of adapters, control planes and resolver clients for the checks and the runbooks.
-    const deps = checkDeps({ config, env, adapters, control });
-    const checks = new CheckRunner({ config, store, metrics, clock: systemClock, deps, log });
-    cleanups.push(() => checks.close());
-    const emailNotifiers = notifiers.filter((n) => n.channel === 'email');
-    const comms = new Communications(store, () => notifiers, () => (config.notify.statusPage ? [buildWebhookNotifier(config.notify.statusPage, env)] : []), { fourEyes: config.activation.fourEyes });
-    // Assigned below, before anything can ask it: the engine asks it only once a run executes.
+    // Assigned below, before anything can ask it: the engines ask it only once a run executes.
     let leadership: Leadership | undefined;
-    const runbooks = new RunbookService({
-      deps: { config, store, adapters, control, syncs, checks, resolvers: deps.resolvers(), comms, clock: systemClock, postRollbackReport: postRollbackMarkdown },
-      metrics, log, notifiers: () => notifiers,
+    const engines = await wireService({
+      config, env, store, log,
       acting: () => leadership?.acting() ?? false,
       beforeAct: async () => leadership?.confirm(),
     });
-    cleanups.push(() => runbooks.engine.close());
+    cleanups.push(() => engines.close());
+    const { syncs, checks, runbooks, comms } = engines;
 
     const app = await buildApp({
-      config, store, metrics, clock: systemClock, syncs, checks, runbooks, comms, notifiers: emailNotifiers, logger: loggerOptions(config.service.logLevel),
+      config, store, metrics: engines.metrics, clock: systemClock, syncs, checks, runbooks, comms, notifiers: engines.reportNotifiers, logger: loggerOptions(config.service.logLevel),
       role: () => leadership?.role() ?? (lease ? 'follower' : 'single'),
     });
     appLog = app.log;
     cleanups.push(() => app.close());
 
-    const schedules = configuredSchedules(config);
-    const monthlyReport = async (signal: AbortSignal) =>
-      void (await produceMonthlyReport({ store, config, clock: systemClock, notifiers: emailNotifiers }, { email: config.notify.email !== undefined, signal }));
-    /** The schedule of one term of leadership: a new one each time this process leads. */
-    const schedule = () => {
-      const scheduler = new Scheduler({ jobs: store.jobs, clock: systemClock, log });
-      scheduler.add({ name: 'sync', schedule: schedules.sync, run: async (signal) => void (await syncs.runAll({}, signal)) });
-      for (const job of checkJobs(checks, config, monthlyReport)) scheduler.add(job);
-      scheduler.add({ name: 'alerts:daily', schedule: schedules.alerts, run: async (signal) => void (await alerts.publishDaily(systemClock.now(), signal)) });
-      return scheduler;
-    };
     let term: { scheduler: Scheduler; carryOn: NodeJS.Timeout } | undefined;
     leadership = new Leadership({
       ...(lease ? { lease } : {}),
@@ -211,7 +171,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
         // Before anything is sent: a message left 'sending' by a crash waits for a person's retry, never goes twice.
         const cutShort = await comms.markInterrupted();
         if (cutShort > 0) log('warn', `${cutShort} message(s) were being sent when the service stopped: check their channels, then retry them (POST /api/v1/messages/:id/retry) only if they did not arrive`);
-        const scheduler = schedule();
+        const scheduler = engines.schedule();
         await scheduler.start();
         // A sync cut short by a crash or a stop is run again now: the engines converge without
         // copying again what already landed intact.

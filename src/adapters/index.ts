@@ -2,6 +2,9 @@
  * Builds every adapter from the config: the one place that knows which implementation
  * serves which port. Emulator workarounds arrive here as config options (path-style S3,
  * checksums only when required, Cosmos without endpoint discovery), never as special cases.
+ *
+ * A process takes its adapters from `adapterFactory`; `buildAdapters` is its storage part,
+ * whole in itself for a process that only moves data.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { BlobServiceClient, newPipeline } from '@azure/storage-blob';
@@ -18,7 +21,12 @@ import { LazyDocumentTable, LazyExporter } from './lazy.js';
 import { once } from './once.js';
 import { requestTimeoutMs, storageTimeoutFactory } from './timeouts.js';
 import { cosmosContainerName, dynamoTableName } from './table-names.js';
+import type { ControlPlane } from './control.js';
+import type { Notifications } from './notifications.js';
 import type { TableAdapters } from './tables.js';
+
+export type { ControlPlane } from './control.js';
+export type { Notifications } from './notifications.js';
 
 export interface Adapters {
   objects: {
@@ -58,7 +66,7 @@ function blobService(connectionString: string, timeoutMs: number): BlobServiceCl
   return new BlobServiceClient(parsed.url, pipeline);
 }
 
-/** Secrets are read from `env` (or their files) now, once. */
+/** The storage adapters. Secrets are read from `env` (or their files) now, once. */
 export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.env): Adapters {
   const { s3: s3Config, dynamodb: dynamoConfig } = config.aws;
   const { blob: blobConfig, cosmos: cosmosConfig } = config.azure;
@@ -111,3 +119,38 @@ export function buildAdapters(config: Config, env: NodeJS.ProcessEnv = process.e
   };
 }
 
+/**
+ * Every adapter a process may use, each group built when first asked for, all released by one
+ * `close()`. The control planes and the notification channels are loaded only then, so that a
+ * process that only syncs never loads their SDKs.
+ */
+export interface AdapterFactory {
+  /** S3, Blob, DynamoDB and Cosmos; their secrets are read on the first call. */
+  storage(): Adapters;
+  /** ARM, Key Vault, Monitor, CloudWatch, the DNS resolvers and the Cosmos probe (control.ts). */
+  control(): Promise<ControlPlane>;
+  /** The team's channels and the status page (notifications.ts). */
+  notifications(): Promise<Notifications>;
+  /** Releases every client built so far; nothing is built after. */
+  close(): void;
+}
+
+export function adapterFactory(config: Config, env: NodeJS.ProcessEnv = process.env): AdapterFactory {
+  let closed = false;
+  let control: (ControlPlane & { close(): void }) | undefined;
+  const open = <T>(build: () => T): T => {
+    if (closed) throw new Error('the adapters are closed');
+    return build();
+  };
+  const storage = once(() => open(() => buildAdapters(config, env)));
+  return {
+    storage,
+    control: once(() => import('./control.js').then((m) => open(() => (control = m.buildControlPlane(config, env))))),
+    notifications: once(() => import('./notifications.js').then((m) => open(() => m.buildNotifications(config, env)))),
+    close() {
+      closed = true;
+      if (storage.built()) storage().close();
+      control?.close();
+    },
+  };
+}

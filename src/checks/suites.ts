@@ -7,13 +7,9 @@
  * `fail` of the check saying which section is missing, never a crash and never a skip, because
  * an unconfigured check proves nothing about the standby.
  */
-import { buildAdapters, type Adapters } from '../adapters/index.js';
-import { buildControlPlane, type ControlPlane } from '../adapters/control.js';
-import { buildCosmosProbe } from '../adapters/azure/cosmos-probe.js';
-import { UdpResolver } from '../adapters/dns/resolver.js';
+import type { AdapterFactory, Adapters, ControlPlane } from '../adapters/index.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../core/errors.js';
-import type { Resolver } from '../core/ports.js';
 import type { Check } from '../core/result.js';
 import { cosmosCheck } from '../../probes/cosmos.js';
 import { dnsStandbyCheck } from '../../probes/dns-standby.js';
@@ -35,22 +31,13 @@ import type { Suite } from './suite-names.js';
 
 export { SUITES, PROBE_SUITES, MONTHLY_SUITE, isSuite, type Suite } from './suite-names.js';
 
-/** What an entry may build its check from; everything is built on first use, once. */
+/** What an entry may build its check from; every adapter is built on first use, once. */
 export interface CheckDeps {
   readonly config: Config;
-  readonly env: NodeJS.ProcessEnv;
-  /** The storage adapters (src/adapters/index.ts). */
+  /** The storage adapters: a secret missing fails the checks that need them, not the others. */
   adapters(): Adapters;
-  /** The control planes (ARM, Key Vault, Monitor…), built on first use. */
+  /** The control planes, the DNS resolvers and the Cosmos probe. */
   control(): ControlPlane;
-  /** One resolver client per `dns.resolvers` entry. */
-  resolvers(): Resolver[];
-  /**
-   * A value built once per runner and shared by the checks that ask for the same key, e.g.
-   * `deps.shared('gateway', () => buildGateway(deps.config, deps.env))`; `close` runs when the
-   * runner closes.
-   */
-  shared<T>(key: string, build: () => T, close?: (value: T) => void): T;
 }
 
 export interface CheckEntry {
@@ -79,7 +66,7 @@ export const CHECKS: CheckEntry[] = [
     id: 'cosmos',
     title: 'Cosmos reachable, readable and writable',
     suites: ['monthly'],
-    build: (deps) => cosmosCheck({ documents: deps.shared('cosmos-probe', () => buildCosmosProbe(deps.config, deps.env), (p) => p.close()) }),
+    build: (deps) => cosmosCheck({ documents: deps.control().cosmosProbe() }),
   },
   {
     id: 'dns-standby',
@@ -88,7 +75,7 @@ export const CHECKS: CheckEntry[] = [
     build: (deps) =>
       dnsStandbyCheck({
         name: requireSection(deps.config.dns.standbyRecord, 'dns.standbyRecord', 'the dns-standby check'),
-        resolvers: deps.resolvers(),
+        resolvers: deps.control().resolvers(),
         expectedAddresses: gatewayAddresses(deps),
         maxTtlSeconds: deps.config.checks.maxTtlSeconds,
         minResolvers: deps.config.checks.minResolvers,
@@ -180,7 +167,7 @@ export const CHECKS: CheckEntry[] = [
       const gateway = deps.control().gateway();
       return dnsCutoverCheck({
         targets: async (signal) => azureTargets(deps.config, zone, (await gateway.get(signal)).publicIp),
-        resolvers: deps.resolvers(),
+        resolvers: deps.control().resolvers(),
         minResolvers: deps.config.checks.minResolvers,
       });
     },
@@ -231,32 +218,7 @@ export function entriesOf(suite: Suite, checks: readonly CheckEntry[] = CHECKS):
   return checks.filter((entry) => entry.suites.includes(suite));
 }
 
-export interface CheckDepsOptions {
-  config: Config;
-  env?: NodeJS.ProcessEnv;
-  /** Adapters already built by the caller (the service shares its own; the caller closes them). */
-  adapters?: Adapters;
-  control?: ControlPlane;
-}
-
-/** Lazy dependencies for the entries, and `close` for whatever they built. */
-export function checkDeps(opts: CheckDepsOptions): CheckDeps & { close(): void } {
-  const env = opts.env ?? process.env;
-  const built = new Map<string, { value: unknown; close?: (value: never) => void }>();
-  const shared = <T>(key: string, build: () => T, close?: (value: T) => void): T => {
-    if (!built.has(key)) built.set(key, { value: build(), close: close as ((value: never) => void) | undefined });
-    return built.get(key)!.value as T;
-  };
-  return {
-    config: opts.config,
-    env,
-    adapters: () => opts.adapters ?? shared('adapters', () => buildAdapters(opts.config, env), (a) => a.close()),
-    control: () => opts.control ?? shared('control', () => buildControlPlane(opts.config, env), (c) => c.close()),
-    resolvers: () => shared('resolvers', () => opts.config.dns.resolvers.map((address) => new UdpResolver(address))),
-    shared,
-    close() {
-      for (const { value, close } of built.values()) close?.(value as never);
-      built.clear();
-    },
-  };
+/** The entries' dependencies over a process's adapters; whoever built those closes them, not the runner. */
+export function checkDeps(config: Config, adapters: AdapterFactory, control: ControlPlane): CheckDeps & { close(): void } {
+  return { config, adapters: () => adapters.storage(), control: () => control, close() {} };
 }

@@ -3,14 +3,14 @@
  * their results in the same store the service reads. One line per check (✔ pass, ✘ fail,
  * ! warn or skip), or one JSON document with --json. Exit 0 when no check failed, else 1.
  */
-import { CheckRunner, type SuiteSummary } from '../checks/runner.js';
+import type { SuiteSummary } from '../checks/runner.js';
 import { SUITES, type Suite } from '../checks/suite-names.js';
-import { checkDeps, type CheckEntry } from '../checks/suites.js';
+import type { CheckEntry } from '../checks/suites.js';
 import { loadConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { createMetrics } from '../metrics/index.js';
 import { onTermination } from './shutdown.js';
 import { openConfiguredStore } from '../store/configured.js';
+import { wireChecks } from '../engines.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type CliIo, type Command } from './command.js';
 
 const MARK = { pass: '✔', fail: '✘', warn: '!', skip: '-' } as const;
@@ -30,18 +30,18 @@ export function checkCommandWith(checks?: readonly CheckEntry[]): Command {
     async run({ values, words }, io: CliIo) {
       const { config } = loadConfig(configFileOf(values, io.env), io.env);
       const { store } = await openConfiguredStore(config, io.env, { writer: 'drsentinel check', clock: systemClock });
-      const runner = new CheckRunner({ config, store, metrics: createMetrics(), clock: systemClock, deps: checkDeps({ config, env: io.env }), checks });
+      const engines = await wireChecks({ config, env: io.env, store, registry: checks });
       // Ctrl-C fails the running checks as aborted, and they are recorded as such.
       const termination = io.signal ? undefined : onTermination(() => line(io.stderr, 'still stopping the checks…'));
       const stopSignal = io.signal ?? termination!.signal;
       try {
-        const summaries = await runner.runMany(words.suite as Suite | 'all', stopSignal);
+        const summaries = await engines.checks.runMany(words.suite as Suite | 'all', stopSignal);
         if (values.json) line(io.stdout, JSON.stringify(summaries.length === 1 ? summaries[0] : { suites: summaries }, null, 2));
         else for (const summary of summaries) for (const text of summaryLines(summary)) line(io.stdout, text);
         return summaries.some((s) => s.status === 'fail') ? EXIT.failed : EXIT.ok;
       } finally {
         termination?.dispose();
-        await runner.close();
+        await engines.close();
         await store.close();
       }
     },

@@ -5,7 +5,7 @@
  * verdict: the report is the output, not a check.
  */
 import { writeFileSync } from 'node:fs';
-import { buildEmailNotifier } from '../adapters/notify/email.js';
+import { adapterFactory } from '../adapters/index.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -18,7 +18,7 @@ import { CONFIG_OPTION, EXIT, configFileOf, line, type Command } from './command
 
 export interface ReportCommandDeps {
   /** Builds the e-mail notifier(s) from config; called only for --email. */
-  emailNotifiers(config: Config, env: NodeJS.ProcessEnv): Notifier[];
+  emailNotifiers(config: Config, env: NodeJS.ProcessEnv): Promise<Notifier[]>;
   clock?: Clock;
 }
 
@@ -33,7 +33,7 @@ export function reportCommand(deps: ReportCommandDeps): Command {
       const { config } = loadConfig(configFileOf(values, io.env), io.env);
       const email = Boolean(values.email);
       if (email) emailSettings(config);
-      const notifiers = email ? deps.emailNotifiers(config, io.env) : [];
+      const notifiers = email ? await deps.emailNotifiers(config, io.env) : [];
       // A missing store would report every check "not run".
       const { store } = await openConfiguredStore(config, io.env, { writer: 'drsentinel report', clock: systemClock, mustExist: true });
       try {
@@ -54,4 +54,4 @@ export function reportCommand(deps: ReportCommandDeps): Command {
 }
 
 /** The command as shipped: e-mail goes over SMTP to notify.email.techLead. */
-export const reportMonthlyCommand = reportCommand({ emailNotifiers: (config, env) => [buildEmailNotifier(emailSettings(config), env)] });
+export const reportMonthlyCommand = reportCommand({ emailNotifiers: async (config, env) => (await adapterFactory(config, env).notifications()).email() });

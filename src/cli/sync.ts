@@ -4,17 +4,16 @@
  * redrawn on a terminal; one JSON document with --json. Exit 0 when every run succeeded, else 1.
  */
 import { userInfo } from 'node:os';
-import { buildAdapters } from '../adapters/index.js';
 import { loadConfig } from '../config/load.js';
 import { ConflictError, UsageError } from '../core/errors.js';
 import { describeError } from '../core/result.js';
 import { systemClock } from '../core/clock.js';
-import { createMetrics } from '../metrics/index.js';
 import { onTermination } from './shutdown.js';
 import { openConfiguredStore } from '../store/configured.js';
 import type { SyncRunRecord } from '../store/types.js';
 import { SYNC_FLOWS, type SyncFlow } from '../core/flows.js';
-import { SyncService, type SyncRunView } from '../sync/service.js';
+import type { SyncService, SyncRunView } from '../sync/service.js';
+import { wireSyncs } from '../engines.js';
 import { CONFIG_OPTION, EXIT, JSON_OPTION, configFileOf, line, type CliIo, type Command, type Output } from './command.js';
 import { StatusBoard, type Terminal } from './status-board.js';
 
@@ -96,12 +95,12 @@ export const syncCommand: Command = {
     // Among replicas the leader runs the syncs: a process of its own would act without the lease.
     if (config.store.postgres) throw new ConflictError(`with store.postgres the replicas run the syncs: ask any of them (POST /api/v1/syncs/${words.flow}/run)`);
     const { store } = await openConfiguredStore(config, io.env, { writer: `drsentinel sync ${words.flow}`, clock: systemClock });
-    const adapters = buildAdapters(config, io.env);
     const stderr: Terminal = io.stderr;
     const board = stderr.isTTY ? new StatusBoard(stderr) : undefined;
     // Messages go above the status lines on a terminal, never into them.
     const log = (_level: string, msg: string) => (board ? board.message(msg) : line(stderr, msg));
-    const service = new SyncService({ config, adapters, store, metrics: createMetrics(), clock: systemClock, log });
+    const engines = wireSyncs({ config, env: io.env, store, log });
+    const service = engines.syncs;
     // Ctrl-C ends the runs as "interrupted" (not failed): the next run converges.
     const termination = io.signal ? undefined : onTermination(() => log('warn', 'still stopping the sync…'));
     const stopSignal = io.signal ?? termination!.signal;
@@ -120,7 +119,7 @@ export const syncCommand: Command = {
     } finally {
       stopSignal.removeEventListener('abort', stop);
       termination?.dispose();
-      adapters.close();
+      await engines.close();
       await store.close();
     }
   },

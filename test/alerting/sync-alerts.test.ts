@@ -9,7 +9,7 @@ import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwa
 import { buildAdapters } from '../../src/adapters/index.js';
 import { awsClientConfig } from '../../src/adapters/aws/client-config.js';
 import { buildMetricSink } from '../../src/adapters/aws/cloudwatch.js';
-import { buildNotifiers } from '../../src/adapters/notify/index.js';
+import { buildNotifications } from '../../src/adapters/notifications.js';
 import { SyncAlerts } from '../../src/alerting/sync-alerts.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createMetrics } from '../../src/metrics/index.js';
@@ -37,7 +37,7 @@ t.test('two failed days: one alert per streak, one recovery, the 2-of-2 CloudWat
   // The service's wiring: the store, the alerts, and the sync service calling them after each run.
   const start = () => {
     const store = openStore(file, { clock });
-    const alerts = new SyncAlerts({ store, notifiers: buildNotifiers(config), metricSink: sink, cloudwatch: config.aws.cloudwatch, clock, log });
+    const alerts = new SyncAlerts({ store, notifiers: buildNotifications(config).team(), metricSink: sink, cloudwatch: config.aws.cloudwatch, clock, log });
     const syncs = new SyncService({ config, adapters, store, metrics: createMetrics(), clock, log, onRunFinished: (flow: SyncFlow) => alerts.afterRun(flow) });
     const stop = async () => {
       await syncs.close();

@@ -1,6 +1,8 @@
 import t, { type Test } from 'tap';
 import { CheckRunner, checkJobs, type CheckRunnerOptions } from '../../src/checks/runner.js';
 import { checkDeps, requireSection, type CheckEntry } from '../../src/checks/suites.js';
+import { adapterFactory } from '../../src/adapters/index.js';
+import { buildControlPlane } from '../../src/adapters/control.js';
 import { fail, pass, type Check, type Outcome } from '../../src/core/result.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { testConfig } from '../service/harness.js';
@@ -18,7 +20,7 @@ function runner(t: Test, checks: CheckEntry[], over: Partial<CheckRunnerOptions>
   const clock = new ManualClock(new Date());
   const { store } = tempStore(t, clock);
   const metrics = createMetrics();
-  const r = new CheckRunner({ config, store, metrics, clock, deps: checkDeps({ config, env: {} }), checks, ...over });
+  const r = new CheckRunner({ config, store, metrics, clock, deps: checkDeps(config, adapterFactory(config, {}), buildControlPlane(config, {})), checks, ...over });
   t.teardown(() => r.close());
   return { runner: r, store, metrics, config, clock };
 }

@@ -1,21 +1,21 @@
 import { Readable } from 'node:stream';
 import t, { type Test } from 'tap';
-import { CheckRunner } from '../../src/checks/runner.js';
-import { CHECKS, checkDeps, entriesOf } from '../../src/checks/suites.js';
+import { CHECKS, entriesOf } from '../../src/checks/suites.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createMetrics } from '../../src/metrics/index.js';
+import { wireChecks } from '../../src/engines.js';
 import { adaptersFor } from '../contract/lab-adapters.js';
 import { withLab } from '../helpers/lab.js';
 import { tempStore } from '../store/temp-store.js';
 
 const lab = await withLab(t, { empty: true });
 
-function runnerFor(tt: Test, config: Config) {
+/** The runner as `drsentinel check` wires it. */
+async function runnerFor(tt: Test, config: Config) {
   const { store } = tempStore(tt);
-  const runner = new CheckRunner({ config, store, metrics: createMetrics(), clock: { now: () => new Date() }, deps: checkDeps({ config }) });
-  tt.teardown(() => runner.close());
-  return runner;
+  const engines = await wireChecks({ config, env: process.env, store });
+  tt.teardown(() => engines.close());
+  return engines.checks;
 }
 
 const byId = (results: Array<{ check: string; result: { status: string; reason: string } }>) => Object.fromEntries(results.map((r) => [r.check, r.result]));
@@ -35,7 +35,7 @@ t.test("the standby suite against the lab: the site, the standby record and the 
   await objects.azureSite.put('index.html', Readable.from([page]), { size: page.length, contentType: 'text/html' });
   await objects.azureUploads.put('img/1.png', Readable.from([page]), { size: page.length });
 
-  const summary = await runnerFor(t, config).run('standby');
+  const summary = await (await runnerFor(t, config)).run('standby');
   const results = byId(summary.results);
   t.equal(results['static-site']?.status, 'pass', results['static-site']?.reason);
   t.equal(results['dns-standby']?.status, 'pass', results['dns-standby']?.reason);
@@ -49,7 +49,7 @@ t.test('a missing config section fails the check naming it', async (t) => {
   const bare = structuredClone(config);
   delete bare.dns.standbyRecord;
   delete bare.azure.appGateway;
-  const results = byId((await runnerFor(t, bare).run('standby')).results);
+  const results = byId((await (await runnerFor(t, bare)).run('standby')).results);
   t.equal(results['dns-standby']?.status, 'fail');
   t.equal(results['dns-standby']?.reason, 'dns-standby cannot run: the dns-standby check needs dns.standbyRecord in the config, which is missing');
 });

@@ -3,6 +3,8 @@ import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { CheckRunner } from '../../src/checks/runner.js';
 import { checkDeps, type CheckEntry } from '../../src/checks/suites.js';
+import { adapterFactory } from '../../src/adapters/index.js';
+import { buildControlPlane } from '../../src/adapters/control.js';
 import { fail, pass } from '../../src/core/result.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
@@ -20,7 +22,7 @@ async function service(t: Test) {
     { id: 'cosmos', title: 'cosmos', suites: ['monthly'], build: () => ({ id: 'cosmos', title: 'cosmos', run: async () => pass('written, read, deleted') }) },
   ];
   const metrics = createMetrics();
-  const runner = new CheckRunner({ config, store, metrics, clock, deps: checkDeps({ config, env: {} }), checks });
+  const runner = new CheckRunner({ config, store, metrics, clock, deps: checkDeps(config, adapterFactory(config, {}), buildControlPlane(config, {})), checks });
   const app = await buildApp({ config, store, metrics, clock, checks: runner });
   t.teardown(async () => {
     await app.close();
