@@ -1,27 +1,24 @@
 /**
  * The objects' way back (Azure → AWS) against the lab twin, whose S3 front holds If-Match and
  * If-None-Match as S3 does: what AWS changed after the contingency began is never overwritten
- * but named by key with both times and counted, and the run fails, class conflict, unless
- * sync.reverseConflicts is keep-aws; what Azure created or changed alone goes back; Azure's
- * forward copies hold nothing of Azure's, so AWS's changes and deletes stand; the catch-up pass
- * knows our own first copies from AWS's writes.
+ * but named by key with both times and counted, and the run fails, class conflict; what Azure
+ * created or changed alone goes back; Azure's forward copies hold nothing of Azure's, so AWS's
+ * changes and deletes stand. keep-aws, the catch-up pass and a condition refused at write time
+ * are proven on stores held in memory (objects-reverse-engine.test.ts).
  */
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
 import { buildAdapters } from '../../src/adapters/index.js';
 import { readSmall } from '../../src/adapters/digest.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { systemClock } from '../../src/core/clock.js';
-import type { ObjectStore } from '../../src/core/ports.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { SyncRunRecord } from '../../src/store/types.js';
 import type { ObjectSyncSummary } from '../../src/core/sync-summary.js';
-import { syncObjects } from '../../src/sync/objects.js';
 import { SyncService } from '../../src/sync/service.js';
 import { freshName, labSdk } from '../contract/lab-adapters.js';
 import { withLab } from '../helpers/lab.js';
@@ -115,51 +112,4 @@ t.test('a conflict fails the run, class conflict: AWS keeps its version, named w
   t.notOk(await s3.exists('aws-deleted.txt'), 'deleted on AWS: not put back');
   t.match(transfer, { copied: 2, unchanged: 1, unchangedOnAzure: 2, failed: 0 });
   t.equal(back.summary.verification?.status, 'pass', 'the sample leaves out what was left to AWS');
-});
-
-t.test("keep-aws: AWS's version stays and the run passes, the conflict reported; the catch-up pass knows our own copies", async (t) => {
-  const env = await setUp(t, 'keep-aws');
-  await contingency(env);
-  const { s3, blob } = env;
-  const first = await env.run(true);
-  t.equal(first.status, 'succeeded', why(first));
-  t.notOk(first.summary.failureClass);
-  t.match(transferOf(first).conflicts, { count: 1, resolution: 'keep-aws', first: [{ key: 'both-changed.txt' }] }, 'still reported');
-  t.equal(await s3.text('both-changed.txt'), 'AWS during: both-changed.txt, a longer body');
-
-  const written = async () => Promise.all(['azure-changed.txt', 'azure-new.txt'].map(async (key) => (await s3.head(key)).ETag));
-  const before = await written();
-  const again = await env.run(true);
-  t.equal(again.status, 'succeeded', why(again));
-  t.match(transferOf(again), { copied: 0, unchanged: 3, conflicts: { count: 1, first: [{ key: 'both-changed.txt' }] } }, 'our own copies, written after the contingency began, are current: no conflict');
-  t.same(await written(), before, 'nothing rewritten');
-
-  await blob.put('azure-changed.txt', 'Azure after the first pass');
-  const catchUp = await env.run(true);
-  t.equal(catchUp.status, 'succeeded', why(catchUp));
-  t.match(transferOf(catchUp), { copied: 1, conflicts: { count: 1 } }, 'changed on Azure again: written over our own first copy, no conflict');
-  t.equal(await s3.text('azure-changed.txt'), 'Azure after the first pass');
-});
-
-t.test('a condition refused at write time is a conflict: the write AWS made in between stands', async (t) => {
-  const env = await setUp(t, 'fail');
-  const { s3, blob, adapters } = env;
-  await blob.put('raced.txt', 'Azure: raced');
-  await blob.put('calm.txt', 'Azure: calm');
-  const since = new Date();
-  /** AWS: an upload of the same key lands just before our put. */
-  const racing: ObjectStore = Object.assign(Object.create(adapters.objects.awsUploads) as ObjectStore, {
-    put: async (key: string, body: Readable, opts: Parameters<ObjectStore['put']>[2]) => {
-      if (key === 'raced.txt') await s3.put(key, 'AWS: won the race');
-      return adapters.objects.awsUploads.put(key, body, opts);
-    },
-  });
-  const summary = await syncObjects({
-    flow: 'uploads', mode: 'copy', source: adapters.objects.azureUploads, destination: racing,
-    transfers: 2, checkers: 2, conflictsSince: since,
-  });
-  t.match(summary, { copied: 1, failed: 0, conflicts: { count: 1, resolution: 'fail', first: [{ key: 'raced.txt', reason: /If-None-Match \*/ }] } });
-  t.ok(summary.conflicts!.first[0]!.awsTime, "AWS's time, read after the refusal");
-  t.equal(await s3.text('raced.txt'), 'AWS: won the race');
-  t.equal(await s3.text('calm.txt'), 'Azure: calm');
 });

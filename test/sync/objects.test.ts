@@ -1,7 +1,12 @@
-/** The objects engine against the lab twin: S3 → Blob mirror and copy, and Blob → S3. */
+/**
+ * The objects engine against the lab twin, where the wire matters: S3 → Blob byte-exact with
+ * headers, metadata and Content-MD5 and recognised on the next run, injected 503/429 and dropped
+ * connections, and Blob → S3. What the engine decides (changes, deletes, errors, rejected keys,
+ * thousands of objects) is proven on stores held in memory (objects-engine.test.ts).
+ */
 import t, { type Test } from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, freshName, labSdk } from '../contract/lab-adapters.js';
@@ -17,7 +22,7 @@ t.setTimeout(900_000);
 const lab = await withLab(t, { empty: false });
 const sdk = labSdk(t, lab);
 const adapters = adaptersFor(t, lab, () => undefined);
-const { site: siteBucket, uploads: uploadsBucket } = lab.endpoints.aws.s3.buckets;
+const { site: siteBucket } = lab.endpoints.aws.s3.buckets;
 const { site: siteContainer, uploads: uploadsContainer } = lab.endpoints.azure.blob.containers;
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
@@ -46,8 +51,6 @@ async function blobBytes(container: string, key: string): Promise<Buffer> {
   const res = await sdk.blob.getContainerClient(container).getBlobClient(key).download();
   return readSmall(res.readableStreamBody!);
 }
-
-const blobExists = (container: string, key: string) => sdk.blob.getContainerClient(container).getBlobClient(key).exists();
 
 // ------------------------------------------------------------------ tricky keys, S3 → $web
 
@@ -124,81 +127,6 @@ t.test('a second run copies nothing: the fingerprint recognises every object', a
   t.equal(summary.copied, 0);
   t.equal(summary.unchanged, summary.seen);
   t.equal(summary.failed, 0);
-});
-
-t.test('one changed source object: exactly one copied', async (t) => {
-  const key = 'tricky/with space.txt';
-  const changed = Buffer.from('changed, and the same length as before? no: longer than before, surely.\n'.repeat(3));
-  await putS3(siteBucket, key, changed, HEADERS);
-  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
-  t.equal(summary.copied, 1);
-  t.equal(summary.unchanged, summary.seen - 1);
-  t.equal(md5(await blobBytes(siteContainer, key)), md5(changed));
-
-  // Same size, different bytes: only the fingerprint can tell.
-  const sameSize = Buffer.from(changed.toString().replace('changed', 'CHANGED'));
-  await putS3(siteBucket, key, sameSize, HEADERS);
-  const again = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
-  t.equal(again.copied, 1, 'a same-size change is still seen');
-  t.equal(md5(await blobBytes(siteContainer, key)), md5(sameSize));
-});
-
-t.test('mirror deletes what left the source; copy mode keeps it', async (t) => {
-  await sdk.s3.send(new DeleteObjectCommand({ Bucket: siteBucket, Key: 'tricky/hash#sign.txt' }));
-  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
-  t.equal(summary.deleted, 1);
-  t.equal(summary.failed, 0);
-  t.notOk(await blobExists(siteContainer, 'tricky/hash#sign.txt'), 'gone from $web');
-
-  const first = await sync(adapters.objects.awsUploads, adapters.objects.azureUploads, 'copy');
-  t.equal(first.failed, 0);
-  t.ok(first.copied >= 60, 'the demo uploads copied');
-  const victim = 'gone-from-s3.png';
-  await putS3(uploadsBucket, victim, randomBytes(1000));
-  t.equal((await sync(adapters.objects.awsUploads, adapters.objects.azureUploads, 'copy')).copied, 1);
-  await sdk.s3.send(new DeleteObjectCommand({ Bucket: uploadsBucket, Key: victim }));
-  const after = await sync(adapters.objects.awsUploads, adapters.objects.azureUploads, 'copy');
-  t.equal(after.deleted, 0);
-  t.equal(after.keptAtDestination, 1);
-  t.ok(await blobExists(uploadsContainer, victim), 'a deleted upload stays in the uploads container');
-});
-
-t.test('deletes are withheld when the pass had an error', async (t) => {
-  const doomed = 'tricky/plus+sign.txt';
-  await sdk.s3.send(new DeleteObjectCommand({ Bucket: siteBucket, Key: doomed }));
-  // A source object whose recorded MD5 does not match its bytes: a real, per-object integrity failure.
-  const liar = 'tricky/lying-md5.txt';
-  await putS3(siteBucket, liar, 'these bytes are not what the metadata says', { Metadata: { 'content-md5': md5(Buffer.from('other bytes')) } });
-  const summary = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
-  t.equal(summary.failed, 1);
-  t.equal(summary.failures[0]?.key, liar, 'the failure is named');
-  t.equal(summary.failures[0]?.failureClass, 'integrity');
-  t.ok(summary.deletionsWithheld > 0, 'deletions withheld');
-  t.equal(summary.deleted, 0);
-  t.ok(await blobExists(siteContainer, doomed), 'nothing deleted');
-  t.notOk(await blobExists(siteContainer, liar), 'the bad bytes were not committed');
-
-  await sdk.s3.send(new DeleteObjectCommand({ Bucket: siteBucket, Key: liar }));
-  const clean = await sync(adapters.objects.awsSite, adapters.objects.azureSite, 'mirror');
-  t.equal(clean.failed, 0);
-  t.equal(clean.deleted, 1, 'an error-free pass deletes');
-  t.notOk(await blobExists(siteContainer, doomed));
-});
-
-t.test('keys Blob cannot hold are reported by name with the reason', async (t) => {
-  const { bucket, s3, blob } = await freshPair(t);
-  const dotted = 'ends-with-a-dot.';
-  // Segments short enough for s3rver's files on disk, together longer than Blob allows.
-  const long = `long/${Array.from({ length: 7 }, (_, i) => String(i).repeat(150)).join('/')}.txt`;
-  t.ok(long.length > 1024);
-  for (const key of [dotted, long, 'fine.txt']) await putS3(bucket, key, `body of ${key.slice(0, 20)}`);
-  const summary = await sync(s3, blob, 'mirror');
-  t.equal(summary.copied, 1);
-  t.equal(summary.failed, 0);
-  t.equal(summary.rejected, 2, 'never silently skipped');
-  const reasons = Object.fromEntries(summary.rejections.map((r) => [r.key, r.reason]));
-  t.match(reasons[dotted], /end with "\."/);
-  t.match(reasons[long], /1024/);
 });
 
 /**
@@ -285,17 +213,4 @@ t.test('reverse: an object written only in Blob arrives in S3 with its MD5 and h
   // Back the other way: objects that carry the MD5 we recorded in S3 are recognised as well.
   t.equal((await sync(s3, blob, 'copy')).copied, 2, 'the forward flow takes them once');
   t.equal((await sync(s3, blob, 'copy')).copied, 0, '…and only once');
-});
-
-t.test('3000 small objects: all copied, then nothing on the second run', async (t) => {
-  const { bucket, s3, blob } = await freshPair(t);
-  const n = 3000;
-  const keys = Array.from({ length: n }, (_, i) => `many/${String(i % 37).padStart(2, '0')}/${i}-é.txt`);
-  for (let i = 0; i < n; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => putS3(bucket, key, `object ${key}`)));
-  const first = await sync(s3, blob, 'mirror', { transfers: 16, checkers: 16 });
-  t.equal(first.failed, 0);
-  t.equal(first.copied, n);
-  const second = await sync(s3, blob, 'mirror', { transfers: 16, checkers: 16 });
-  t.equal(second.copied, 0);
-  t.equal(second.unchanged, n);
 });

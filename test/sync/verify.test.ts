@@ -1,22 +1,41 @@
-/** The integrity proofs R1 (site mirror) and R2 (latest uploads) against the lab twin. */
-import t from 'tap';
-import { createHash } from 'node:crypto';
-import { withLab } from '../helpers/lab.js';
-import { adaptersFor, labSdk } from '../contract/lab-adapters.js';
-import { readSmall } from '../../src/adapters/digest.js';
+/**
+ * The integrity proofs R1 (site mirror) and R2 (latest uploads), red and green, on stores held
+ * in memory; the website is a server on 127.0.0.1 that answers a page while $web holds it.
+ */
+import t, { type Test } from 'tap';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { syncObjects } from '../../src/sync/objects.js';
 import { verifyLatestSample, verifyMirror } from '../../src/sync/verify.js';
+import { MemoryObjectStore } from '../helpers/memory-object-store.js';
 
-const lab = await withLab(t, { empty: false });
-const sdk = labSdk(t, lab);
-const { objects } = adaptersFor(t, lab, () => undefined);
-const { websiteUrl, containers } = lab.endpoints.azure.blob;
+const PAGES = ['index.html', 'about.html', 'blog/index.html', 'blog/2026/post-1.html', 'blog/2026/post-2.html', 'contact us.html'];
 
-const mirrorSite = () => syncObjects({ flow: 'site', mode: 'mirror', source: objects.awsSite, destination: objects.azureSite, transfers: 8, checkers: 8 });
-const r1 = () => verifyMirror({ source: objects.awsSite, destination: objects.azureSite, websiteUrl });
-const site = sdk.blob.getContainerClient(containers.site);
+/** A static website over a container: 200 for an object it holds, 404 otherwise. */
+async function websiteOver(t: Test, container: MemoryObjectStore): Promise<string> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://website').pathname.replace(/^\/site\//, '');
+    const key = path.split('/').map(decodeURIComponent).join('/');
+    res.writeHead(container.objects.has(key) ? 200 : 404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/site`;
+}
+
+async function siteSetUp(t: Test) {
+  const source = new MemoryObjectStore('s3://site', 'utf8', { listsMetadata: false });
+  const destination = new MemoryObjectStore('blob://$web', 'utf16');
+  for (const key of [...PAGES, 'css/site.css', 'img/logo.png']) source.add(key, `<p>${key}</p>`);
+  const websiteUrl = await websiteOver(t, destination);
+  const mirrorSite = () => syncObjects({ flow: 'site', mode: 'mirror', source, destination, transfers: 8, checkers: 8 });
+  const r1 = () => verifyMirror({ source, destination, websiteUrl });
+  return { destination, websiteUrl, mirrorSite, r1 };
+}
 
 t.test('R1: passes after a mirror, fails naming what is missing', async (t) => {
+  const { destination, mirrorSite, r1 } = await siteSetUp(t);
   const synced = await mirrorSite();
   t.equal(synced.failed, 0);
   const good = await r1();
@@ -24,7 +43,7 @@ t.test('R1: passes after a mirror, fails naming what is missing', async (t) => {
   t.ok((good.measurements.pages ?? 0) >= 5, 'the pages were asked for on the website');
   t.equal(good.measurements.pages, good.measurements.pagesOk);
 
-  await site.getBlobClient('css/site.css').delete();
+  await destination.delete('css/site.css');
   const missing = await r1();
   t.equal(missing.status, 'fail');
   t.match(missing.reason, 'css/site.css', 'the missing object is named');
@@ -37,10 +56,12 @@ t.test('R1: passes after a mirror, fails naming what is missing', async (t) => {
 });
 
 t.test('R1: a page gone from $web answers 404 on the website and is named', async (t) => {
+  const { destination, websiteUrl, mirrorSite, r1 } = await siteSetUp(t);
+  await mirrorSite();
   const page = 'blog/2026/post-1.html';
-  const url = new URL(page, websiteUrl.endsWith('/') ? websiteUrl : `${websiteUrl}/`);
+  const url = new URL(page, `${websiteUrl}/`);
   t.equal((await fetch(url)).status, 200, 'the page is served before');
-  await site.getBlobClient(page).delete();
+  await destination.delete(page);
   t.equal((await fetch(url)).status, 404, 'and not after');
   const result = await r1();
   t.equal(result.status, 'fail');
@@ -52,29 +73,25 @@ t.test('R1: a page gone from $web answers 404 on the website and is named', asyn
 });
 
 t.test('R2: one corrupted byte in one of the latest uploads fails it, naming the object', async (t) => {
-  const copied = await syncObjects({ flow: 'uploads', mode: 'copy', source: objects.awsUploads, destination: objects.azureUploads, transfers: 8, checkers: 8 });
+  const source = new MemoryObjectStore('s3://uploads', 'utf8', { listsMetadata: false });
+  const destination = new MemoryObjectStore('blob://uploads', 'utf16');
+  for (let i = 0; i < 20; i++) source.add(`scans/${String(i).padStart(2, '0')}.png`, randomBytes(2048));
+  const copied = await syncObjects({ flow: 'uploads', mode: 'copy', source, destination, transfers: 8, checkers: 8 });
   t.equal(copied.failed, 0);
-  const r2 = () => verifyLatestSample({ source: objects.awsUploads, destination: objects.azureUploads, sampleSize: 10 });
+  const r2 = () => verifyLatestSample({ source, destination, sampleSize: 10 });
   const good = await r2();
   t.equal(good.status, 'pass', good.reason);
   t.same(good.measurements, { sampled: 10, matched: 10, ratio: 1 });
 
   const sample = good.evidence.sample as Array<{ key: string }>;
   const victim = sample[3]!.key;
-  const blob = sdk.blob.getContainerClient(containers.uploads).getBlockBlobClient(victim);
-  const props = await blob.getProperties();
-  const bytes = await readSmall((await blob.download()).readableStreamBody!);
+  const stored = destination.objects.get(victim)!;
+  const bytes = Buffer.from(stored.bytes);
   bytes[Math.floor(bytes.length / 2)] ^= 0x01;
-  // Same size, same metadata, same headers — even the old Content-MD5, which now lies: only
-  // hashing the bytes can tell. Staging a block and committing it is how a lying MD5 gets in.
-  const id = Buffer.from('corrupt').toString('base64');
-  await blob.stageBlock(id, bytes, bytes.length);
-  await blob.commitBlockList([id], {
-    metadata: props.metadata,
-    blobHTTPHeaders: { blobContentType: props.contentType, blobCacheControl: props.cacheControl, blobContentMD5: props.contentMD5 },
-  });
-  t.equal((await blob.getProperties()).contentLength, props.contentLength, 'the size is unchanged');
-  t.notSame(createHash('md5').update(bytes).digest('hex'), Buffer.from(props.contentMD5 ?? []).toString('hex'));
+  // Same size, same metadata, same headers — even the old MD5, which now lies: only hashing the bytes can tell.
+  destination.objects.set(victim, { info: stored.info, bytes });
+  t.equal((await destination.head(victim))?.size, stored.info.size, 'the size is unchanged');
+  t.notSame(createHash('md5').update(bytes).digest('hex'), (await destination.head(victim))?.md5);
 
   const bad = await r2();
   t.equal(bad.status, 'fail', 'nine of ten is not enough: only 100 % passes');
