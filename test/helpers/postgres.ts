@@ -2,7 +2,7 @@
  * PostgreSQL for the store's tests: one throwaway cluster per test process (started on first
  * use, stopped at exit), or the server named by DRSENTINEL_TEST_POSTGRES; a fresh database per
  * test, dropped when it ends. Without PostgreSQL installed, the tests that need it are skipped
- * with the reason (`.ci/run` installs it, so CI never skips them).
+ * with the reason (`npm test` installs it first, scripts/test-prerequisites.sh, so CI never skips them).
  */
 import type { Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +29,7 @@ function serverUrl(): Promise<string> {
 }
 
 export const postgresMissing = !process.env.DRSENTINEL_TEST_POSTGRES && !postgresBinaries()
-  ? 'PostgreSQL is not installed (apt-get install -y postgresql, as .ci/run does)'
+  ? 'PostgreSQL is not installed (apt-get install -y postgresql, as npm test does first when it may)'
   : undefined;
 
 /** The URL of a new, empty database on the test server, dropped at the end of `t`. */
