@@ -116,7 +116,15 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * How long a finished command lets the process drain before it exits. Requests a stop (Ctrl-C)
+ * abandoned can keep an SDK's timers alive for up to the request timeout; the command has
+ * answered by then, and a person waiting at the prompt should not wait for them.
+ */
+const EXIT_GRACE_MS = 2000;
+
 if (isEntryPoint()) {
   boundHeapGrowth();
   process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }

@@ -1,5 +1,5 @@
 /**
- * Every outbound call gives up after `sync.requestTimeoutSeconds` (here 2 s) with a failure
+ * Every outbound call gives up after `sync.requestTimeoutSeconds` (here 1 s, the least it may be) with a failure
  * classified 'timeout', instead of hanging: the real adapters and control-plane clients, built
  * from the lab's own drsentinel.yaml, under the twin's latency fault (minutes); and bodies that
  * stop arriving mid-way, from a server that sends the headers and a few bytes, then nothing.
@@ -18,7 +18,7 @@ import { classifyFailure } from '../../src/core/retry.js';
 import type { FaultService } from '../../lab/faults.js';
 import { withLab } from '../helpers/lab.js';
 
-const TIMEOUT_SECONDS = 2;
+const TIMEOUT_SECONDS = 1;
 const LATENCY_MS = 5 * 60_000;
 
 const lab = await withLab(t);
@@ -63,7 +63,7 @@ t.test('S3 under minutes of latency: head, get and list end as timeouts', { time
   const store = boundedAdapters(t).objects.awsSite;
   const { key } = await first(store.list());
   slow(t, 's3');
-  // The SDK tries 3 times, 2 s each; the list page is retried on top by the engines' policy.
+  // The SDK tries 3 times, 1 s each; the list page is retried on top by the engines' policy.
   await timesOut(t, 'head', () => store.head(key), 15);
   await timesOut(t, 'get', () => store.get(key), 15);
   await timesOut(t, 'list', () => first(store.list()), 90);

@@ -3,6 +3,9 @@
  * records it.
  */
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
 import { main } from '../../src/cli.js';
 import { withLab } from '../helpers/lab.js';
 
@@ -20,8 +23,10 @@ async function sync(configFile: string, stderrShape: { isTTY?: boolean; columns?
   return { code, stdout, stderr };
 }
 
+// The first two runs read the same lab: the second finds everything in step, and draws the same lines.
+const lab = await withLab(t);
+
 t.test('on a terminal: a status line per flow that never wraps, log lines above it, nothing left behind', async (t) => {
-  const lab = await withLab(t);
   const { code, stdout, stderr } = await sync(lab.configFile, { isTTY: true, columns: 50 });
   t.equal(code, 0, stderr);
   for (const flow of ['site', 'uploads', 'metadata']) t.match(stdout, new RegExp(`^${flow}: succeeded in `, 'm'));
@@ -33,7 +38,6 @@ t.test('on a terminal: a status line per flow that never wraps, log lines above 
 });
 
 t.test('without a terminal: no escape codes, only whole lines', async (t) => {
-  const lab = await withLab(t);
   const { code, stderr } = await sync(lab.configFile, {});
   t.equal(code, 0, stderr);
   t.notMatch(stderr, /\x1b|\r/);
@@ -41,6 +45,7 @@ t.test('without a terminal: no escape codes, only whole lines', async (t) => {
 });
 
 t.test('stopped by a signal: the runs end interrupted, saying why and what the next run does', async (t) => {
+  // A lab of its own, so that the uploads are still to be copied when the stop comes.
   const lab = await withLab(t);
   lab.faults.set('blob', { latencyMs: 300 });
   const stop = new AbortController();
@@ -49,4 +54,32 @@ t.test('stopped by a signal: the runs end interrupted, saying why and what the n
   t.equal(code, 1);
   t.match(stdout, /^uploads: interrupted in [\d.]+ s — stopped before the end \(stopped by SIGINT\); the next run converges$/m);
   t.notMatch(stdout, /Request aborted|abort signal callback/, 'no SDK wording for a stop asked for');
+});
+
+t.test('the built bin, sent SIGINT mid-sync: says the runs were interrupted and gives the prompt back', async (t) => {
+  const lab = await withLab(t);
+  lab.faults.set('blob', { latencyMs: 300 });
+  const bin = resolve(import.meta.dirname, '../../dist/src/cli.js');
+  const child = spawn(process.execPath, [bin, 'sync', 'all', '--config', lab.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = once(child, 'exit');
+  // Once the uploads run has begun (stderr says so), and has a request or two in flight.
+  await new Promise<void>((started) => {
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/sync uploads \(forward\) started/.test(stderr)) started();
+    });
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  child.kill('SIGINT');
+  const signalled = Date.now();
+  const [code] = await exited;
+  const seconds = (Date.now() - signalled) / 1000;
+  t.equal(code, 1);
+  t.match(stdout, /^uploads: interrupted in [\d.]+ s — stopped before the end \(stopped by SIGINT\)/m);
+  // The requests the stop abandoned keep the SDKs' timers for up to the request timeout (60 s
+  // here); the command does not wait for them once it has answered.
+  t.ok(seconds < 20, `exited ${seconds.toFixed(1)} s after the signal`);
 });

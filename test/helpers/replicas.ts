@@ -7,11 +7,11 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '../../lab/index.js';
 import { leaderOf, startServiceProcess, untilAnswer, type ServiceProcess } from '../../lab/service-process.js';
+import { TS_LOADER } from './ts-loader.js';
 
 export type Replica = ServiceProcess;
 
 const script = fileURLToPath(new URL('../runbooks/serve-child.ts', import.meta.url));
-const loader = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
 
 export function replicas(t: Test, lab: Lab, storeUrl: string, env: NodeJS.ProcessEnv = {}) {
   const started: Replica[] = [];
@@ -25,7 +25,7 @@ export function replicas(t: Test, lab: Lab, storeUrl: string, env: NodeJS.Proces
   });
 
   async function start(name: string): Promise<Replica> {
-    const replica = await startServiceProcess(lab, name, [...loader, script, lab.configFile], {
+    const replica = await startServiceProcess(lab, name, [...TS_LOADER, script, lab.configFile], {
       DRSENTINEL_STORE_URL: storeUrl,
       DRSENTINEL__STORE__POSTGRES__URL: '{"env":"DRSENTINEL_STORE_URL"}',
       DRSENTINEL__SERVICE__LOG_LEVEL: 'warn',

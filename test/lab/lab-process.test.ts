@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isAlive } from './pids.js';
+import { TS_LOADER } from '../helpers/ts-loader.js';
 
 const script = fileURLToPath(new URL('./lab-child.ts', import.meta.url));
-// The runner's TypeScript loader, so the child can run the .ts sources as this test does.
-const loader = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
 
 async function startLabProcess(t: { teardown(fn: () => unknown): void }) {
   const stateDir = await mkdtemp(join(tmpdir(), 'drsentinel-lab-proc-'));
-  const child = spawn(process.execPath, [...loader, script, stateDir, 'empty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TS_LOADER, script, stateDir, 'empty'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

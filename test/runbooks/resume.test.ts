@@ -9,10 +9,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withLab } from '../helpers/lab.js';
+import { TS_LOADER } from '../helpers/ts-loader.js';
 
 const lab = await withLab(t);
 const script = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
-const loader = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
 const tokens = lab.endpoints.tokens;
 const children: ChildProcess[] = [];
 t.teardown(async () => {
@@ -23,7 +23,7 @@ t.teardown(async () => {
 });
 
 async function startService(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...loader, script, lab.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TS_LOADER, script, lab.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -16,9 +16,12 @@ import { SyncService } from '../../src/sync/service.js';
 import { withLab } from '../helpers/lab.js';
 import { watchLeakWarnings } from '../helpers/warnings.js';
 
+// One lab for the file: each test builds its own store, adapters and app over it. The first
+// test finds both flows still to copy, which its 16 transfers in flight need.
+const lab = await withLab(t);
+
 /** `patch` changes the lab's config before any client is built from it. */
 async function setUp(t: Test, patch: (config: Config) => void = () => {}) {
-  const lab = await withLab(t);
   const { config } = loadConfig(lab.configFile);
   patch(config);
   const store = openStore(join(t.testdir(), 'drsentinel.db'));
@@ -35,6 +38,17 @@ async function setUp(t: Test, patch: (config: Config) => void = () => {}) {
   const auth = (role: keyof typeof lab.endpoints.tokens) => ({ authorization: `Bearer ${lab.endpoints.tokens[role]}` });
   return { lab, app, store, syncs, metrics, auth, config };
 }
+
+t.test('a flow with 16 transfers in flight raises no listener-leak warning on the shared stop signal', async (t) => {
+  const { syncs } = await setUp(t);
+  const warnings = watchLeakWarnings(t);
+  const [site, uploads] = await syncs.startMany(['site', 'uploads']);
+  const runs = await Promise.all([syncs.wait(site!.id), syncs.wait(uploads!.id)]);
+  t.same(runs.map((r) => r.status), ['succeeded', 'succeeded']);
+  // Warnings are emitted on the next tick.
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(warnings, [], 'Node warned of a leak');
+});
 
 t.test('starting a sync needs a token and an operating role; it runs, verifies and is audited', async (t) => {
   const { app, store, syncs, auth } = await setUp(t);
@@ -80,25 +94,15 @@ t.test('failed runs are counted per flow until one succeeds (R4), and projected 
   t.match(await metrics.text(), /dr_sync_integrity_ratio\{flow="uploads"\} 1/);
 });
 
-t.test('a flow with 16 transfers in flight raises no listener-leak warning on the shared stop signal', async (t) => {
-  const { syncs } = await setUp(t);
-  const warnings = watchLeakWarnings(t);
-  const [site, uploads] = await syncs.startMany(['site', 'uploads']);
-  const runs = await Promise.all([syncs.wait(site!.id), syncs.wait(uploads!.id)]);
-  t.same(runs.map((r) => r.status), ['succeeded', 'succeeded']);
-  // Warnings are emitted on the next tick.
-  await new Promise((resolve) => setImmediate(resolve));
-  t.same(warnings, [], 'Node warned of a leak');
-});
-
 t.test('S3 answering minutes late: the flow ends failed, class timeout, long before its deadline; the next run works', async (t) => {
-  // Every call gives up after 2 s, and each retry (the SDK's, then the engine's) waits 2 s more.
+  // Every call gives up after 1 s, and each retry (the SDK's, then the engine's) waits 1 s more.
   t.setTimeout(300_000);
   const { lab, syncs, store, config } = await setUp(t, (c) => {
-    c.sync.requestTimeoutSeconds = 2;
+    c.sync.requestTimeoutSeconds = 1;
   });
   const deadlineMinutes = (config.sync.runDeadlineHours ?? 2 * config.sync.windowHours) * 60;
   lab.faults.set('s3', { latencyMs: 10 * 60_000 });
+  t.teardown(() => lab.faults.clear());
   const started = Date.now();
   const stalled = await syncs.wait((await syncs.start('uploads')).id);
   const minutes = (Date.now() - started) / 60_000;

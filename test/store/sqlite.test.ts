@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.js';
 import { storeContract, type StoreEngine } from '../contract/store.js';
 import { ManualClock } from './temp-store.js';
+import { TS_LOADER } from '../helpers/ts-loader.js';
 
 const sqlite: StoreEngine = {
   name: 'sqlite',
@@ -61,8 +62,7 @@ await t.test('a second open of the state directory is refused, naming the holder
 
 /** `test/store/hold-state-dir.ts` in a process of its own, with the loader this test runs under. */
 function holder(t: Test, file: string, writer: string) {
-  const loader = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
-  const child = spawn(process.execPath, [...loader, join(import.meta.dirname, 'hold-state-dir.ts'), file, writer], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...TS_LOADER, join(import.meta.dirname, 'hold-state-dir.ts'), file, writer], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
