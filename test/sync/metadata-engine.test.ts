@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { canonicalHash } from '../../src/core/canonical.js';
-import { systemClock } from '../../src/core/clock.js';
 import type { ExportDescription, ExportRequest, TableExporter } from '../../src/core/exports.js';
 import type { Item } from '../../src/core/items.js';
 import { IntegrityError } from '../../src/core/retry.js';
@@ -21,6 +20,7 @@ import type { ChainPoint } from '../../src/core/sync-summary.js';
 import { ChainError, syncMetadata, type MetadataSyncOptions } from '../../src/sync/metadata.js';
 import { IMAGES_SCHEMA } from '../contract/document-table.js';
 import { MemoryDocumentTable } from '../helpers/memory-document-table.js';
+import { metadataOptions } from '../helpers/metadata-options.js';
 import { MemoryObjectStore } from '../helpers/memory-object-store.js';
 
 const work = await mkdtemp(join(tmpdir(), 'drsentinel-metadata-engine-'));
@@ -46,33 +46,10 @@ interface Crafted {
 let runs = 0;
 function options(over: Partial<MetadataSyncOptions> & { crafted?: Crafted } = {}): MetadataSyncOptions {
   const { crafted, ...rest } = over;
-  const runId = `test-run-${++runs}`;
   const { bucket, staging } = exportStores();
-  return {
-    runId,
-    source: dynamo(),
-    destination: cosmos(),
-    mode: 'point-in-time',
-    export: {
-      exporter: crafted?.exporter ?? { startExport: () => Promise.reject(new Error('no export here')), describeExport: () => Promise.reject(new Error('no export here')) },
-      bucket: crafted?.bucket ?? bucket,
-      bucketName: 'exports',
-      prefix: PREFIX,
-      staging,
-      pollIntervalMs: 10,
-      timeoutMs: 10_000,
-      minWindowMs: 1000,
-      maxWindowMs: 24 * 3_600_000,
-      transfers: 4,
-      checkers: 4,
-    },
-    sampleRatio: 0.1,
-    batchSize: 100,
-    concurrency: 4,
-    quarantineFile: join(work, `${runId}.jsonl`),
-    clock: systemClock,
-    ...rest,
-  };
+  const exporter = crafted?.exporter ?? { startExport: () => Promise.reject(new Error('no export here')), describeExport: () => Promise.reject(new Error('no export here')) };
+  const place = { exporter, bucket: crafted?.bucket ?? bucket, bucketName: 'exports', prefix: PREFIX, staging, pollIntervalMs: 10, timeoutMs: 10_000, minWindowMs: 1000 };
+  return metadataOptions({ runId: `test-run-${++runs}`, source: dynamo(), destination: cosmos(), export: place, work }, rest);
 }
 
 const key = (imageId: string, chunk: number): Item => ({ imageId: { S: imageId }, chunkIndex: { N: String(chunk) } });

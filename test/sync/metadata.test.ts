@@ -12,7 +12,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Container } from '@azure/cosmos';
 import { canonicalHash } from '../../src/core/canonical.js';
-import { systemClock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/config/load.js';
 import { documentId, type CosmosDocument } from '../../src/core/documents.js';
 import type { Item } from '../../src/core/items.js';
@@ -20,6 +19,7 @@ import type { ChainPoint } from '../../src/core/sync-summary.js';
 import { syncMetadata, type MetadataSyncOptions } from '../../src/sync/metadata.js';
 import { IMAGES_SCHEMA } from '../contract/document-table.js';
 import { adaptersFor, labSdk } from '../contract/lab-adapters.js';
+import { metadataOptions } from '../helpers/metadata-options.js';
 import { withLab } from '../helpers/lab.js';
 
 const lab = await withLab(t);
@@ -36,32 +36,17 @@ const SEEDED = 500;
 
 let runs = 0;
 function options(over: Partial<MetadataSyncOptions> = {}): MetadataSyncOptions {
-  const runId = `test-run-${++runs}`;
-  return {
-    runId,
-    source: adapters.tables.dynamodb,
-    destination: adapters.tables.cosmos,
-    mode: 'point-in-time',
-    export: {
-      exporter: adapters.exporter,
-      bucket: adapters.objects.awsExports,
-      bucketName: config.aws.s3.buckets.exports,
-      prefix: config.sync.exportPrefix,
-      staging: adapters.objects.azureStaging,
-      pollIntervalMs: config.sync.exportPollMs,
-      timeoutMs: 120_000,
-      minWindowMs: config.sync.incrementalMinWindowSeconds * 1000,
-      maxWindowMs: 24 * 3_600_000,
-      transfers: 4,
-      checkers: 4,
-    },
-    sampleRatio: 0.1,
-    batchSize: 100,
-    concurrency: 4,
-    quarantineFile: join(work, `${runId}.jsonl`),
-    clock: systemClock,
-    ...over,
+  const place = {
+    exporter: adapters.exporter,
+    bucket: adapters.objects.awsExports,
+    bucketName: config.aws.s3.buckets.exports,
+    prefix: config.sync.exportPrefix,
+    staging: adapters.objects.azureStaging,
+    pollIntervalMs: config.sync.exportPollMs,
+    timeoutMs: 120_000,
+    minWindowMs: config.sync.incrementalMinWindowSeconds * 1000,
   };
+  return metadataOptions({ runId: `test-run-${++runs}`, source: adapters.tables.dynamodb, destination: adapters.tables.cosmos, export: place, work }, over);
 }
 
 const key = (imageId: string, chunk: number): Item => ({ imageId: { S: imageId }, chunkIndex: { N: String(chunk) } });
