@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syncObjects } from '../../src/sync/objects.js';
-import { verifyLatestSample, verifyMirror } from '../../src/sync/verify.js';
+import { rerunConverges } from '../helpers/rerun-after-crash.js';
 import { MemoryObjectStore } from '../helpers/memory-object-store.js';
 
 t.test('killed mid-sync, then a rerun converges', async (t) => {
@@ -51,18 +51,5 @@ t.test('killed mid-sync, then a rerun converges', async (t) => {
   t.ok((await readdir(runTmp)).length > 0, 'the killed sync left its work dir behind (removed by this test)');
   destination.faults.clear();
 
-  const rerun = await syncObjects({ flow: 'crash', mode: 'mirror', source, destination, transfers: 4, checkers: 4 });
-  t.equal(rerun.failed, 0, JSON.stringify(rerun.failures));
-  t.equal(rerun.seen, total);
-  t.equal(rerun.copied + rerun.unchanged, total);
-  t.ok(rerun.unchanged >= landedBeforeKill, `what landed before the kill is not copied again (${rerun.unchanged} unchanged)`);
-  t.ok(rerun.copied < total, `only what had not landed is copied (${rerun.copied})`);
-  t.equal(rerun.deleted, 0);
-
-  const counts = await verifyMirror({ source, destination });
-  t.equal(counts.status, 'pass', counts.reason);
-  // Every object, the big one included, hashed on both sides.
-  const bytes = await verifyLatestSample({ source, destination, sampleSize: total });
-  t.equal(bytes.status, 'pass', bytes.reason);
-  t.equal(bytes.measurements.sampled, total);
+  await rerunConverges(t, { source, destination, total, landedBeforeKill });
 });

@@ -16,9 +16,8 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { withLab } from '../helpers/lab.js';
 import { adaptersFor, freshName, labSdk } from '../contract/lab-adapters.js';
-import { syncObjects } from '../../src/sync/objects.js';
+import { rerunConverges } from '../helpers/rerun-after-crash.js';
 import { TS_LOADER } from '../helpers/ts-loader.js';
-import { verifyLatestSample, verifyMirror } from '../../src/sync/verify.js';
 
 const script = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
 
@@ -73,18 +72,5 @@ t.test('SIGKILL mid-sync, then a rerun converges', async (t) => {
     c.aws.s3.buckets.uploads = bucket;
     c.azure.blob.containers.uploads = container;
   });
-  const rerun = await syncObjects({ flow: 'crash', mode: 'mirror', source: objects.awsUploads, destination: objects.azureUploads, transfers: 4, checkers: 4 });
-  t.equal(rerun.failed, 0, JSON.stringify(rerun.failures));
-  t.equal(rerun.seen, total);
-  t.equal(rerun.copied + rerun.unchanged, total);
-  t.ok(rerun.unchanged >= landedBeforeKill, `what landed before the kill is not copied again (${rerun.unchanged} unchanged)`);
-  t.ok(rerun.copied < total, `only what had not landed is copied (${rerun.copied})`);
-  t.equal(rerun.deleted, 0);
-
-  const counts = await verifyMirror({ source: objects.awsUploads, destination: objects.azureUploads });
-  t.equal(counts.status, 'pass', counts.reason);
-  // Every object, the big one included, hashed on both sides.
-  const bytes = await verifyLatestSample({ source: objects.awsUploads, destination: objects.azureUploads, sampleSize: total });
-  t.equal(bytes.status, 'pass', bytes.reason);
-  t.equal(bytes.measurements.sampled, total);
+  await rerunConverges(t, { source: objects.awsUploads, destination: objects.azureUploads, total, landedBeforeKill });
 });
