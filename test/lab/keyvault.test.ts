@@ -6,16 +6,12 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { makeCertificatePem, WILDCARD_CERTIFICATE } from '../../lab/azure/keyvault.js';
 import { buildCertificateVault } from '../../src/adapters/azure/keyvault.js';
 import { azureCredential, clientOptions } from '../../src/adapters/azure/credential.js';
-import { loadConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/core/errors.js';
-import { withLab } from '../helpers/lab.js';
+import { keyVaultAlone } from '../helpers/azure-twin.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const lab = await withLab(t, { empty: true });
-const config = loadConfig(lab.configFile).config;
-const { url, certificate } = lab.endpoints.azure.keyVault;
-const ca = lab.endpoints.azure.arm.ca;
-const client = new CertificateClient(url, azureCredential(config, process.env), { ...clientOptions(url, ca), disableChallengeResourceVerification: true });
+const { config, env, url, certificate, ca } = await keyVaultAlone(t);
+const client = new CertificateClient(url, azureCredential(config, env), { ...clientOptions(url, ca), disableChallengeResourceVerification: true });
 const daysLeft = (expiresOn: Date | undefined) => Math.round(((expiresOn?.getTime() ?? 0) - Date.now()) / DAY_MS);
 
 /** One raw HTTPS request, to see what the SDK hides: the challenge of a request without a token. */
@@ -69,7 +65,7 @@ t.test('what is not a PEM certificate is refused with BadParameter', async (t) =
 
 t.test('an unknown certificate is 404 CertificateNotFound; the adapter says undefined', async (t) => {
   await t.rejects(client.getCertificate('no-such-certificate'), { statusCode: 404, code: 'CertificateNotFound' });
-  const vault = buildCertificateVault(config, process.env);
+  const vault = buildCertificateVault(config, env);
   t.equal(await vault.getCertificate('no-such-certificate'), undefined);
   const info = await vault.getCertificate(certificate);
   t.equal(info?.subject, 'CN=*.drsentinel.test');
@@ -79,5 +75,5 @@ t.test('an unknown certificate is 404 CertificateNotFound; the adapter says unde
 });
 
 t.test('without azure.keyVault the adapter names the missing section', async (t) => {
-  t.throws(() => buildCertificateVault({ ...config, azure: { ...config.azure, keyVault: undefined } }, process.env), new UsageError('the certificate check needs azure.keyVault (url, certificate)'));
+  t.throws(() => buildCertificateVault({ ...config, azure: { ...config.azure, keyVault: undefined } }, env), new UsageError('the certificate check needs azure.keyVault (url, certificate)'));
 });

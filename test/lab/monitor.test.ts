@@ -5,17 +5,12 @@ import { LogsQueryClient, LogsQueryResultStatus } from '@azure/monitor-query-log
 import { parseTimespan } from '../../lab/azure/monitor.js';
 import { buildAppLogs, functionRunsQuery, REQUEST_STATUSES_QUERY } from '../../src/adapters/azure/monitor.js';
 import { azureCredential, clientOptions } from '../../src/adapters/azure/credential.js';
-import { loadConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/core/errors.js';
-import { withLab } from '../helpers/lab.js';
+import { monitorAlone } from '../helpers/azure-twin.js';
 
-const lab = await withLab(t, { empty: true });
-const config = loadConfig(lab.configFile).config;
-const { endpoint, workspaceId } = lab.endpoints.azure.monitor;
-const ca = lab.endpoints.azure.arm.ca;
-const client = new LogsQueryClient(azureCredential(config, process.env), clientOptions(endpoint, ca));
-const logs = buildAppLogs(config, process.env);
-const state = lab.azure.state;
+const { config, env, token, endpoint, workspaceId, ca, state } = await monitorAlone(t);
+const client = new LogsQueryClient(azureCredential(config, env), clientOptions(endpoint, ca));
+const logs = buildAppLogs(config, env);
 const HOUR_MS = 60 * 60 * 1000;
 const ago = (ms: number) => new Date(Date.now() - ms);
 const lastHour = () => ({ startTime: ago(HOUR_MS), endTime: new Date() });
@@ -67,7 +62,6 @@ t.test('any other query is refused with BadArgumentError, as Log Analytics refus
 });
 
 t.test('a query without a timespan is refused', async (t) => {
-  const token = readFileSync((config.azure.credential as { token: { file: string } }).token.file, 'utf8').trim();
   const body = JSON.stringify({ query: REQUEST_STATUSES_QUERY });
   const status = await new Promise<number>((resolve, reject) => {
     const req = https.request(`${endpoint}/workspaces/${workspaceId}/query`, { method: 'POST', ca: readFileSync(ca), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
@@ -89,5 +83,5 @@ t.test('timespans: start/end, start/duration, duration/end and a bare duration',
 });
 
 t.test('without azure.monitor the adapter names the missing section', async (t) => {
-  t.throws(() => buildAppLogs({ ...config, azure: { ...config.azure, monitor: undefined } }, process.env), new UsageError('the application logs checks need azure.monitor (workspaceId)'));
+  t.throws(() => buildAppLogs({ ...config, azure: { ...config.azure, monitor: undefined } }, env), new UsageError('the application logs checks need azure.monitor (workspaceId)'));
 });

@@ -1,13 +1,11 @@
 import t from 'tap';
 import { appLogsCheck } from '../../probes/app-logs.js';
 import { buildAppLogs } from '../../src/adapters/azure/monitor.js';
-import { loadConfig } from '../../src/config/load.js';
 import { runCheck } from '../../src/core/result.js';
-import { withLab } from '../helpers/lab.js';
+import { monitorAlone } from '../helpers/azure-twin.js';
 
-const lab = await withLab(t, { empty: true });
-const logs = buildAppLogs(loadConfig(lab.configFile).config, process.env);
-const state = lab.azure.state;
+const { config, env, state, faults } = await monitorAlone(t);
+const logs = buildAppLogs(config, env);
 const check = () => runCheck(appLogsCheck(logs, { since: 15, maxErrorRatio: 0.05 }), { now: () => new Date() }, 30_000);
 const serve = (status: number, times: number) => {
   for (let i = 0; i < times; i++) state.recordRequest({ at: new Date(), method: 'GET', path: `/api/images/${i}`, status, durationMs: 5 });
@@ -54,8 +52,8 @@ t.test('requests that are mostly not 200 fail even without errors', async (t) =>
 });
 
 t.test('a Monitor that refuses to answer fails with the reason', async (t) => {
-  lab.faults.set('monitor', { status: 503, retryAfterSeconds: 0 });
-  t.teardown(() => lab.faults.set('monitor', undefined));
+  faults.set('monitor', { status: 503, retryAfterSeconds: 0 });
+  t.teardown(() => faults.set('monitor', undefined));
   const result = await check();
   t.equal(result.status, 'fail');
   t.match(result.reason, /^the application logs could not be queried: /);

@@ -4,17 +4,14 @@ import { makeCertificatePem } from '../../lab/azure/keyvault.js';
 import { certificateCheck } from '../../probes/certificate.js';
 import { buildCertificateVault } from '../../src/adapters/azure/keyvault.js';
 import { azureCredential, clientOptions } from '../../src/adapters/azure/credential.js';
-import { loadConfig } from '../../src/config/load.js';
 import { runCheck } from '../../src/core/result.js';
-import { withLab } from '../helpers/lab.js';
+import { keyVaultAlone } from '../helpers/azure-twin.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const lab = await withLab(t, { empty: true });
-const config = loadConfig(lab.configFile).config;
-const { url, certificate } = lab.endpoints.azure.keyVault;
-const vault = buildCertificateVault(config, process.env);
+const { config, env, url, certificate, ca } = await keyVaultAlone(t);
+const vault = buildCertificateVault(config, env);
 // The twin is broken and repaired as a person would: importing a certificate into the vault.
-const client = new CertificateClient(url, azureCredential(config, process.env), { ...clientOptions(url, lab.endpoints.azure.arm.ca), disableChallengeResourceVerification: true });
+const client = new CertificateClient(url, azureCredential(config, env), { ...clientOptions(url, ca), disableChallengeResourceVerification: true });
 const install = async (days: number) =>
   client.importCertificate(certificate, Buffer.from(await makeCertificatePem('drsentinel.test', days)), { policy: { contentType: 'application/x-pem-file' } });
 const check = (name = certificate) => runCheck(certificateCheck(vault, { name, minDays: 30 }), { now: () => new Date() }, 30_000);
@@ -50,7 +47,7 @@ t.test('a certificate missing from the vault fails, naming it', async (t) => {
 });
 
 t.test('a vault that cannot be reached fails with the reason', async (t) => {
-  const unreachable = buildCertificateVault({ ...config, azure: { ...config.azure, keyVault: { ...config.azure.keyVault!, url: 'https://127.0.0.1:9' } } }, process.env);
+  const unreachable = buildCertificateVault({ ...config, azure: { ...config.azure, keyVault: { ...config.azure.keyVault!, url: 'https://127.0.0.1:9' } } }, env);
   const result = await runCheck(certificateCheck(unreachable, { name: certificate, minDays: 30 }), { now: () => new Date() }, 60_000);
   t.equal(result.status, 'fail');
   t.match(result.reason, new RegExp(`^the certificate ${certificate} could not be read from the Key Vault 127\\.0\\.0\\.1:9: .*ECONNREFUSED`));
