@@ -4,7 +4,8 @@
  *   core ← config ← adapters ← {sync, probes} ← checks ← runbooks ← reporting ← routes / cli
  *
  * with `store` and `metrics` as sinks that import only core and config, no circle between
- * files or folders, and the lab twin reachable only from the CLI's lab path, bench and tests.
+ * files or folders, the lab twin reachable only from the CLI's lab path, bench and tests, and
+ * the twins that write what the product decodes importing nothing of the product.
  * A layer may import its own and every lower layer, never a higher one.
  *
  * `root` is where the tree starts: '' for the repository, a fixture tree for the tests that
@@ -21,6 +22,13 @@ const LAYERS = [
   { name: 'reporting (reporting, reports, alerting)', path: ['src/reporting/', 'reports/', 'src/alerting/'] },
   { name: 'front (routes, cli, app, server, engines)', path: ['src/routes/', 'src/cli/', 'src/cli\\.ts$', 'src/app\\.ts$', 'src/server\\.ts$', 'src/engines\\.ts$'] },
 ];
+
+/**
+ * Twins that write a published format the product reads (the DynamoDB export's DYNAMODB_JSON
+ * lines and manifests, the function app's documents): written with their own code, so that a
+ * bug in the product's encoders cannot hide behind the same bug in the twin.
+ */
+const OWN_FORMAT_TWINS = ['lab/dynamodb-export\\.', 'lab/dynamodb-front\\.', 'lab/dynamodb-wire\\.', 'lab/azure/function-host\\.'];
 
 /** Sibling engines that stay apart: neither imports the other. */
 const APART = [
@@ -66,6 +74,13 @@ function layerRules(root = '') {
       severity: 'error',
       from: { path: at('(src|probes|reports)/'), pathNot: at(['src/cli/lab-loader\\.ts$', 'src/cli/lab\\.ts$']) },
       to: { path: at('lab/') },
+    },
+    {
+      name: 'twins-write-formats-themselves',
+      comment: 'a twin that writes a format the product reads imports nothing from src/, probes/ or reports/',
+      severity: 'error',
+      from: { path: at(OWN_FORMAT_TWINS) },
+      to: { path: at('(src|probes|reports)/') },
     },
   ];
 }

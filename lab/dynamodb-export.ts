@@ -5,8 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Item } from '../src/core/items.js';
-import type { DynamoWire } from './dynamodb-wire.js';
+import type { DynamoWire, WireItem } from './dynamodb-wire.js';
 
 /**
  * The export writer of the DynamoDB twin: what ExportTableToPointInTime leaves in S3, in the
@@ -18,7 +17,7 @@ import type { DynamoWire } from './dynamodb-wire.js';
 /** One write seen by the DynamoDB front: which item, when (µs since the epoch), and whether it deleted it. */
 export interface ChangeRecord {
   table: string;
-  keys: Item;
+  keys: WireItem;
   micros: number;
   deleted: boolean;
 }
@@ -70,7 +69,7 @@ export class ChangeLog {
   }
 }
 
-function canonicalKey(keys: Item): string {
+function canonicalKey(keys: WireItem): string {
   return JSON.stringify(Object.keys(keys).sort().map((name) => [name, keys[name]]));
 }
 

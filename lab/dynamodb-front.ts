@@ -2,10 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Item } from '../src/core/items.js';
 import { ChangeLog, writeExport, type ChangeRecord, type ExportJob } from './dynamodb-export.js';
 import type { FaultSwitch } from './faults.js';
-import { dynamoWire, type DynamoWire } from './dynamodb-wire.js';
+import { dynamoWire, type DynamoWire, type WireItem } from './dynamodb-wire.js';
 import { JsonState } from './json-state.js';
 import { startProxy, type LocalAnswer, type ProxyHandle, type ProxyRequest, type ProxyResponse } from './proxy.js';
 
@@ -340,7 +339,7 @@ class DynamoFront {
     }
     if (!WRITE_OPS.has(op)) return;
     const body = parseBody(req);
-    const writes: { table: string; item: Item; deleted: boolean; whole: boolean }[] = [];
+    const writes: { table: string; item: WireItem; deleted: boolean; whole: boolean }[] = [];
     if (op === 'BatchWriteItem') {
       const unprocessed = JSON.parse(res.body?.toString('utf8') || '{}').UnprocessedItems ?? {};
       for (const [table, requests] of Object.entries((body.RequestItems ?? {}) as Record<string, BatchRequest[]>)) {
@@ -353,8 +352,8 @@ class DynamoFront {
       }
     } else {
       const table = tableNameOf(body.TableName);
-      if (op === 'PutItem') writes.push({ table, item: body.Item as Item, deleted: false, whole: true });
-      else writes.push({ table, item: body.Key as Item, deleted: op === 'DeleteItem', whole: false });
+      if (op === 'PutItem') writes.push({ table, item: body.Item as WireItem, deleted: false, whole: true });
+      else writes.push({ table, item: body.Key as WireItem, deleted: op === 'DeleteItem', whole: false });
     }
     const records: ChangeRecord[] = [];
     for (const w of writes) {
@@ -368,8 +367,8 @@ class DynamoFront {
 }
 
 interface BatchRequest {
-  PutRequest?: { Item: Item };
-  DeleteRequest?: { Key: Item };
+  PutRequest?: { Item: WireItem };
+  DeleteRequest?: { Key: WireItem };
 }
 
 /** Table names may come as ARNs. */

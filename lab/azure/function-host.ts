@@ -18,7 +18,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { CosmosClient, type Container } from '@azure/cosmos';
 import type { AzureTwinState, TwinFunction } from './state.js';
-import { FINGERPRINT_KEY as REPLICA_MARK } from '../../src/sync/objects.js';
+
+/**
+ * The metadata key drsentinel's uploads sync writes on every blob it copies. The function app
+ * knows it the way a deployed function would, written into its own code; test/lab/function-host
+ * checks that it still names what the sync writes.
+ */
+export const REPLICA_MARK = 'drsentinel_fingerprint';
 
 export interface FunctionHostOptions {
   state: AzureTwinState;

@@ -1,8 +1,9 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { AzureTwinState, conversionFunction } from '../../lab/azure/state.js';
-import { CHUNK_CHARS, startFunctionHost } from '../../lab/azure/function-host.js';
+import { CHUNK_CHARS, REPLICA_MARK, startFunctionHost } from '../../lab/azure/function-host.js';
 import { documentId } from '../../src/core/documents.js';
+import { FINGERPRINT_KEY } from '../../src/sync/objects.js';
 import { withLab } from '../helpers/lab.js';
 import { freshName, labSdk } from '../contract/lab-adapters.js';
 
@@ -63,6 +64,15 @@ t.test('without the function registered a new blob is passed over', async (t) =>
   t.same(runsOn('photos/dog.png'), []);
   t.equal(runsOn('photos/bird.png').length, 1);
   t.same(await chunksOf('photos/dog.png'), []);
+});
+
+t.test('a replica written by the uploads sync is passed over: its documents come with the metadata sync', async (t) => {
+  t.equal(REPLICA_MARK, FINGERPRINT_KEY, 'the function knows the mark the sync writes');
+  await container.getBlockBlobClient('photos/replica.png').uploadData(randomBytes(50), { metadata: { [FINGERPRINT_KEY]: 'md5:0123' } });
+  await upload('photos/original.png', randomBytes(50));
+  t.same(runsOn('photos/replica.png'), []);
+  t.same(await chunksOf('photos/replica.png'), []);
+  t.equal(runsOn('photos/original.png').length, 1, 'the scan after it did run');
 });
 
 t.test('a function whose trigger watches another container does not run', async (t) => {
