@@ -51,6 +51,8 @@ interface Counts {
 const ROOT = process.cwd();
 /** A file still running this long after tap's own timeout would have failed it is killed. */
 const KILL_GRACE_MS = 10_000;
+/** How long the output of a file that has ended may stay open (a process it started still writing). */
+const OUTPUT_GRACE_MS = 5_000;
 
 function settings(): TapSettings {
   const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { tap: TapSettings };
@@ -85,11 +87,11 @@ async function testFiles(tap: TapSettings, targets: string[]): Promise<string[]>
 }
 
 /** tap closes each file with `# { total: 7, pass: 6, fail: 1 }`: the assertions of the whole file. */
-function countsFrom(summary: string | undefined, parserOk: boolean): Counts {
+function countsFrom(summary: string | undefined, ok: boolean): Counts {
   const count = (key: string) => Number(summary?.match(new RegExp(`\\b${key}: (\\d+)`))?.[1] ?? 0);
   const counts = { total: count('total'), pass: count('pass'), fail: count('fail'), skip: count('skip'), todo: count('todo') };
-  // A file that died before its summary still counts as one failure.
-  if (!parserOk && counts.fail === 0) {
+  // A file that failed without a failed assertion (it died, or left a process behind) counts one.
+  if (!ok && counts.fail === 0) {
     counts.fail = 1;
     counts.total += 1;
   }
@@ -123,21 +125,33 @@ function runFile(file: string, tap: TapSettings): Promise<FileOutcome> {
     killedForTime = true;
     child.kill('SIGKILL');
   }, timeoutSeconds * 1000 + KILL_GRACE_MS);
+  // A process the file started and left running with the file's stdout or stderr would keep
+  // them open, and the run waiting, for as long as it lives.
+  let heldOpen = false;
+  child.on('exit', () => {
+    setTimeout(() => {
+      if (child.stdout.closed && child.stderr.closed) return;
+      heldOpen = true;
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }, OUTPUT_GRACE_MS).unref();
+  });
 
   return new Promise((done) => {
     child.on('close', (code, signal) => {
       clearTimeout(killer);
       running.delete(child);
       parser.end();
-      const parserOk = parser.ok && code === 0;
+      const ok = parser.ok && code === 0 && !heldOpen;
       const seconds = (Date.now() - began) / 1000;
-      const ended = killedForTime
-        ? `killed: still running ${timeoutSeconds + KILL_GRACE_MS / 1000} s after it started`
-        : signal ? `ended by ${signal}` : `exit code ${code}`;
+      const ended = [
+        killedForTime ? `killed: still running ${timeoutSeconds + KILL_GRACE_MS / 1000} s after it started` : signal ? `ended by ${signal}` : `exit code ${code}`,
+        ...(heldOpen ? [`a process it started still held its output open ${OUTPUT_GRACE_MS / 1000} s after it ended`] : []),
+      ].join('; ');
       // The file's own TAP, then its stderr and how it ended as comments, so the whole stays TAP.
       const comments = (text: string) => text.trimEnd().split('\n').map((l) => `# ${l}`).join('\n');
-      const detail = parserOk ? '' : `${stdout.trimEnd()}\n${stderr ? `# stderr:\n${comments(stderr)}\n` : ''}# ${ended}`;
-      done({ file, ok: parserOk, counts: countsFrom(summary, parserOk), seconds, detail });
+      const detail = ok ? '' : `${stdout.trimEnd()}\n${stderr ? `# stderr:\n${comments(stderr)}\n` : ''}# ${ended}`;
+      done({ file, ok, counts: countsFrom(summary, ok), seconds, detail });
     });
   });
 }

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const RUNNER = resolve(import.meta.dirname, '../../scripts/run-tests.ts');
 
@@ -67,6 +68,18 @@ t.test('a file that never ends is killed past tap\'s timeout and its grace, and 
   t.equal(code, 1);
   t.match(stdout, /^    # killed: still running 11 s after it started\nnot ok \d - t\/stuck\.test\.mjs/m);
   t.match(stdout, /^ok \d - t\/pass\.test\.mjs/m, 'the other file still ran');
+});
+
+t.test('a file that leaves a process holding its output fails, naming that, and the run goes on', async (t) => {
+  // The process left behind sleeps with the file's stdout and stderr; its pid is written beside it.
+  const leaky = `import t from 'tap';\nimport { spawn } from 'node:child_process';\nimport { writeFileSync } from 'node:fs';\n` +
+    `const child = spawn('sleep', ['60'], { stdio: 'inherit' });\nwriteFileSync('left.pid', String(child.pid));\nchild.unref();\nt.pass('done');\n`;
+  const dir = project(t, { 'leaky.test.mjs': leaky, 'pass.test.mjs': passing });
+  const { code, stdout } = await run(dir);
+  process.kill(Number(readFileSync(join(dir, 'left.pid'), 'utf8')), 'SIGKILL');
+  t.equal(code, 1);
+  t.match(stdout, /^    # exit code 0; a process it started still held its output open 5 s after it ended\nnot ok \d - t\/leaky\.test\.mjs # time=\d+ms 1 passed, 1 failed$/m);
+  t.match(stdout, /^ok \d - t\/pass\.test\.mjs/m);
 });
 
 t.test('files and folders named on the command line, and --jobs', async (t) => {
