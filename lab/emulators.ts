@@ -9,6 +9,16 @@ import { DYNALITE_NODE_OPTIONS } from './dynalite-equality.js';
 /** s3rver's default credentials (also what the twin's fronts accept). */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
+/** Azurite's and the Cosmos emulator's published development keys: not secrets. */
+const AZURITE_ACCOUNT = 'devstoreaccount1';
+const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const COSMOS_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XiUVcyqw==';
+
+/** Azurite's account, reached through `blobUrl` (the lab's Blob front, or Azurite itself). */
+export function azuriteConnectionString(blobUrl: string): string {
+  return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobUrl}/${AZURITE_ACCOUNT};`;
+}
+
 /** `dataDir`: where the file-backed emulators keep their data (s3rver under `s3/`). */
 export function emulatorSpecs(dataDir: string, host: string): Record<'s3' | 'dynamodb' | 'blob' | 'cosmos', EmulatorSpec> {
   return {

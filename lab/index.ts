@@ -14,7 +14,7 @@ import { startProxy } from './proxy.js';
 import { RequestTally } from './request-tally.js';
 import { startS3Front } from './s3-front.js';
 import { startDynamoFront } from './dynamodb-front.js';
-import { emulatorSpecs, S3RVER_CREDENTIALS } from './emulators.js';
+import { azuriteConnectionString, COSMOS_KEY, emulatorSpecs, S3RVER_CREDENTIALS } from './emulators.js';
 import { startWebsite } from './website.js';
 import { startDnsTwin } from './dns.js';
 import { startSmtpSink, type SmtpSink } from './smtp.js';
@@ -67,10 +67,6 @@ const GATEWAY_PUBLIC_IP = '127.0.0.80';
 /** Where the demo app's names point before a cutover: "AWS". */
 const AWS_PUBLIC_IP = '127.0.0.90';
 
-/** Azurite's and the Cosmos emulator's published development keys: not secrets. */
-const AZURITE_ACCOUNT = 'devstoreaccount1';
-const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-const COSMOS_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XiUVcyqw==';
 const S3_KEY = S3RVER_CREDENTIALS.accessKeyId;
 const REGION = 'us-east-1';
 const LAB_MIN_INCREMENTAL_WINDOW_MS = 1000;
@@ -132,9 +128,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     for (const front of fronts) closers.push(() => front.close());
     const [s3Front, dynamoFront, blobFront, cosmosFront, control] = fronts;
 
-    const connectionString =
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
-      `BlobEndpoint=${blobFront.url}/${AZURITE_ACCOUNT};`;
+    const connectionString = azuriteConnectionString(blobFront.url);
     const website = await startWebsite({ blobService: connectionString, container: '$web', host: HOST });
     closers.push(() => website.close());
     const dns = await startDnsTwin({

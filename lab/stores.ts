@@ -1,6 +1,7 @@
 /** The empty stores of the twin: buckets, the images table, Blob containers, the Cosmos container. */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CosmosClient } from '@azure/cosmos';
 import type { Endpoints } from './endpoints.js';
 import type { LabClients } from './clients.js';
 
@@ -23,10 +24,14 @@ export async function createStores(endpoints: Endpoints, clients: LabClients): P
       }),
     ).then(() => tableActive(clients.dynamodb, aws.dynamodb.table)),
     ...Object.values(azure.blob.containers).map((name) => clients.blob.getContainerClient(name).create()),
-    clients.cosmos.databases
-      .createIfNotExists({ id: azure.cosmos.database })
-      .then(({ database }) => database.containers.createIfNotExists({ id: azure.cosmos.container, partitionKey: { paths: ['/imageId'] } })),
+    createImagesContainer(clients.cosmos, azure.cosmos.database, azure.cosmos.container),
   ]);
+}
+
+/** The Cosmos database and container of the images, partitioned by image as the standby's is. */
+export async function createImagesContainer(cosmos: CosmosClient, database: string, container: string): Promise<void> {
+  const created = await cosmos.databases.createIfNotExists({ id: database });
+  await created.database.containers.createIfNotExists({ id: container, partitionKey: { paths: ['/imageId'] } });
 }
 
 /** dynalite flips a new table to ACTIVE on a timer, even with --createTableMs 0. */

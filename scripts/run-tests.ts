@@ -199,10 +199,10 @@ async function main(): Promise<number> {
   return failedFiles.length ? 1 : 0;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]] as const) {
   process.on(signal, () => {
     for (const child of running) child.kill(signal);
-    process.exit(130);
+    process.exit(128 + number);
   });
 }
 

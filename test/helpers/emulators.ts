@@ -22,7 +22,7 @@ export async function tempDir(t: Teardown, prefix: string): Promise<string> {
   return dir;
 }
 
-async function start(t: Teardown, which: 's3' | 'dynamodb', dataDir: string): Promise<string> {
+async function start(t: Teardown, which: keyof ReturnType<typeof emulatorSpecs>, dataDir: string): Promise<string> {
   const child = await startEmulator(emulatorSpecs(dataDir, HOST)[which], HOST);
   t.teardown(() => child.stop());
   return `http://${HOST}:${child.port}`;
@@ -36,4 +36,14 @@ export async function startS3rver(t: Teardown): Promise<{ url: string; directory
 
 export async function startDynalite(t: Teardown): Promise<string> {
   return start(t, 'dynamodb', await tempDir(t, 'dynalite'));
+}
+
+/** Azurite's Blob service, in memory. */
+export async function startAzurite(t: Teardown): Promise<string> {
+  return start(t, 'blob', await tempDir(t, 'azurite'));
+}
+
+/** The Cosmos server, over plain HTTP. */
+export async function startCosmosServer(t: Teardown): Promise<string> {
+  return start(t, 'cosmos', await tempDir(t, 'cosmos'));
 }

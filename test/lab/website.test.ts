@@ -1,10 +1,9 @@
 import t from 'tap';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { withLab } from '../helpers/lab.js';
+import { blobAlone } from '../helpers/azure-twin.js';
 
-const lab = await withLab(t, { empty: true });
-const site = BlobServiceClient.fromConnectionString(lab.endpoints.azure.blob.connectionString).getContainerClient('$web');
-const base = lab.endpoints.azure.blob.websiteUrl;
+const { connectionString, websiteUrl: base } = await blobAlone(t, { website: true });
+const site = BlobServiceClient.fromConnectionString(connectionString).getContainerClient('$web');
 
 async function put(key: string, body: string, contentType: string, extra: { blobCacheControl?: string; blobContentEncoding?: string } = {}) {
   await site.getBlockBlobClient(key).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: contentType, ...extra } });

@@ -2,17 +2,19 @@ import { Readable } from 'node:stream';
 import t from 'tap';
 import { staticSiteCheck } from '../../probes/static-site.js';
 import { runCheck } from '../../src/core/result.js';
-import { adaptersFor } from '../contract/lab-adapters.js';
-import { withLab } from '../helpers/lab.js';
+import { buildAdapters } from '../../src/adapters/index.js';
+import { blobAlone } from '../helpers/azure-twin.js';
 
 t.test('index.html removed from $web fails naming the 404; restored, it passes', async (t) => {
-  const lab = await withLab(t, { empty: true });
-  const site = adaptersFor(t, lab, () => {}).objects.azureSite;
+  const { config, env, websiteUrl } = await blobAlone(t, { website: true });
+  const adapters = buildAdapters(config, env);
+  t.teardown(() => adapters.close());
+  const site = adapters.objects.azureSite;
   const page = Buffer.from('<!doctype html><title>demo</title>');
   const publish = () => site.put('index.html', Readable.from([page]), { size: page.length, contentType: 'text/html' });
-  const check = staticSiteCheck({ websiteUrl: lab.endpoints.azure.blob.websiteUrl });
+  const check = staticSiteCheck({ websiteUrl });
   const run = () => runCheck(check, { now: () => new Date() }, 10_000);
-  const url = new URL('index.html', `${lab.endpoints.azure.blob.websiteUrl.replace(/\/?$/, '/')}`).toString();
+  const url = new URL('index.html', `${websiteUrl.replace(/\/?$/, '/')}`).toString();
 
   await publish();
   const ok = await run();

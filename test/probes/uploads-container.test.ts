@@ -2,12 +2,14 @@ import { Readable } from 'node:stream';
 import t from 'tap';
 import { uploadsContainerCheck } from '../../probes/uploads-container.js';
 import { runCheck } from '../../src/core/result.js';
-import { adaptersFor } from '../contract/lab-adapters.js';
-import { withLab } from '../helpers/lab.js';
+import { buildAdapters } from '../../src/adapters/index.js';
+import { blobAlone } from '../helpers/azure-twin.js';
 
 t.test('the uploads container refusing access fails naming it; allowed again, its count and size are read', async (t) => {
-  const lab = await withLab(t, { empty: true });
-  const store = adaptersFor(t, lab, () => {}).objects.azureUploads;
+  const { config, env, faults } = await blobAlone(t);
+  const adapters = buildAdapters(config, env);
+  t.teardown(() => adapters.close());
+  const store = adapters.objects.azureUploads;
   const run = () => runCheck(uploadsContainerCheck({ store }), { now: () => new Date() }, 20_000);
 
   const empty = await run();
@@ -22,12 +24,12 @@ t.test('the uploads container refusing access fails naming it; allowed again, it
   t.equal(ok.reason, `the uploads container ${store.name} holds 2 objects, 42 bytes`);
   t.same(ok.measurements, { objects: 2, bytes: 42 });
 
-  lab.faults.set('blob', { status: 403 });
-  t.teardown(() => lab.faults.set('blob', undefined));
+  faults.set('blob', { status: 403 });
+  t.teardown(() => faults.set('blob', undefined));
   const refused = await run();
   t.equal(refused.status, 'fail');
   t.match(refused.reason, new RegExp(`^the uploads container ${store.name.replace(/[$/]/g, '\\$&')} cannot be listed: .*not authorized`));
 
-  lab.faults.set('blob', undefined);
+  faults.set('blob', undefined);
   t.equal((await run()).status, 'pass', 'repaired');
 });
