@@ -4,13 +4,13 @@
  * DYNAMODB_JSON format: the twin writes them as they come, so no encoder of the product's
  * stands between the table and the export it reads back.
  */
+export type DynamoWire = (operation: string, body: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
 /**
- * An item or key as DynamoDB's JSON protocol carries it (attribute name → `{"S": "…"}`, `{"N": "…"}`,
- * binary in base64…). The twin stores and forwards them as they come and never decodes one.
+ * An item or key as the protocol carries it (attribute name → `{"S": "…"}`, `{"N": "…"}`, binary
+ * in base64…). The twin stores and forwards them as they come and never decodes one.
  */
 export type WireItem = Record<string, Record<string, unknown>>;
-
-export type DynamoWire = (operation: string, body: Record<string, unknown>) => Promise<Record<string, unknown>>;
 
 export interface WireOptions {
   endpoint: string;

@@ -98,6 +98,9 @@ function countsFrom(summary: string | undefined, ok: boolean): Counts {
   return counts;
 }
 
+/** The test processes running now, for a stop (Ctrl-C) to end with the runner. */
+const running = new Set<ReturnType<typeof spawn>>();
+
 function runFile(file: string, tap: TapSettings): Promise<FileOutcome> {
   const began = Date.now();
   const timeoutSeconds = tap.timeout ?? 30;
@@ -155,8 +158,6 @@ function runFile(file: string, tap: TapSettings): Promise<FileOutcome> {
     });
   });
 }
-
-const running = new Set<ReturnType<typeof spawn>>();
 
 function report(n: number, outcome: FileOutcome): void {
   const { counts } = outcome;

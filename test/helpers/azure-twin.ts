@@ -10,7 +10,7 @@ import type { Test } from 'tap';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient } from '@azure/cosmos';
 import { FaultSwitch } from '../../lab/faults.js';
-import { makeTwinCertificate, type TwinCertificate } from '../../lab/tls.js';
+import { makeTwinCertificate } from '../../lab/tls.js';
 import { startKeyVaultTwin } from '../../lab/azure/keyvault.js';
 import { startMonitorTwin } from '../../lab/azure/monitor.js';
 import { AzureTwinState } from '../../lab/azure/state.js';
@@ -27,33 +27,26 @@ const HOST = '127.0.0.1';
 const TOKEN_VARIABLE = 'DRS_TEST_AZURE_TOKEN';
 const COSMOS_KEY_VARIABLE = 'DRS_TEST_COSMOS_KEY';
 
-interface TwinBase {
-  /** The twins' certificate authority (a PEM file), as the config's `ca`. */
-  ca: string;
-  faults: FaultSwitch;
-  /** The bearer token the twin accepts, and the environment the config reads it from. */
-  token: string;
-  env: NodeJS.ProcessEnv;
-}
-
-/** The complete fixture, read with `env`, its `azure` section changed as asked. */
-function fixtureWith(env: NodeJS.ProcessEnv): (azure: Partial<Config['azure']>) => Config {
+/** The complete fixture, read with its secrets' environment and `secrets` added to it; its `azure` section changed as asked. */
+function fixture(secrets: Record<string, string>) {
+  const env = { ...process.env, ...FIXTURE_ENV, ...secrets };
   const base = loadConfig(join(FIXTURES, 'valid.yaml'), env).config;
-  return (azure) => ({ ...base, azure: { ...base.azure, ...azure } });
+  const withAzure = (azure: Partial<Config['azure']>): Config => ({ ...base, azure: { ...base.azure, ...azure } });
+  return { env, azure: base.azure, withAzure };
 }
 
-async function twinBase(t: Test): Promise<TwinBase & { tls: TwinCertificate; azure: (extra: Partial<Config['azure']>) => Config }> {
+/** What a control-plane twin needs: its TLS certificate and a bearer token, which the config reads from the environment. */
+async function controlPlane(t: Test) {
   const tls = await makeTwinCertificate(await tempDir(t, 'azure-twin'), [HOST]);
   const token = randomBytes(24).toString('base64url');
-  const env = { ...process.env, ...FIXTURE_ENV, [TOKEN_VARIABLE]: token };
-  const withAzure = fixtureWith(env);
+  const { env, withAzure } = fixture({ [TOKEN_VARIABLE]: token });
   const azure = (extra: Partial<Config['azure']>) => withAzure({ credential: { token: { env: TOKEN_VARIABLE } }, ...extra });
   return { tls, token, ca: tls.caFile, faults: new FaultSwitch(), env, azure };
 }
 
 /** Key Vault, with the lab's 90-day wildcard certificate in it. */
 export async function keyVaultAlone(t: Test) {
-  const { tls, azure, ...base } = await twinBase(t);
+  const { tls, azure, ...base } = await controlPlane(t);
   const vault = await startKeyVaultTwin({ host: HOST, tls, faults: base.faults, token: base.token });
   t.teardown(() => vault.close());
   const config = azure({ keyVault: { url: vault.url, certificate: vault.certificate, ca: base.ca } });
@@ -62,7 +55,7 @@ export async function keyVaultAlone(t: Test) {
 
 /** Azure Monitor's Log Analytics query API, reading the request log of a twin state the test fills. */
 export async function monitorAlone(t: Test) {
-  const { tls, azure, ...base } = await twinBase(t);
+  const { tls, azure, ...base } = await controlPlane(t);
   const state = new AzureTwinState();
   const monitor = await startMonitorTwin({ host: HOST, tls, faults: base.faults, token: base.token, state });
   t.teardown(() => monitor.close());
@@ -80,9 +73,7 @@ export async function blobAlone(t: Test, opts: { website?: boolean } = {}) {
   const front = await startProxy({ upstream: await startAzurite(t), host: HOST, service: 'blob', faults });
   t.teardown(() => front.close());
   const connectionString = azuriteConnectionString(front.url);
-  const env = { ...process.env, ...FIXTURE_ENV, DRS_TEST_BLOB: connectionString };
-  const withAzure = fixtureWith(env);
-  const { blob } = withAzure({}).azure;
+  const { env, azure: { blob }, withAzure } = fixture({ DRS_TEST_BLOB: connectionString });
   const service = BlobServiceClient.fromConnectionString(connectionString);
   await Promise.all(Object.values(blob.containers).map((name) => service.getContainerClient(name).create()));
   let websiteUrl = blob.websiteUrl;
@@ -99,9 +90,8 @@ export async function cosmosAlone(t: Test) {
   const faults = new FaultSwitch();
   const front = await startProxy({ upstream: await startCosmosServer(t), host: HOST, service: 'cosmos', faults });
   t.teardown(() => front.close());
-  const env = { ...process.env, ...FIXTURE_ENV, [COSMOS_KEY_VARIABLE]: COSMOS_KEY };
-  const withAzure = fixtureWith(env);
-  const cosmos = { ...withAzure({}).azure.cosmos, endpoint: front.url, key: { env: COSMOS_KEY_VARIABLE } };
+  const { env, azure, withAzure } = fixture({ [COSMOS_KEY_VARIABLE]: COSMOS_KEY });
+  const cosmos = { ...azure.cosmos, endpoint: front.url, key: { env: COSMOS_KEY_VARIABLE } };
   const client = new CosmosClient({ endpoint: front.url, key: COSMOS_KEY, connectionPolicy: { enableEndpointDiscovery: false } });
   try {
     await createImagesContainer(client, cosmos.database, cosmos.container);
